@@ -1,0 +1,1 @@
+"""The shell: configuration, bootstrap, command line, platform adapters, outbox dispatcher, jobs."""

@@ -1,0 +1,89 @@
+"""The one bootstrap: picks the concrete parts and wires them together."""
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.config import Config
+from bot.dispatcher import OutboxDispatcher
+from bot.jobs import Jobs
+from bot.park_setup import apply_parks
+from bot.telegram_adapter import TelegramAdapter
+from handlers import failures, router
+from handlers.clock import Clock, SystemClock
+from handlers.i18n import Translator
+from handlers.messages import Incoming
+from handlers.outbox import enqueue
+from handlers.services import Services, Settings
+from storage.db import Database, make_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Weerbaar:
+    """A running deployment: services, adapters, the outbox dispatcher and the jobs."""
+
+    services: Services
+    dispatcher: OutboxDispatcher
+    jobs: Jobs
+    telegram: TelegramAdapter | None = None
+    _tasks: list[asyncio.Task] = field(default_factory=list)
+
+    async def start(self, run_jobs: bool = True) -> None:
+        if self.telegram is not None:
+            await self.telegram.start()
+        self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
+        if run_jobs:
+            self.jobs.start()
+
+    async def stop(self) -> None:
+        self.jobs.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self.telegram is not None:
+            await self.telegram.stop()
+
+    async def handle(self, incoming: Incoming):
+        return await router.handle(self.services, incoming)
+
+
+def prepare_database(config: Config) -> Database:
+    """Create the engine, migrate the schema and apply the configured parks."""
+    db = Database(make_engine(config.database_url))
+    upgrade(db.engine)
+    with db.transaction() as session:
+        apply_parks(session, config)
+    return db
+
+
+def build(config: Config, clock: Clock | None = None, db: Database | None = None) -> Weerbaar:
+    clock = clock or SystemClock()
+    db = db or prepare_database(config)
+    settings = Settings(draft_idle_timeout=config.draft_idle_timeout, invite_valid_for=config.invite_valid_for,
+                        official_roles=config.official_roles)
+    services = Services(db=db, clock=clock, texts=Translator.load(), settings=settings)
+    dispatcher = OutboxDispatcher(db, clock, senders={}, on_failure=lambda session, row:
+                                  failures.on_permanent_failure(session, services, row))
+    app = Weerbaar(services=services, dispatcher=dispatcher,
+                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
+    if config.telegram is not None:
+        app.telegram = TelegramAdapter(
+            config.telegram, handle=app.handle, on_error=lambda incoming: _apologise(services, incoming),
+            after_update=dispatcher.wake)
+        services.platforms["telegram"] = app.telegram
+        dispatcher.senders["telegram"] = app.telegram
+    return app
+
+
+def _apologise(services: Services, incoming: Incoming) -> None:
+    """Something broke while handling: nothing was saved; say so in the person's language."""
+    try:
+        with services.db.transaction() as session:
+            language = services.texts.language_for(incoming.sender.language_code)
+            enqueue(session, now=services.clock.now(), platform=incoming.chat.platform,
+                    chat_id=incoming.chat.chat_id, text=services.texts(language, "error.internal"))
+    except Exception:  # noqa: BLE001
+        log.exception("could not even apologise")

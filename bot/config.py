@@ -1,0 +1,250 @@
+"""Reading and checking ``config.toml``; every error names the full dotted key."""
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from handlers.durations import parse_duration
+from handlers.services import DEFAULT_OFFICIAL_ROLES
+
+TOKEN_PATTERN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{30,}$")
+PLACEHOLDER_PATTERN = re.compile(r"change.?me|your.?token|placeholder|xxx|<.*>|123456:ABC|^\s*$", re.I)
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+PREFIX_PATTERN = re.compile(r"^[A-Z]{1,8}$")
+ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+DEFAULT_TOKEN_ENV = "WEERBAAR_TELEGRAM_TOKEN"
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"config error at '{key}': {problem}")
+        self.key = key
+
+
+@dataclass(frozen=True)
+class CategoryConfig:
+    key: str
+    name_nl: str
+    name_en: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReminderPolicy:
+    first_after: timedelta = timedelta(days=2)
+    repeat_every: timedelta = timedelta(days=1)
+    escalate_after: int = 3
+    urgent_first_after: timedelta = timedelta(hours=1)
+    urgent_repeat_every: timedelta = timedelta(hours=1)
+    urgent_in_working_time: bool = False
+    work_start: time = time(8, 0)
+    work_end: time = time(18, 0)
+    work_days: tuple[int, ...] = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class ParkConfig:
+    slug: str
+    name: str
+    prefix: str
+    timezone: str
+    categories: tuple[CategoryConfig, ...]
+    policy: ReminderPolicy
+    language: str = "nl"
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str
+    base_url: str | None = None
+    base_file_url: str | None = None
+    bot_username: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    parks: tuple[ParkConfig, ...]
+    telegram: TelegramConfig | None
+    official_roles: tuple[str, ...] = DEFAULT_OFFICIAL_ROLES
+    draft_idle_timeout: timedelta = timedelta(hours=24)
+    invite_valid_for: timedelta = timedelta(days=7)
+    sweep_interval: timedelta = timedelta(seconds=60)
+    log_level: str = "INFO"
+
+
+def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(str(path), "file not found; copy config.example.toml to config.toml and edit it")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(str(path), f"not valid TOML: {error}") from None
+    return parse_config(raw, os.environ if environ is None else environ, base_dir=path.parent)
+
+
+def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
+    bot = _table(raw, "bot")
+    roles = tuple(_list(bot, "bot.official_roles", list(DEFAULT_OFFICIAL_ROLES)))
+    for index, role in enumerate(roles):
+        if not isinstance(role, str) or not ROLE_PATTERN.match(role) or role == "admin":
+            raise ConfigError(f"bot.official_roles[{index}]", "a role is lower-case letters, digits and _ (not 'admin')")
+    database = _table(raw, "database")
+    url = str(database.get("url", "sqlite:///data/weerbaar.db"))
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+        url = "sqlite:///" + str((base_dir / url[len("sqlite:///"):]).resolve())
+    parks_raw = raw.get("parks")
+    if not isinstance(parks_raw, list) or not parks_raw:
+        raise ConfigError("parks", "at least one [[parks]] table is needed")
+    parks = tuple(_park(park, f"parks[{index}]", roles) for index, park in enumerate(parks_raw))
+    _unique([p.slug for p in parks], "parks[].slug")
+    _unique([p.prefix for p in parks], "parks[].prefix")
+    return Config(
+        database_url=url,
+        parks=parks,
+        telegram=_telegram(raw.get("telegram"), environ),
+        official_roles=roles,
+        draft_idle_timeout=_duration(bot, "bot.draft_idle_timeout", "24h"),
+        invite_valid_for=_duration(bot, "bot.invite_valid_for", "7d"),
+        sweep_interval=_duration(bot, "bot.sweep_interval", "60s"),
+        log_level=str(bot.get("log_level", "INFO")).upper(),
+    )
+
+
+def _telegram(raw, environ) -> TelegramConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("telegram", "must be a table")
+    env_name = str(raw.get("token_env", DEFAULT_TOKEN_ENV))
+    if "token" in raw:
+        raise ConfigError("telegram.token", f"never put the token in the file; set the environment variable {env_name}")
+    token = environ.get(env_name, "")
+    if not token or PLACEHOLDER_PATTERN.search(token) or not TOKEN_PATTERN.match(token):
+        raise ConfigError(f"telegram.token_env ({env_name})",
+                          "missing, a placeholder, or not a bot token like 123456789:AA…; get one from @BotFather")
+    base_url = raw.get("base_url") or None
+    if base_url is not None and not re.match(r"^https?://", str(base_url)):
+        raise ConfigError("telegram.base_url", "must start with http:// or https://")
+    username = raw.get("bot_username") or None
+    return TelegramConfig(token=token, base_url=base_url, base_file_url=raw.get("base_file_url") or None,
+                          bot_username=username.lstrip("@") if username else None)
+
+
+def _park(raw, key: str, official_roles: tuple[str, ...]) -> ParkConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(key, "must be a table")
+    slug = _required_str(raw, key, "slug")
+    if not SLUG_PATTERN.match(slug):
+        raise ConfigError(f"{key}.slug", "use 1–31 lower-case letters, digits and '-', starting with a letter or digit")
+    prefix = _required_str(raw, key, "prefix")
+    if not PREFIX_PATTERN.match(prefix):
+        raise ConfigError(f"{key}.prefix", "use 1–8 capital letters, e.g. SP")
+    timezone = str(raw.get("timezone", "Europe/Amsterdam"))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}.timezone", f"unknown time zone '{timezone}'") from None
+    categories = raw.get("categories")
+    if not isinstance(categories, list) or not categories:
+        raise ConfigError(f"{key}.categories", "at least one [[parks.categories]] is needed")
+    parsed = tuple(_category(c, f"{key}.categories[{i}]", official_roles) for i, c in enumerate(categories))
+    _unique([c.key for c in parsed], f"{key}.categories[].key")
+    language = str(raw.get("language", "nl"))
+    if language not in ("nl", "en"):
+        raise ConfigError(f"{key}.language", "use 'nl' or 'en'")
+    return ParkConfig(slug=slug, name=_required_str(raw, key, "name"), prefix=prefix, timezone=timezone,
+                      categories=parsed, policy=_policy(raw, key), language=language)
+
+
+def _category(raw, key: str, official_roles: tuple[str, ...]) -> CategoryConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(key, "must be a table")
+    roles = raw.get("roles")
+    if not isinstance(roles, list) or not roles:
+        raise ConfigError(f"{key}.roles", "list at least one official role this category is routed to")
+    for index, role in enumerate(roles):
+        if role not in official_roles:
+            raise ConfigError(f"{key}.roles[{index}]", f"'{role}' is not one of bot.official_roles {list(official_roles)}")
+    name_nl = _required_str(raw, key, "name_nl")
+    return CategoryConfig(key=_required_str(raw, key, "key"), name_nl=name_nl,
+                          name_en=str(raw.get("name_en") or name_nl), roles=tuple(roles))
+
+
+def _policy(raw: dict, key: str) -> ReminderPolicy:
+    reminders = _table(raw, "reminders", f"{key}.reminders")
+    hours = _table(raw, "working_hours", f"{key}.working_hours")
+    rkey, hkey = f"{key}.reminders", f"{key}.working_hours"
+    escalate = reminders.get("escalate_after", 3)
+    if not isinstance(escalate, int) or isinstance(escalate, bool) or escalate < 1:
+        raise ConfigError(f"{rkey}.escalate_after", "a whole number of reminders, at least 1")
+    start, end = _time(hours, f"{hkey}.start", "08:00"), _time(hours, f"{hkey}.end", "18:00")
+    if end <= start:
+        raise ConfigError(f"{hkey}.end", "must be later than start")
+    days = hours.get("days", [1, 2, 3, 4, 5])
+    if not isinstance(days, list) or not days or any(d not in range(1, 8) for d in days):
+        raise ConfigError(f"{hkey}.days", "a list of ISO weekdays, 1 = Monday … 7 = Sunday")
+    policy = ReminderPolicy(
+        first_after=_duration(reminders, f"{rkey}.first_after", "2d"),
+        repeat_every=_duration(reminders, f"{rkey}.repeat_every", "1d"),
+        escalate_after=escalate,
+        urgent_first_after=_duration(reminders, f"{rkey}.urgent_first_after", "1h"),
+        urgent_repeat_every=_duration(reminders, f"{rkey}.urgent_repeat_every", "1h"),
+        urgent_in_working_time=bool(reminders.get("urgent_in_working_time", False)),
+        work_start=start, work_end=end, work_days=tuple(sorted(set(days))),
+    )
+    for name in ("repeat_every", "urgent_repeat_every"):
+        if getattr(policy, name) <= timedelta(0):
+            raise ConfigError(f"{rkey}.{name}", "must be longer than zero")
+    return policy
+
+
+def _table(raw: dict, name: str, key: str | None = None) -> dict:
+    value = raw.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(key or name, "must be a table")
+    return value
+
+
+def _list(raw: dict, key: str, default: list) -> list:
+    value = raw.get(key.rsplit(".", 1)[-1], default)
+    if not isinstance(value, list) or not value:
+        raise ConfigError(key, "must be a non-empty list")
+    return value
+
+
+def _required_str(raw: dict, key: str, name: str) -> str:
+    value = raw.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}.{name}", "is required (a non-empty string)")
+    if PLACEHOLDER_PATTERN.search(value):
+        raise ConfigError(f"{key}.{name}", f"'{value}' looks like a placeholder")
+    return value.strip()
+
+
+def _duration(raw: dict, key: str, default: str) -> timedelta:
+    try:
+        return parse_duration(raw.get(key.rsplit(".", 1)[-1], default))
+    except (ValueError, TypeError) as error:
+        raise ConfigError(key, str(error)) from None
+
+
+def _time(raw: dict, key: str, default: str) -> time:
+    value = raw.get(key.rsplit(".", 1)[-1], default)
+    try:
+        return time.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(key, f"'{value}' is not a time like 08:00") from None
+
+
+def _unique(values: list[str], key: str) -> None:
+    seen = set()
+    for value in values:
+        if value in seen:
+            raise ConfigError(key, f"'{value}' appears twice")
+        seen.add(value)

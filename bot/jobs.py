@@ -1,0 +1,43 @@
+"""APScheduler jobs: periodic sweeps over the database."""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from handlers.services import Services
+from handlers.sweeps import expire_idle_drafts, send_due_reminders
+
+log = logging.getLogger(__name__)
+
+
+class Jobs:
+    def __init__(self, services: Services, interval: timedelta, after_sweep: Callable[[], None]):
+        self.services = services
+        self.interval = interval
+        self.after_sweep = after_sweep
+        self.scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+        self.scheduler.add_job(self.run_sweeps, "interval", seconds=self.interval.total_seconds(),
+                               id="sweeps", max_instances=1, coalesce=True)
+        self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    async def run_sweeps(self) -> None:
+        """One sweep: due reminders and escalations, then expired drafts."""
+        try:
+            reminded = send_due_reminders(self.services)
+            expired = expire_idle_drafts(self.services)
+        except Exception:  # noqa: BLE001 - the next sweep tries again
+            log.exception("sweep failed")
+            return
+        if reminded or expired:
+            log.info("sweep: %s reminders, %s expired drafts", reminded, expired)
+            self.after_sweep()

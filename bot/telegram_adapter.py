@@ -1,0 +1,202 @@
+"""Telegram through python-telegram-bot: updates in, outbox rows out."""
+
+import asyncio
+import logging
+import re
+from collections.abc import Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.config import TelegramConfig
+from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
+from bot.dispatcher import RetryAfter as Retry
+from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MEMBER_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+
+Handle = Callable[[Incoming], Awaitable[Outcome]]
+
+
+class TelegramAdapter:
+    """Turns updates into neutral messages and delivers outbox rows; also the handlers' port."""
+
+    def __init__(self, config: TelegramConfig, handle: Handle, on_error: Callable[[Incoming], None],
+                 after_update: Callable[[], None]):
+        builder: ApplicationBuilder = ApplicationBuilder().token(config.token)
+        if config.base_url:
+            builder = builder.base_url(config.base_url)
+        if config.base_file_url:
+            builder = builder.base_file_url(config.base_file_url)
+        self.application: Application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self.username = config.bot_username
+        self._handle = handle
+        self._on_handler_error = on_error
+        self._after_update = after_update
+        self.handled_updates = 0
+        self._handled = asyncio.Condition()
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        self.username = self.application.bot.username
+        await self.application.start()
+        await self.application.updater.start_polling(
+            allowed_updates=["message", "callback_query"], drop_pending_updates=False, poll_interval=0.0,
+            timeout=10)
+
+    async def stop(self) -> None:
+        if self.application.updater and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
+        """Wait until ``count`` updates have been handled (tests and health checks)."""
+        async with self._handled:
+            await asyncio.wait_for(self._handled.wait_for(lambda: self.handled_updates >= count), timeout)
+
+    # ---- incoming -----------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            incoming = self.to_incoming(update)
+            if incoming is None:
+                return
+            try:
+                outcome = await self._handle(incoming)
+            except Exception:  # noqa: BLE001 - log without content, tell the person, keep running
+                log.exception("handling a Telegram update failed (update %s)", update.update_id)
+                self._on_handler_error(incoming)
+                outcome = Outcome()
+            if update.callback_query is not None:
+                await self._answer_callback(update, outcome.toast)
+        finally:
+            self._after_update()
+            async with self._handled:
+                self.handled_updates += 1
+                self._handled.notify_all()
+
+    async def _answer_callback(self, update: Update, toast: str | None) -> None:
+        try:
+            await update.callback_query.answer(text=toast[:200] if toast else None)
+        except TelegramError as error:
+            log.info("could not answer a callback query: %s", type(error).__name__)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.warning("Telegram error: %s", type(context.error).__name__)
+
+    def to_incoming(self, update: Update) -> Incoming | None:
+        if update.callback_query is not None:
+            query = update.callback_query
+            message = query.message
+            if message is None or query.data is None:
+                return None
+            return Incoming(sender=self._sender(query.from_user), chat=self._chat(message.chat),
+                            press=ButtonPress(data=query.data, message_id=str(message.message_id)))
+        message = update.message
+        if message is None or message.from_user is None or message.from_user.is_bot:
+            return None
+        chat = self._chat(message.chat)
+        sender = self._sender(message.from_user)
+        if message.migrate_to_chat_id:
+            return Incoming(sender=sender, chat=chat, migrated_to_chat_id=str(message.migrate_to_chat_id))
+        if message.text is not None:
+            command, args = self._command(message)
+            if command is None and not chat.is_private:
+                return None
+            return Incoming(sender=sender, chat=chat, text=message.text, command=command, args=args)
+        if not chat.is_private:
+            return None
+        if message.location is not None:
+            return Incoming(sender=sender, chat=chat, location=(message.location.latitude, message.location.longitude))
+        if message.photo:
+            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id)
+        return Incoming(sender=sender, chat=chat, unsupported=True)
+
+    def _command(self, message: Message) -> tuple[str | None, str]:
+        text = message.text or ""
+        if not text.startswith("/"):
+            return None, ""
+        head, _, args = text.partition(" ")
+        name, _, addressee = head[1:].partition("@")
+        if addressee and self.username and addressee.lower() != self.username.lower():
+            return None, ""
+        return (name.lower(), args.strip()) if name else (None, "")
+
+    @staticmethod
+    def _sender(user) -> Sender:
+        return Sender(platform=PLATFORM, external_id=str(user.id), display_name=user.full_name,
+                      username=user.username, language_code=user.language_code)
+
+    @staticmethod
+    def _chat(chat) -> Chat:
+        return Chat(platform=PLATFORM, chat_id=str(chat.id), is_private=chat.type == "private",
+                    title=chat.title or "")
+
+    # ---- the handlers' port --------------------------------------------------------------------
+
+    async def is_group_member(self, chat_id: str, user_id: str) -> bool:
+        try:
+            member = await self.application.bot.get_chat_member(chat_id=int(chat_id), user_id=int(user_id))
+        except TelegramError as error:
+            log.info("membership check failed: %s", type(error).__name__)
+            return False
+        return member.status in MEMBER_STATUSES or bool(getattr(member, "is_member", False))
+
+    def private_chat_link(self, payload: str) -> str | None:
+        if not self.username or not PAYLOAD_PATTERN.match(payload):
+            return None
+        return f"https://t.me/{self.username}?start={payload}"
+
+    # ---- outgoing --------------------------------------------------------------------------------
+
+    async def deliver(self, row: OutboxMessage) -> DeliveryResult:
+        if not row.chat_id:
+            return Permanent("no private chat with this person")
+        bot = self.application.bot
+        markup = self._markup(row.choices)
+        try:
+            if row.photo:
+                message = await bot.send_photo(chat_id=int(row.chat_id), photo=row.photo, caption=row.text,
+                                               parse_mode=ParseMode.HTML, reply_markup=markup)
+            elif row.latitude is not None and row.longitude is not None:
+                message = await bot.send_location(chat_id=int(row.chat_id), latitude=row.latitude,
+                                                  longitude=row.longitude, reply_markup=markup)
+            else:
+                message = await bot.send_message(chat_id=int(row.chat_id), text=row.text, parse_mode=ParseMode.HTML,
+                                                 reply_markup=markup, disable_web_page_preview=True)
+        except RetryAfter as error:
+            retry = error.retry_after
+            return Retry(retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry))
+        except ChatMigrated as error:
+            return Redirect(str(error.new_chat_id))
+        except Forbidden as error:
+            return Permanent(f"forbidden: {error.message}"[:255])
+        except BadRequest as error:
+            return Permanent(f"bad request: {error.message}"[:255])
+        except NetworkError as error:
+            return Transient(f"network: {type(error).__name__}")
+        except TelegramError as error:
+            return Transient(type(error).__name__)
+        return Sent(str(message.message_id))
+
+    @staticmethod
+    def _markup(choices: list) -> InlineKeyboardMarkup | None:
+        if not choices:
+            return None
+        rows = [[InlineKeyboardButton(button["label"], url=button["url"]) if button.get("url")
+                 else InlineKeyboardButton(button["label"], callback_data=button["data"]) for button in row]
+                for row in choices]
+        return InlineKeyboardMarkup(rows)

@@ -1,0 +1,1 @@
+"""Weerbaar's behaviour, platform-neutral: never imports ``telegram`` or ``nio``."""

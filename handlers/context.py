@@ -1,0 +1,50 @@
+"""One unit of work: the session, the person acting and helpers to answer them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.i18n import Markup
+from handlers.messages import Chat, Incoming
+from handlers.outbox import Keyboard, enqueue
+from handlers.services import Services
+from storage.models import Person
+
+
+@dataclass
+class Context:
+    session: Session
+    services: Services
+    person: Person
+    chat: Chat
+    incoming: Incoming
+    now: datetime
+    member_of_parks: set[int] = field(default_factory=set)
+    toast: str | None = None
+
+    @property
+    def language(self) -> str:
+        return self.services.texts.language_for(self.person.language)
+
+    def t(self, key: str, **values: object) -> Markup:
+        return self.services.texts(self.language, key, **values)
+
+    def t_for(self, person: Person, key: str, **values: object) -> Markup:
+        texts = self.services.texts
+        return texts(texts.language_for(person.language), key, **values)
+
+    def reply(self, text: str, buttons: Keyboard | None = None, **extra) -> None:
+        """Answer in the chat the person wrote in."""
+        enqueue(
+            self.session, now=self.now, platform=self.chat.platform, chat_id=self.chat.chat_id,
+            text=text, buttons=buttons, **extra,
+        )
+
+    def send_to(self, person: Person, text: str | None, buttons: Keyboard | None = None, **extra) -> None:
+        """Send privately to a person (their private chat with the bot)."""
+        enqueue(
+            self.session, now=self.now, platform=person.platform,
+            chat_id=person.private_chat_id or "", text=text, buttons=buttons,
+            recipient=person, **extra,
+        )

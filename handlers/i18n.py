@@ -1,0 +1,61 @@
+"""The translation layer: keyed gettext catalogs (``locale/<lang>/LC_MESSAGES/weerbaar.po``).
+
+Message ids are stable keys (``report.ask_where``); every key exists in Dutch (the
+default) and English. Templates are HTML fragments with ``{placeholders}``; every
+value filled in is HTML-escaped unless it is ``Markup``, so user text can never break
+or inject markup.
+"""
+
+import html
+import string
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LANGUAGES = ("nl", "en")
+DEFAULT_LANGUAGE = "nl"
+DOMAIN = "weerbaar"
+
+
+class Markup(str):
+    """Already-safe HTML; inserted into templates unescaped."""
+
+
+def escape(value: object) -> Markup:
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=False))
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def load_catalog(language: str) -> dict[str, str]:
+    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=language)
+    return {message.id: message.string for message in catalog if message.id and message.string}
+
+
+class Translator:
+    def __init__(self, catalogs: dict[str, dict[str, str]]):
+        self.catalogs = catalogs
+
+    @classmethod
+    def load(cls) -> "Translator":
+        return cls({language: load_catalog(language) for language in LANGUAGES})
+
+    def language_for(self, preferred: str | None) -> str:
+        """Map a platform language code (``nl-BE``, ``en``) onto a supported language."""
+        if preferred:
+            short = preferred.split("-")[0].split("_")[0].lower()
+            if short in self.catalogs:
+                return short
+        return DEFAULT_LANGUAGE
+
+    def has(self, key: str) -> bool:
+        return key in self.catalogs[DEFAULT_LANGUAGE]
+
+    def __call__(self, language: str, key: str, **values: object) -> Markup:
+        template = self.catalogs.get(language, {}).get(key) or self.catalogs[DEFAULT_LANGUAGE][key]
+        return Markup(template.format(**{name: escape(value) for name, value in values.items()}))

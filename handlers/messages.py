@@ -1,0 +1,61 @@
+"""The neutral message types the handlers speak."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Sender:
+    platform: str
+    external_id: str
+    display_name: str = ""
+    username: str | None = None
+    language_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Chat:
+    platform: str
+    chat_id: str
+    is_private: bool
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    data: str
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One thing a person did: a text, command, button press, location or photo."""
+
+    sender: Sender
+    chat: Chat
+    text: str | None = None
+    command: str | None = None
+    args: str = ""
+    press: ButtonPress | None = None
+    location: tuple[float, float] | None = None
+    photo: str | None = None
+    unsupported: bool = False
+    migrated_to_chat_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str | None = None
+    url: str | None = None
+
+    def as_json(self) -> dict:
+        return {"label": self.label, "data": self.data, "url": self.url}
+
+
+@dataclass
+class Outcome:
+    """What the adapter shows right away, besides the outbox (a toast for a button press)."""
+
+    toast: str | None = None
+    handled: bool = True
+    notes: list[str] = field(default_factory=list)

@@ -1,0 +1,40 @@
+"""Writing outgoing messages into the outbox, inside the caller's transaction."""
+
+from sqlmodel import Session
+
+from handlers.messages import Button
+from storage.models import OutboxMessage, Person
+
+Keyboard = list[list[Button]]
+
+
+def enqueue(
+    session: Session,
+    *,
+    now,
+    platform: str,
+    chat_id: str,
+    text: str | None,
+    buttons: Keyboard | None = None,
+    photo: str | None = None,
+    location: tuple[float, float] | None = None,
+    purpose: str = "reply",
+    report_id: int | None = None,
+    recipient: Person | None = None,
+) -> OutboxMessage:
+    row = OutboxMessage(
+        platform=platform,
+        chat_id=chat_id,
+        text=text,
+        choices=[[button.as_json() for button in row] for row in (buttons or [])],
+        photo=photo,
+        latitude=location[0] if location else None,
+        longitude=location[1] if location else None,
+        purpose=purpose,
+        report_id=report_id,
+        recipient_person_id=recipient.id if recipient else None,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row

@@ -1,0 +1,11 @@
+"""What the handlers need from a platform, implemented by the adapters in ``bot``."""
+
+from typing import Protocol
+
+
+class PlatformPort(Protocol):
+    async def is_group_member(self, chat_id: str, user_id: str) -> bool:
+        """Ask the platform whether the user is currently a member of the group."""
+
+    def private_chat_link(self, payload: str) -> str | None:
+        """A link that opens the private chat with the bot, carrying ``payload``."""

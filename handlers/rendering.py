@@ -1,0 +1,70 @@
+"""How reports, categories and roles read in a message."""
+
+from datetime import datetime, timedelta
+
+from handlers.i18n import Markup, Translator, escape
+from storage.models import Category, Park, Person, Report
+
+
+def report_number(park: Park, report: Report) -> str:
+    return f"{park.prefix}-{report.number:04d}"
+
+
+def category_name(category: Category, language: str) -> str:
+    return category.name_en if language == "en" else category.name_nl
+
+
+def role_label(texts: Translator, language: str, role: str) -> str:
+    key = f"role.{role}"
+    return texts(language, key) if texts.has(key) else role.replace("_", " ")
+
+
+def person_label(person: Person) -> str:
+    """A person's name as officials see it (only when the reporter chose to be named)."""
+    name = person.display_name or "?"
+    return f"{name} (@{person.username})" if person.username else name
+
+
+def age(texts: Translator, language: str, since: datetime, now: datetime) -> Markup:
+    delta = max(now - since, timedelta(0))
+    if delta < timedelta(hours=1):
+        return texts(language, "age.minutes", n=int(delta.total_seconds() // 60))
+    if delta < timedelta(days=2):
+        return texts(language, "age.hours", n=int(delta.total_seconds() // 3600))
+    return texts(language, "age.days", n=delta.days)
+
+
+def when_line(texts: Translator, language: str, when_kind: str, when_text: str | None) -> Markup:
+    label = texts(language, f"when.{when_kind}")
+    return Markup(f"{label}: {escape(when_text)}") if when_text else label
+
+
+def where_line(texts: Translator, language: str, where_text: str | None, lat, lon) -> Markup:
+    parts = []
+    if where_text:
+        parts.append(escape(where_text))
+    if lat is not None and lon is not None:
+        parts.append(texts(language, "report.location_shared", lat=f"{lat:.5f}", lon=f"{lon:.5f}"))
+    return Markup(" · ".join(parts))
+
+
+def report_details(texts: Translator, language: str, *, category: Category, where_text, lat, lon,
+                   when_kind: str, when_text, what: str, photo_count: int, anonymous: bool,
+                   urgent: bool, reporter: Person | None = None) -> Markup:
+    """The fields of a report (draft or sent), one per line."""
+    t = lambda key, **values: texts(language, key, **values)  # noqa: E731
+    lines = [
+        t("field.category", value=category_name(category, language)),
+        t("field.where", value=where_line(texts, language, where_text, lat, lon)),
+        t("field.when", value=when_line(texts, language, when_kind, when_text)),
+        t("field.what", value=what),
+        t("field.photos", value=photo_count),
+    ]
+    if anonymous:
+        lines.append(t("field.contact", value=t("contact.anonymous")))
+    elif reporter is not None:
+        lines.append(t("field.contact", value=t("contact.named_as", name=person_label(reporter))))
+    else:
+        lines.append(t("field.contact", value=t("contact.named")))
+    lines.append(t("field.urgent", value=t("yes") if urgent else t("no")))
+    return Markup("\n".join(lines))

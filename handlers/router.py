@@ -1,0 +1,288 @@
+"""The entry point: one incoming message → one database transaction → outbox rows."""
+
+import logging
+import re
+
+from sqlmodel import Session, col, select
+
+from handlers import groups, invites, report_actions, report_flow
+from handlers.context import Context
+from handlers.delivery import official_actions, submit
+from handlers.i18n import Markup
+from handlers.messages import Button, Incoming, Outcome
+from handlers.rendering import age, category_name, report_number
+from handlers.services import Services
+from storage.models import Category, GroupChat, Park, Person, Report
+from storage.queries import active_roles, group_by_chat, park_by_slug
+
+log = logging.getLogger(__name__)
+
+REPORT_COMMANDS = {"melden", "report"}
+NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?(\d{1,6})\b\s*(.*)$", re.S)
+OFFICIAL_COMMANDS = {"oppakken": "claim", "claim": "claim", "feedback": "fbt", "vraag": "ask", "ask": "ask",
+                     "sluit": "clt", "close": "clt"}
+LIST_LIMIT = 20
+
+
+async def handle(services: Services, incoming: Incoming) -> Outcome:
+    """Handle one incoming message; everything it changes and sends is committed together."""
+    member_of = await _membership_needed(services, incoming)
+    with services.db.transaction() as session:
+        now = services.clock.now()
+        person = _upsert_person(session, incoming, now)
+        ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
+                      incoming=incoming, now=now, member_of_parks=member_of)
+        if incoming.chat.is_private:
+            _private(ctx)
+        else:
+            _group(ctx)
+        return Outcome(toast=ctx.toast)
+
+
+# ---- who is writing ------------------------------------------------------------------------------
+
+def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
+    sender = incoming.sender
+    person = session.exec(select(Person).where(
+        Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    if person is None:
+        person = Person(platform=sender.platform, external_id=sender.external_id, created_at=now)
+    person.display_name = sender.display_name[:255]
+    person.username = sender.username
+    if sender.language_code:
+        person.language = sender.language_code[:8]
+    if incoming.chat.is_private:
+        person.private_chat_id = incoming.chat.chat_id
+    session.add(person)
+    session.flush()
+    return person
+
+
+async def _membership_needed(services: Services, incoming: Incoming) -> set[int]:
+    """Parks whose linked group the sender is in, asked of the platform before any transaction.
+
+    Only computed when the message starts a report; the answer is never taken from a link.
+    """
+    wanted = _parks_to_check(incoming)
+    if wanted is None:
+        return set()
+    port = services.platforms.get(incoming.chat.platform)
+    if port is None:
+        return set()
+    with Session(services.db.engine) as session:
+        query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
+        if wanted != "all":
+            query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
+                (Park.slug == wanted) if isinstance(wanted, str) else (Park.id == wanted))
+        groups_to_ask = [(group.park_id, group.chat_id) for group in session.exec(query)]
+    member_of: set[int] = set()
+    for park_id, chat_id in groups_to_ask:
+        if park_id not in member_of and await port.is_group_member(chat_id, incoming.sender.external_id):
+            member_of.add(park_id)
+    return member_of
+
+
+def _parks_to_check(incoming: Incoming) -> str | int | None:
+    if not incoming.chat.is_private:
+        return None
+    if incoming.command in REPORT_COMMANDS:
+        return "all"
+    if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
+        return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
+    if incoming.press and re.fullmatch(r"p\d+", incoming.press.data):
+        return int(incoming.press.data[1:])
+    return None
+
+
+# ---- groups --------------------------------------------------------------------------------------
+
+def _group(ctx: Context) -> None:
+    incoming = ctx.incoming
+    if incoming.migrated_to_chat_id:
+        return groups.migrate(ctx, incoming.migrated_to_chat_id)
+    if incoming.command in ("koppel", "link"):
+        return groups.link_group(ctx)
+    if incoming.command in REPORT_COMMANDS:
+        return groups.report_from_group(ctx)
+    if incoming.command in ("help", "hulp", "start"):
+        group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
+        park = ctx.session.get(Park, group.park_id) if group else None
+        return ctx.reply(ctx.t("group.help"), groups.report_button(ctx, park) if park else None)
+    if incoming.press:
+        ctx.toast = ctx.t("input.stale_button")
+    return None  # ordinary group chatter is none of the bot's business
+
+
+# ---- private chat --------------------------------------------------------------------------------
+
+def _private(ctx: Context) -> None:
+    incoming = ctx.incoming
+    if incoming.press:
+        return _press(ctx, incoming.press.data)
+    if incoming.command:
+        return _command(ctx, incoming.command, incoming.args)
+    pending = report_actions.pending_of(ctx)
+    if pending is not None:
+        return report_actions.on_pending_text(ctx, pending)
+    draft = report_flow.draft_of(ctx.session, ctx.person.id)
+    if draft is not None:
+        return report_flow.on_message(ctx, draft)
+    if incoming.text and invites.looks_like_code(incoming.text):
+        return invites.redeem(ctx, incoming.text.strip())
+    return ctx.reply(ctx.t("help.private"))
+
+
+def _press(ctx: Context, data: str) -> None:
+    parsed = report_flow.parse_data(data)
+    if parsed is not None:
+        draft_id, step, value = parsed
+        draft = report_flow.draft_of(ctx.session, ctx.person.id)
+        if draft is None or draft.id != draft_id or draft.step != step:
+            ctx.toast = ctx.t("input.stale_button")
+            return None
+        if report_flow.on_press(ctx, step, value) == "send":
+            submit(ctx, draft)
+        return None
+    if re.fullmatch(r"p\d+", data):
+        return _start_report_in(ctx, int(data[1:]))
+    action = report_actions.parse_report_data(data)
+    if action is not None:
+        return report_actions.on_press(ctx, *action)
+    ctx.toast = ctx.t("input.stale_button")
+    return None
+
+
+def _command(ctx: Context, command: str, args: str) -> None:
+    if command == "start":
+        return _start(ctx, args.strip())
+    if command in REPORT_COMMANDS:
+        return _report(ctx)
+    if command in ("stop", "annuleer", "cancel"):
+        return _stop(ctx)
+    if command in ("mijnmeldingen", "myreports"):
+        return _my_reports(ctx)
+    if command == "open":
+        return _open_reports(ctx)
+    if command in OFFICIAL_COMMANDS:
+        return _official_command(ctx, OFFICIAL_COMMANDS[command], args)
+    if command in ("koppel", "link"):
+        return ctx.reply(ctx.t("group.link_in_group"))
+    return ctx.reply(ctx.t("help.private"))
+
+
+def _start(ctx: Context, payload: str) -> None:
+    if payload.startswith(groups.REPORT_PAYLOAD_PREFIX):
+        park = park_by_slug(ctx.session, payload[len(groups.REPORT_PAYLOAD_PREFIX):].lower())
+        if park is None:
+            return ctx.reply(ctx.t("report.unknown_park"))
+        return _start_report_in(ctx, park.id)
+    if payload:
+        return invites.redeem(ctx, payload)
+    return ctx.reply(ctx.t("help.welcome"))
+
+
+def _report(ctx: Context) -> None:
+    draft = report_flow.draft_of(ctx.session, ctx.person.id)
+    if draft is not None:
+        return report_flow.start(ctx, ctx.session.get(Park, draft.park_id))
+    parks = [ctx.session.get(Park, park_id) for park_id in sorted(ctx.member_of_parks)]
+    if not parks:
+        return ctx.reply(ctx.t("report.not_member"))
+    if len(parks) == 1:
+        return report_flow.start(ctx, parks[0])
+    ctx.reply(ctx.t("report.which_park"), [[Button(park.name, data=f"p{park.id}")] for park in parks])
+    return None
+
+
+def _start_report_in(ctx: Context, park_id: int) -> None:
+    park = ctx.session.get(Park, park_id)
+    if park is None or park_id not in ctx.member_of_parks:
+        return ctx.reply(ctx.t("report.not_member"))
+    return report_flow.start(ctx, park)
+
+
+def _stop(ctx: Context) -> None:
+    pending = report_actions.pending_of(ctx)
+    if pending is not None:
+        ctx.session.delete(pending)
+        return ctx.reply(ctx.t("pending.cancelled"))
+    if report_flow.cancel(ctx):
+        return ctx.reply(ctx.t("report.cancelled"))
+    return ctx.reply(ctx.t("stop.nothing"))
+
+
+def _my_reports(ctx: Context) -> None:
+    rows = ctx.session.exec(
+        select(Report, Park).join(Park, col(Park.id) == col(Report.park_id))
+        .where(Report.reporter_person_id == ctx.person.id)
+        .order_by(col(Report.created_at).desc()).limit(LIST_LIMIT)
+    ).all()
+    if not rows:
+        return ctx.reply(ctx.t("mine.none"))
+    lines, buttons = [ctx.t("mine.header")], []
+    for report, park in rows:
+        number = report_number(park, report)
+        category = ctx.session.get(Category, report.category_id)
+        lines.append(ctx.t("mine.line", number=number, category=category_name(category, ctx.language),
+                           status=ctx.t(_status_key(report)), age=age(ctx.services.texts, ctx.language,
+                                                                       report.created_at, ctx.now)))
+        if report.status == "open":
+            buttons.append([Button(ctx.t("mine.withdraw_button", number=number), data=f"r{report.id}:wd")])
+    ctx.reply(Markup("\n".join(lines)), buttons)
+    return None
+
+
+def _status_key(report: Report) -> str:
+    if report.status != "open":
+        return f"status.{report.status}"
+    return "status.feedback_given" if report.first_feedback_at else "status.awaiting_feedback"
+
+
+def _open_reports(ctx: Context) -> None:
+    rows = report_actions.open_reports_for(ctx)
+    if not any(role.role != "admin" for role in active_roles(ctx.session, ctx.person.id)):
+        return ctx.reply(ctx.t("open.not_official"))
+    if not rows:
+        return ctx.reply(ctx.t("open.none"))
+    lines, buttons = [ctx.t("open.header", count=len(rows))], []
+    for report, park in rows[:LIST_LIMIT]:
+        number = report_number(park, report)
+        lead = ctx.session.get(Person, report.lead_person_id) if report.lead_person_id else None
+        category = ctx.session.get(Category, report.category_id)
+        lines.append(ctx.t(
+            "open.line", number=number, category=category_name(category, ctx.language),
+            age=age(ctx.services.texts, ctx.language, report.created_at, ctx.now),
+            lead=lead.display_name if lead else ctx.t("open.no_lead"), reminders=report.reminder_count,
+            status=ctx.t(_status_key(report))))
+        buttons.extend(official_actions(ctx, ctx.person, report)[:1])
+        buttons[-1] = [Button(f"{number}: {button.label}", data=button.data) for button in buttons[-1]]
+    ctx.reply(Markup("\n".join(lines)), buttons)
+    return None
+
+
+def _official_command(ctx: Context, action: str, args: str) -> None:
+    """``/feedback SP-0042 text`` and friends: the same actions as the buttons."""
+    match = NUMBER_PATTERN.match(args or "")
+    if not match:
+        return ctx.reply(ctx.t("command.needs_number"))
+    prefix, number, text = match.group(1).upper(), int(match.group(2)), match.group(3).strip()
+    report = ctx.session.exec(
+        select(Report).join(Park, col(Park.id) == col(Report.park_id))
+        .where(Park.prefix == prefix, Report.number == number)).first()
+    found = report_actions.official_report(ctx, report.id if report else -1)
+    if found is None:
+        return None
+    report, park = found
+    if action == "claim" or not text:
+        return report_actions.on_press(ctx, "r", report.id, action)
+    if len(text) > report_actions.MAX_MESSAGE:
+        return ctx.reply(ctx.t("input.too_long", max=report_actions.MAX_MESSAGE, length=len(text)))
+    if not report_actions.require_open(ctx, report, park):
+        return None
+    if action == "fbt":
+        report_actions.give_feedback(ctx, report, park, text=text)
+    elif action == "clt":
+        report_actions.close(ctx, report, park, text=text)
+    else:
+        report_actions.ask_reporter(ctx, report, park, text)
+    return None

@@ -1,0 +1,83 @@
+"""Periodic sweeps over the database: reminders, escalation, expired drafts.
+
+The scheduler only calls these; all state lives in the database, so a restart loses
+nothing and (on PostgreSQL) several instances can sweep side by side.
+"""
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from handlers.i18n import Translator
+from handlers.messages import Button
+from handlers.outbox import enqueue
+from handlers.policy import next_reminder
+from handlers.rendering import age, category_name, report_number
+from handlers.services import Services
+from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent
+from storage.queries import ADMIN, people_with_roles, recipients_of, reports_due_for_reminder
+
+
+def _send(session: Session, now: datetime, person: Person, text: str, buttons=None, **extra) -> None:
+    enqueue(session, now=now, platform=person.platform, chat_id=person.private_chat_id or "", text=text,
+            buttons=buttons, recipient=person, **extra)
+
+
+def send_due_reminders(services: Services) -> int:
+    """Remind the lead (or every routed official) of each overdue report; escalate when due."""
+    texts = services.texts
+    sent = 0
+    with services.db.transaction() as session:
+        now = services.clock.now()
+        for report in reports_due_for_reminder(session, now):
+            park = session.get(Park, report.park_id)
+            report.reminder_count += 1
+            report.next_reminder_at = next_reminder(park, report, now, first=False)
+            session.add(report)
+            session.add(ReportEvent(report_id=report.id, kind="reminder", text=str(report.reminder_count),
+                                    created_at=now))
+            _remind(session, texts, now, park, report)
+            if report.reminder_count >= park.escalate_after and report.escalated_at is None:
+                report.escalated_at = now
+                _escalate(session, texts, now, park, report)
+            sent += 1
+    return sent
+
+
+def _remind(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
+    lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
+    targets = [lead] if lead else recipients_of(session, report.id)
+    category = session.get(Category, report.category_id)
+    for official in targets:
+        language = texts.language_for(official.language)
+        key = "reminder.lead" if lead else "reminder.unclaimed"
+        text = texts(language, key, number=report_number(park, report), count=report.reminder_count,
+                     category=category_name(category, language), age=age(texts, language, report.created_at, now))
+        buttons = [[Button(texts(language, "action.feedback"), data=f"r{report.id}:fb")]]
+        if not lead:
+            buttons[0].insert(0, Button(texts(language, "action.claim"), data=f"r{report.id}:claim"))
+        _send(session, now, official, text, buttons, purpose="reminder", report_id=report.id)
+
+
+def _escalate(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
+    lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
+    for admin in people_with_roles(session, park.id, [ADMIN]):
+        language = texts.language_for(admin.language)
+        text = texts(language, "escalation.to_admin", number=report_number(park, report),
+                     count=report.reminder_count, age=age(texts, language, report.created_at, now),
+                     lead=lead.display_name if lead else texts(language, "open.no_lead"))
+        _send(session, now, admin, text, purpose="escalation", report_id=report.id)
+
+
+def expire_idle_drafts(services: Services) -> int:
+    """Drop drafts idle longer than the configured time, telling each reporter once."""
+    cutoff = services.clock.now() - services.settings.draft_idle_timeout
+    with services.db.transaction() as session:
+        now = services.clock.now()
+        drafts = list(session.exec(select(ReportDraft).where(col(ReportDraft.updated_at) <= cutoff)
+                                   .with_for_update(skip_locked=True)))
+        for draft in drafts:
+            person = session.get(Person, draft.person_id)
+            session.delete(draft)
+            _send(session, now, person, services.texts(services.texts.language_for(person.language), "report.expired"))
+    return len(drafts)

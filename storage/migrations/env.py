@@ -1,0 +1,25 @@
+"""Alembic environment: the engine comes from ``storage.db.alembic_config``."""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+from storage import models  # noqa: F401  (registers the tables)
+
+config = context.config
+engine = config.attributes.get("engine")
+target_metadata = SQLModel.metadata
+
+if engine is None:  # pragma: no cover - direct `alembic` use
+    from storage.db import make_engine
+
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,188 @@
+"""SQLModel tables: the database is the single source of truth.
+
+All datetimes are naive UTC. Platform ids (Telegram chat ids are 64-bit, Matrix ids are
+strings) are stored as strings.
+"""
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Park(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, max_length=32)
+    name: str = Field(max_length=120)
+    prefix: str = Field(max_length=8)
+    timezone: str = Field(default="Europe/Amsterdam", max_length=64)
+    language: str = Field(default="nl", max_length=8)
+    last_report_number: int = Field(default=0)
+    # Reminder policy, durations in seconds.
+    first_reminder_after_s: int = Field(default=2 * 86400)
+    repeat_every_s: int = Field(default=86400)
+    escalate_after: int = Field(default=3)
+    urgent_first_reminder_after_s: int = Field(default=3600)
+    urgent_repeat_every_s: int = Field(default=3600)
+    urgent_in_working_time: bool = Field(default=False)
+    work_start: str = Field(default="08:00", max_length=5)
+    work_end: str = Field(default="18:00", max_length=5)
+    work_days: str = Field(default="1,2,3,4,5", max_length=20)
+
+
+class Category(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("park_id", "key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    key: str = Field(max_length=40)
+    name_nl: str = Field(max_length=80)
+    name_en: str = Field(max_length=80)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    position: int = Field(default=0)
+    enabled: bool = Field(default=True)
+
+
+class Person(SQLModel, table=True):
+    """Somebody on one platform; the same human on two platforms is two persons."""
+
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    external_id: str = Field(max_length=255)
+    display_name: str = Field(default="", max_length=255)
+    username: Optional[str] = Field(default=None, max_length=255)
+    language: Optional[str] = Field(default=None, max_length=8)
+    private_chat_id: Optional[str] = Field(default=None, max_length=255)
+    created_at: datetime
+
+
+class Role(SQLModel, table=True):
+    """A verified role of a person in a park: ``admin`` or an official role."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    role: str = Field(max_length=32)
+    verified_at: datetime
+    revoked_at: Optional[datetime] = None
+
+
+class Invite(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    role: str = Field(max_length=32)
+    code_hash: str = Field(unique=True, max_length=64)
+    created_at: datetime
+    expires_at: datetime
+    used_at: Optional[datetime] = None
+    used_by_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+
+
+class GroupChat(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=255)
+    title: str = Field(default="", max_length=255)
+    linked_by_person_id: int = Field(foreign_key="person.id")
+    linked_at: datetime
+
+
+class ReportDraft(SQLModel, table=True):
+    """A report being written in the guided conversation; one per person."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    park_id: int = Field(foreign_key="park.id")
+    step: str = Field(max_length=32)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = Field(index=True)
+
+
+class PendingInput(SQLModel, table=True):
+    """A one-shot free-text answer the bot waits for (feedback text, question, answer, ...)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    kind: str = Field(max_length=32)
+    report_id: int = Field(foreign_key="report.id")
+    question_id: Optional[int] = None
+    created_at: datetime
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("park_id", "number"),
+        Index("ix_report_next_reminder_at", "next_reminder_at"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    number: int
+    category_id: int = Field(foreign_key="category.id")
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    where_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    when_kind: str = Field(max_length=16)
+    when_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    what: str = Field(sa_column=Column(Text, nullable=False))
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    anonymous: bool = True
+    urgent: bool = False
+    reporter_person_id: int = Field(foreign_key="person.id", index=True)
+    status: str = Field(default="open", max_length=16)  # open | closed | withdrawn
+    lead_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    created_at: datetime
+    first_feedback_at: Optional[datetime] = None
+    closed_at: Optional[datetime] = None
+    withdrawn_at: Optional[datetime] = None
+    reminder_count: int = 0
+    next_reminder_at: Optional[datetime] = None
+    escalated_at: Optional[datetime] = None
+    rating: Optional[str] = Field(default=None, max_length=16)  # answered | not_enough
+
+
+class ReportRecipient(SQLModel, table=True):
+    """An official a report was delivered to."""
+
+    __table_args__ = (UniqueConstraint("report_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+
+
+class ReportEvent(SQLModel, table=True):
+    """History of a report: claim, feedback, question, answer, close, withdraw, reminder."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    kind: str = Field(max_length=16)
+    text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    created_at: datetime
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as the change that caused it."""
+
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=255)
+    text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    choices: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    photo: Optional[str] = Field(default=None, max_length=1024)
+    latitude: Optional[float] = None
+    longitude: Optional[float] = None
+    purpose: str = Field(default="reply", max_length=32)
+    report_id: Optional[int] = Field(default=None, foreign_key="report.id", index=True)
+    recipient_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    created_at: datetime
+    sent_at: Optional[datetime] = None
+    error: Optional[str] = Field(default=None, max_length=255)
+    platform_message_id: Optional[str] = Field(default=None, max_length=255)
