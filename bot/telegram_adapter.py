@@ -3,10 +3,12 @@
 import asyncio
 import logging
 import re
+import warnings
 from collections.abc import Awaitable, Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
@@ -178,8 +180,7 @@ class TelegramAdapter:
                 message = await bot.send_message(chat_id=int(row.chat_id), text=row.text, parse_mode=ParseMode.HTML,
                                                  reply_markup=markup, disable_web_page_preview=True)
         except RetryAfter as error:
-            retry = error.retry_after
-            return Retry(retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry))
+            return Retry(_seconds(error))
         except ChatMigrated as error:
             return Redirect(str(error.new_chat_id))
         except Forbidden as error:
@@ -200,3 +201,11 @@ class TelegramAdapter:
                  else InlineKeyboardButton(button["label"], callback_data=button["data"]) for button in row]
                 for row in choices]
         return InlineKeyboardMarkup(rows)
+
+
+def _seconds(error: RetryAfter) -> float:
+    """``retry_after`` is an int today and a timedelta in a later python-telegram-bot."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        retry = error.retry_after
+    return retry.total_seconds() if hasattr(retry, "total_seconds") else float(retry)

@@ -4,7 +4,7 @@ All datetimes are naive UTC. Platform ids (Telegram chat ids are 64-bit, Matrix 
 strings) are stored as strings.
 """
 
-from datetime import datetime
+from pydantic import NaiveDatetime
 from typing import Optional
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -54,7 +54,7 @@ class Person(SQLModel, table=True):
     username: Optional[str] = Field(default=None, max_length=255)
     language: Optional[str] = Field(default=None, max_length=8)
     private_chat_id: Optional[str] = Field(default=None, max_length=255)
-    created_at: datetime
+    created_at: NaiveDatetime
 
 
 class Role(SQLModel, table=True):
@@ -64,8 +64,8 @@ class Role(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     park_id: int = Field(foreign_key="park.id", index=True)
     role: str = Field(max_length=32)
-    verified_at: datetime
-    revoked_at: Optional[datetime] = None
+    verified_at: NaiveDatetime
+    revoked_at: Optional[NaiveDatetime] = None
 
 
 class Invite(SQLModel, table=True):
@@ -73,9 +73,9 @@ class Invite(SQLModel, table=True):
     park_id: int = Field(foreign_key="park.id", index=True)
     role: str = Field(max_length=32)
     code_hash: str = Field(unique=True, max_length=64)
-    created_at: datetime
-    expires_at: datetime
-    used_at: Optional[datetime] = None
+    created_at: NaiveDatetime
+    expires_at: NaiveDatetime
+    used_at: Optional[NaiveDatetime] = None
     used_by_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
 
 
@@ -87,7 +87,7 @@ class GroupChat(SQLModel, table=True):
     chat_id: str = Field(max_length=255)
     title: str = Field(default="", max_length=255)
     linked_by_person_id: int = Field(foreign_key="person.id")
-    linked_at: datetime
+    linked_at: NaiveDatetime
 
 
 class ReportDraft(SQLModel, table=True):
@@ -98,7 +98,7 @@ class ReportDraft(SQLModel, table=True):
     park_id: int = Field(foreign_key="park.id")
     step: str = Field(max_length=32)
     data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = Field(index=True)
+    updated_at: NaiveDatetime = Field(index=True)
 
 
 class PendingInput(SQLModel, table=True):
@@ -109,7 +109,7 @@ class PendingInput(SQLModel, table=True):
     kind: str = Field(max_length=32)
     report_id: int = Field(foreign_key="report.id")
     question_id: Optional[int] = None
-    created_at: datetime
+    created_at: NaiveDatetime
 
 
 class Report(SQLModel, table=True):
@@ -134,13 +134,13 @@ class Report(SQLModel, table=True):
     reporter_person_id: int = Field(foreign_key="person.id", index=True)
     status: str = Field(default="open", max_length=16)  # open | closed | withdrawn
     lead_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
-    created_at: datetime
-    first_feedback_at: Optional[datetime] = None
-    closed_at: Optional[datetime] = None
-    withdrawn_at: Optional[datetime] = None
+    created_at: NaiveDatetime
+    first_feedback_at: Optional[NaiveDatetime] = None
+    closed_at: Optional[NaiveDatetime] = None
+    withdrawn_at: Optional[NaiveDatetime] = None
     reminder_count: int = 0
-    next_reminder_at: Optional[datetime] = None
-    escalated_at: Optional[datetime] = None
+    next_reminder_at: Optional[NaiveDatetime] = None
+    escalated_at: Optional[NaiveDatetime] = None
     rating: Optional[str] = Field(default=None, max_length=16)  # answered | not_enough
 
 
@@ -161,7 +161,7 @@ class ReportEvent(SQLModel, table=True):
     person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     kind: str = Field(max_length=16)
     text: Optional[str] = Field(default=None, sa_column=Column(Text))
-    created_at: datetime
+    created_at: NaiveDatetime
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -181,8 +181,8 @@ class OutboxMessage(SQLModel, table=True):
     recipient_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     status: str = Field(default="pending", max_length=16)  # pending | sent | failed
     attempts: int = 0
-    next_attempt_at: datetime
-    created_at: datetime
-    sent_at: Optional[datetime] = None
+    next_attempt_at: NaiveDatetime
+    created_at: NaiveDatetime
+    sent_at: Optional[NaiveDatetime] = None
     error: Optional[str] = Field(default=None, max_length=255)
     platform_message_id: Optional[str] = Field(default=None, max_length=255)

@@ -1,6 +1,13 @@
 import pytest
 
+from handlers.clock import ManualClock
 from tests.databases import BACKENDS, fresh_database
+from tests.fake_telegram import FakeTelegram
+from tests.harness import START, Harness
+
+# Shaped like a real token (35 characters after the colon), so the config check accepts it.
+TEST_TOKEN = "1000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
+from tests.telegram_people import assemble
 
 
 @pytest.fixture(params=BACKENDS)
@@ -14,3 +21,31 @@ def database(request, tmp_path):
 def sqlite_database(tmp_path):
     with fresh_database("sqlite", tmp_path) as db:
         yield db
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(START)
+
+
+@pytest.fixture
+async def server(clock):
+    """The fake Bot API; its rate limiter runs on the bot's clock (off unless a test turns it on)."""
+    server = FakeTelegram(bot_username="weerbaar_test_bot", token=TEST_TOKEN, clock=lambda: clock.now().timestamp())
+    server.rate_limits = False
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(server, sqlite_database, clock):
+    harness = Harness(server, sqlite_database, clock)
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+@pytest.fixture
+async def cast(bot, server):
+    return await assemble(bot, server)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 17:08:27.972601
+Create Date: 2026-11-29 17:12:13.702106
 """
 from alembic import op
 import sqlalchemy as sa
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('username', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('language', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.Column('private_chat_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('platform', 'external_id')
     )
@@ -74,7 +74,7 @@ def upgrade() -> None:
     sa.Column('chat_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('title', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
     sa.Column('linked_by_person_id', sa.Integer(), nullable=False),
-    sa.Column('linked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('linked_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['linked_by_person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -88,9 +88,9 @@ def upgrade() -> None:
     sa.Column('park_id', sa.Integer(), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
     sa.Column('used_by_person_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
     sa.ForeignKeyConstraint(['used_by_person_id'], ['person.id'], ),
@@ -106,7 +106,7 @@ def upgrade() -> None:
     sa.Column('park_id', sa.Integer(), nullable=False),
     sa.Column('step', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
-    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -120,8 +120,8 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('park_id', sa.Integer(), nullable=False),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
-    sa.Column('verified_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -148,13 +148,13 @@ def upgrade() -> None:
     sa.Column('reporter_person_id', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('lead_person_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('first_feedback_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('closed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('withdrawn_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('first_feedback_at', sa.DateTime(), nullable=True),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
     sa.Column('reminder_count', sa.Integer(), nullable=False),
-    sa.Column('next_reminder_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-    sa.Column('escalated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('next_reminder_at', sa.DateTime(), nullable=True),
+    sa.Column('escalated_at', sa.DateTime(), nullable=True),
     sa.Column('rating', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.ForeignKeyConstraint(['category_id'], ['category.id'], ),
     sa.ForeignKeyConstraint(['lead_person_id'], ['person.id'], ),
@@ -182,9 +182,9 @@ def upgrade() -> None:
     sa.Column('recipient_person_id', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('sent_at', sa.DateTime(), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.Column('platform_message_id', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True),
     sa.ForeignKeyConstraint(['recipient_person_id'], ['person.id'], ),
@@ -201,7 +201,7 @@ def upgrade() -> None:
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=False),
     sa.Column('question_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['report_id'], ['report.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -213,7 +213,7 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('text', sa.Text(), nullable=True),
-    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['report_id'], ['report.id'], ),
     sa.PrimaryKeyConstraint('id')

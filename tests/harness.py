@@ -1,0 +1,99 @@
+"""Runs the real bot (bootstrap, python-telegram-bot, outbox, jobs) against the fake Bot API."""
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.bootstrap import Weerbaar, build
+from bot.config import parse_config
+from bot.park_setup import apply_parks
+from handlers.clock import ManualClock
+from handlers.invites import create_invite
+from storage.db import Database
+from storage.models import OutboxMessage, Report
+from tests.fake_telegram import FakeTelegram
+
+# Monday 30 November 2026, 09:00 in Amsterdam.
+START = datetime(2026, 11, 30, 8, 0)
+PARK = "spaanse-polder"
+OTHER_PARK = "noorderveld"
+
+
+def park_table(slug: str, name: str, prefix: str) -> dict:
+    return {
+        "slug": slug, "name": name, "prefix": prefix, "timezone": "Europe/Amsterdam",
+        "reminders": {"first_after": "4h", "repeat_every": "2h", "escalate_after": 2,
+                      "urgent_first_after": "30m", "urgent_repeat_every": "30m"},
+        "working_hours": {"start": "08:00", "end": "18:00", "days": [1, 2, 3, 4, 5]},
+        "categories": [
+            {"key": "drugs", "name_nl": "Drugs", "name_en": "Drugs", "roles": ["police", "municipality"]},
+            {"key": "vastgoed", "name_nl": "Vastgoed", "name_en": "Real estate", "roles": ["municipality"]},
+            {"key": "brand", "name_nl": "Brandgevaar", "name_en": "Fire hazard", "roles": ["fire_brigade"]},
+        ],
+    }
+
+
+def bot_config(server: FakeTelegram, db_url: str = "sqlite:///unused.db", **bot_options):
+    raw = {
+        "database": {"url": db_url},
+        "telegram": {"base_url": server.base_url, "base_file_url": server.base_file_url},
+        "bot": {"draft_idle_timeout": "2h", "sweep_interval": "1h", **bot_options},
+        "parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")],
+    }
+    return parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": server.token})
+
+
+class Harness:
+    """The bot under test, its fake Telegram and its clock; tests talk as users would."""
+
+    def __init__(self, server: FakeTelegram, db: Database, clock: ManualClock | None = None):
+        self.server = server
+        self.db = db
+        self.clock = clock or ManualClock(START)
+        self.config = bot_config(server)
+        with db.transaction() as session:
+            apply_parks(session, self.config)
+        self.app: Weerbaar | None = None
+        self._handled_before = 0
+
+    async def start(self) -> None:
+        self.app = build(self.config, clock=self.clock, db=self.db)
+        await self.app.start(run_jobs=False)
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            self._handled_before += self.app.telegram.handled_updates
+            await self.app.stop()
+            self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def settle(self) -> None:
+        """Wait until every update sent so far is handled and every due message delivered."""
+        await self.app.telegram.wait_handled(self.server.updates_enqueued - self._handled_before)
+        await self.app.dispatcher.deliver_due()
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move time forward and run the periodic sweeps, as the scheduler would."""
+        self.clock.advance(delta)
+        await self.app.jobs.run_sweeps()
+        await self.settle()
+
+    def invite(self, role: str, park: str = PARK, valid_for: timedelta = timedelta(days=7)) -> str:
+        with self.db.transaction() as session:
+            return create_invite(session, park_slug=park, role=role, allowed_roles=self.config.official_roles,
+                                 now=self.clock.now(), valid_for=valid_for).code
+
+    async def verify(self, user, role: str, park: str = PARK) -> None:
+        user.start(self.invite(role, park))
+        await self.settle()
+
+    def reports(self) -> list[Report]:
+        with Session(self.db.engine) as session:
+            return list(session.exec(select(Report).order_by(Report.id)))
+
+    def outbox(self) -> list[OutboxMessage]:
+        with Session(self.db.engine) as session:
+            return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
