@@ -1,6 +1,6 @@
 """One unit of work: the session, the person acting and helpers to answer them."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -35,11 +35,19 @@ class Context:
         return texts(texts.language_for(person.language), key, **values)
 
     def reply(self, text: str, buttons: Keyboard | None = None, **extra) -> None:
-        """Answer in the chat the person wrote in."""
+        """Answer in the chat the person wrote in (their private chat: wherever that is now)."""
+        if self.chat.is_private:
+            return self.send_to(self.person, text, buttons, **extra)
         enqueue(
             self.session, now=self.now, platform=self.chat.platform, chat_id=self.chat.chat_id,
             text=text, buttons=buttons, **extra,
         )
+        return None
+
+    def in_private(self) -> "Context":
+        """The same unit of work, answering in the person's private chat (opened if need be)."""
+        chat = Chat(platform=self.chat.platform, chat_id=self.person.private_chat_id or "", is_private=True)
+        return replace(self, chat=chat)
 
     def send_to(self, person: Person, text: str | None, buttons: Keyboard | None = None, **extra) -> None:
         """Send privately to a person (their private chat with the bot)."""

@@ -1,5 +1,6 @@
 """The park's group chat: linking it, and intake that never takes details there."""
 
+from handlers import report_flow
 from handlers.context import Context
 from handlers.messages import Button
 from storage.models import GroupChat, Park
@@ -50,7 +51,16 @@ def report_from_group(ctx: Context) -> None:
     if group is None:
         return ctx.reply(ctx.t("group.not_linked"))
     park = ctx.session.get(Park, group.park_id)
-    ctx.reply(ctx.t("group.report_here"), report_button(ctx, park))
+    buttons = report_button(ctx, park)
+    if buttons is not None:
+        ctx.reply(ctx.t("group.report_here"), buttons)
+        return None
+    # No link into a private chat on this platform (Matrix): open the private chat ourselves.
+    # Writing in the group proves membership, so the report starts right away.
+    private = ctx.in_private()
+    report_flow.start(private, park)
+    ctx.toast = private.toast
+    ctx.reply(ctx.t("group.report_sent_privately", name=ctx.person.display_name))
     return None
 
 
