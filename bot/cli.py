@@ -1,4 +1,4 @@
-"""``weerbaar``: run the bot, migrate the database, issue invites."""
+"""The ``weerbaar`` command: run the bot, migrate the database, issue invites."""
 
 import argparse
 import asyncio
@@ -18,20 +18,21 @@ DEFAULT_CONFIG = "config.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="weerbaar", description=__doc__)
-    parser.add_argument("--config", default=os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG),
-                        help="path to config.toml (default: $WEERBAAR_CONFIG or ./config.toml)")
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument("--config", default=argparse.SUPPRESS,
+                               help="path to config.toml (default: $WEERBAAR_CONFIG or ./config.toml)")
+    parser = argparse.ArgumentParser(prog="weerbaar", description="Weerbaar: safe reporting with feedback.",
+                                     parents=[config_option])
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the bot")
-    run.add_argument("--config", dest="run_config", default=None)
-    db = commands.add_parser("db", help="database tasks")
-    db.add_argument("action", choices=["upgrade"])
-    invite = commands.add_parser("invite", help="print a single-use invite code and link")
+    commands.add_parser("run", parents=[config_option], help="run the bot")
+    db = commands.add_parser("db", parents=[config_option], help="database tasks")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the latest version")
+    invite = commands.add_parser("invite", parents=[config_option], help="print a single-use invite code and link")
     invite.add_argument("--park", required=True, help="park slug")
     invite.add_argument("--role", required=True, help="admin or an official role")
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     args = parser.parse_args(argv)
-    config_path = getattr(args, "run_config", None) or args.config
+    config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
     try:
         config = load_config(Path(config_path))
     except ConfigError as error:

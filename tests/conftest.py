@@ -39,8 +39,9 @@ async def server(clock):
 
 
 @pytest.fixture
-async def bot(server, sqlite_database, clock):
-    harness = Harness(server, sqlite_database, clock)
+async def bot(server, database, clock):
+    """The real bot on the fake Bot API; every scenario runs on SQLite and on PostgreSQL."""
+    harness = Harness(server, database, clock)
     await harness.start()
     yield harness
     await harness.stop()

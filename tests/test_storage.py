@@ -1,0 +1,80 @@
+"""Storage behaviour on SQLite and PostgreSQL alike."""
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.config import parse_config
+from bot.park_setup import apply_parks
+from storage.db import upgrade
+from storage.models import Category, GroupChat, Park, Person, Report
+from storage.queries import next_report_number, reports_due_for_reminder
+from tests.harness import OTHER_PARK, PARK, park_table
+
+NOW = datetime(2026, 11, 30, 8, 0)
+
+
+def configure(db, **changes):
+    raw = {"parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")]}
+    raw["parks"][0].update(changes)
+    with db.transaction() as session:
+        apply_parks(session, parse_config(raw, environ={}))
+
+
+def test_upgrade_twice_is_harmless(database):
+    upgrade(database.engine)
+    configure(database)
+    with Session(database.engine) as session:
+        assert [p.slug for p in session.exec(select(Park).order_by(Park.id))] == [PARK, OTHER_PARK]
+
+
+def test_report_numbers_count_per_park(database):
+    configure(database)
+    with database.transaction() as session:
+        sp, nv = (session.exec(select(Park).where(Park.slug == slug)).one() for slug in (PARK, OTHER_PARK))
+        numbers = [next_report_number(session, sp), next_report_number(session, sp), next_report_number(session, nv)]
+    assert numbers == [1, 2, 1]
+
+
+def test_categories_removed_from_the_config_are_disabled_not_deleted(database):
+    configure(database)
+    table = park_table(PARK, "De Spaanse Polder", "SP")
+    configure(database, categories=table["categories"][:1])
+    with Session(database.engine) as session:
+        enabled = {c.key: c.enabled for c in session.exec(select(Category).join(Park).where(Park.slug == PARK))}
+    assert enabled == {"drugs": True, "vastgoed": False, "brand": False}
+
+
+def test_64_bit_chat_ids_round_trip(database):
+    configure(database)
+    with database.transaction() as session:
+        person = Person(platform="telegram", external_id="7000000001", created_at=NOW)
+        session.add(person)
+        session.flush()
+        session.add(GroupChat(park_id=1, platform="telegram", chat_id="-1009223372036854775", linked_by_person_id=person.id,
+                              linked_at=NOW))
+    with Session(database.engine) as session:
+        assert session.exec(select(GroupChat.chat_id)).one() == "-1009223372036854775"
+
+
+def test_due_reminders_are_only_open_reports_without_feedback(database):
+    configure(database)
+    with database.transaction() as session:
+        reporter = Person(platform="telegram", external_id="1", created_at=NOW)
+        session.add(reporter)
+        session.flush()
+        category = session.exec(select(Category)).first()
+
+        def report(number, **fields):
+            values = dict(park_id=1, number=number, category_id=category.id, when_kind="now", what="x",
+                          reporter_person_id=reporter.id, created_at=NOW, next_reminder_at=NOW)
+            values.update(fields)
+            session.add(Report(**values))
+
+        report(1)
+        report(2, next_reminder_at=NOW + timedelta(minutes=1))
+        report(3, status="withdrawn")
+        report(4, first_feedback_at=NOW)
+        report(5, next_reminder_at=None)
+    with database.transaction() as session:
+        assert [r.number for r in reports_due_for_reminder(session, NOW)] == [1]
