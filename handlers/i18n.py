@@ -1,4 +1,4 @@
-"""The translation layer: keyed gettext catalogs (``locale/<lang>/LC_MESSAGES/weerbaar.po``).
+"""The translation layer: keyed gettext catalogs (``locale/<lang>/LC_MESSAGES/*.po``).
 
 Message ids are stable keys (``report.ask_where``); every key exists in Dutch (the
 default) and English. Templates are HTML fragments with ``{placeholders}``; every
@@ -15,7 +15,6 @@ from babel.messages.pofile import read_po
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
-DOMAIN = "weerbaar"
 
 
 class Markup(str):
@@ -31,10 +30,17 @@ def placeholders(template: str) -> set[str]:
 
 
 def load_catalog(language: str) -> dict[str, str]:
-    path = LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
-    return {message.id: message.string for message in catalog if message.id and message.string}
+    """All catalogs of one language (``weerbaar.po`` and topic files beside it), merged."""
+    messages: dict[str, str] = {}
+    for path in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+        for message in catalog:
+            if message.id and message.string:
+                if message.id in messages:
+                    raise ValueError(f"{path.name}: '{message.id}' is defined twice for {language}")
+                messages[message.id] = message.string
+    return messages
 
 
 class Translator:

@@ -41,6 +41,9 @@ class Category(SQLModel, table=True):
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     position: int = Field(default=0)
     enabled: bool = Field(default=True)
+    # "What to look for" card written by the park's admins; empty: the built-in card for the key.
+    signals_nl: Optional[str] = Field(default=None, sa_column=Column(Text))
+    signals_en: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
 class Person(SQLModel, table=True):
@@ -54,6 +57,7 @@ class Person(SQLModel, table=True):
     username: Optional[str] = Field(default=None, max_length=255)
     language: Optional[str] = Field(default=None, max_length=8)
     private_chat_id: Optional[str] = Field(default=None, max_length=255)
+    language_chosen: bool = False  # set by /taal; then the platform's language no longer overrides it
     created_at: NaiveDatetime
 
 
@@ -66,6 +70,8 @@ class Role(SQLModel, table=True):
     role: str = Field(max_length=32)
     verified_at: NaiveDatetime
     revoked_at: Optional[NaiveDatetime] = None
+    away_since: Optional[NaiveDatetime] = None
+    backup_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
 
 
 class Invite(SQLModel, table=True):
@@ -139,6 +145,7 @@ class Report(SQLModel, table=True):
     closed_at: Optional[NaiveDatetime] = None
     withdrawn_at: Optional[NaiveDatetime] = None
     reminder_count: int = 0
+    last_reminded_at: Optional[NaiveDatetime] = None
     next_reminder_at: Optional[NaiveDatetime] = None
     escalated_at: Optional[NaiveDatetime] = None
     rating: Optional[str] = Field(default=None, max_length=16)  # answered | not_enough
@@ -186,3 +193,26 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[NaiveDatetime] = None
     error: Optional[str] = Field(default=None, max_length=255)
     platform_message_id: Optional[str] = Field(default=None, max_length=255)
+
+
+class PendingCommand(SQLModel, table=True):
+    """A command waiting for the person to say which park they meant."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    command: str = Field(max_length=32)
+    args: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: NaiveDatetime
+
+
+class AdminChange(SQLModel, table=True):
+    """Audit trail: who changed what in a park's administration, before and after."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    action: str = Field(max_length=40)
+    subject: str = Field(default="", max_length=255)
+    before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    created_at: NaiveDatetime = Field(index=True)

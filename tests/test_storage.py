@@ -78,3 +78,15 @@ def test_due_reminders_are_only_open_reports_without_feedback(database):
         report(5, next_reminder_at=None)
     with database.transaction() as session:
         assert [r.number for r in reports_due_for_reminder(session, NOW)] == [1]
+
+
+def test_migrations_go_down_and_up_again(database):
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.downgrade(alembic_config(database.engine), "0001")
+    upgrade(database.engine)
+    configure(database)
+    with Session(database.engine) as session:
+        assert session.exec(select(Park)).first().slug == PARK
