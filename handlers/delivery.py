@@ -5,8 +5,8 @@ from handlers.i18n import Markup
 from handlers.messages import Button
 from handlers.policy import next_reminder
 from handlers.rendering import report_details, report_number, role_label
-from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
-from storage.queries import ADMIN, next_report_number, people_with_roles
+from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent
+from storage.queries import ADMIN, add_recipient, next_report_number, people_with_roles, routed_officials
 
 
 def official_actions(ctx: Context, official: Person, report: Report) -> list[list[Button]]:
@@ -52,9 +52,9 @@ def submit(ctx: Context, draft: ReportDraft) -> Report:
     ctx.session.flush()
     ctx.session.add(ReportEvent(report_id=report.id, person_id=ctx.person.id, kind="sent", created_at=ctx.now))
 
-    officials = people_with_roles(ctx.session, park.id, report.roles)
+    officials = routed_officials(ctx.session, park.id, report.roles)
     for official in officials:
-        ctx.session.add(ReportRecipient(report_id=report.id, person_id=official.id))
+        add_recipient(ctx.session, report.id, official.id)
         deliver_to(ctx, official, park, report)
     number = report_number(park, report)
     roles = ", ".join(role_label(ctx.services.texts, ctx.language, role) for role in report.roles)

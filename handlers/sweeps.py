@@ -15,7 +15,9 @@ from handlers.policy import next_reminder
 from handlers.rendering import age, category_name, report_number
 from handlers.services import Services
 from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent
-from storage.queries import ADMIN, people_with_roles, recipients_of, reports_due_for_reminder
+from storage.queries import (
+    ADMIN, add_recipient, people_with_roles, recipients_of, reports_due_for_reminder, stand_in,
+)
 
 
 def _send(session: Session, now: datetime, person: Person, text: str, buttons=None, **extra) -> None:
@@ -32,6 +34,7 @@ def send_due_reminders(services: Services) -> int:
         for report in reports_due_for_reminder(session, now):
             park = session.get(Park, report.park_id)
             report.reminder_count += 1
+            report.last_reminded_at = now
             report.next_reminder_at = next_reminder(park, report, now, first=False)
             session.add(report)
             session.add(ReportEvent(report_id=report.id, kind="reminder", text=str(report.reminder_count),
@@ -46,7 +49,9 @@ def send_due_reminders(services: Services) -> int:
 
 def _remind(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
     lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
-    targets = [lead] if lead else recipients_of(session, report.id)
+    targets = _acting(session, park, [lead] if lead else recipients_of(session, report.id))
+    for official in targets:
+        add_recipient(session, report.id, official.id)
     category = session.get(Category, report.category_id)
     for official in targets:
         language = texts.language_for(official.language)
@@ -57,6 +62,15 @@ def _remind(session: Session, texts: Translator, now: datetime, park: Park, repo
         if not lead:
             buttons[0].insert(0, Button(texts(language, "action.claim"), data=f"r{report.id}:claim"))
         _send(session, now, official, text, buttons, purpose="reminder", report_id=report.id)
+
+
+def _acting(session: Session, park: Park, people: list[Person]) -> list[Person]:
+    """Backups stand in for officials who are away; each person once."""
+    acting: dict[int, Person] = {}
+    for person in people:
+        stand = stand_in(session, person, park.id)
+        acting.setdefault(stand.id, stand)
+    return list(acting.values())
 
 
 def _escalate(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:

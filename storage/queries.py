@@ -105,3 +105,35 @@ def next_report_number(session: Session, park: Park) -> int:
     session.add(locked)
     session.flush()
     return locked.last_report_number
+
+
+def stand_in(session: Session, person: Person, park_id: int) -> Person:
+    """Who acts for ``person`` in the park: their backup while they are away, else themselves."""
+    away = session.exec(select(Role).where(
+        Role.person_id == person.id, Role.park_id == park_id, col(Role.revoked_at).is_(None),
+        col(Role.away_since).is_not(None), col(Role.backup_person_id).is_not(None))).first()
+    if away is None:
+        return person
+    backup = session.get(Person, away.backup_person_id)
+    still_official = session.exec(select(Role.id).where(
+        Role.person_id == backup.id, Role.park_id == park_id, col(Role.revoked_at).is_(None),
+        Role.role != ADMIN)).first()
+    return backup if still_official is not None else person
+
+
+def routed_officials(session: Session, park_id: int, roles: Iterable[str]) -> list[Person]:
+    """The officials a report for ``roles`` goes to, with backups standing in for the away."""
+    chosen: dict[int, Person] = {}
+    for person in people_with_roles(session, park_id, roles):
+        acting = stand_in(session, person, park_id)
+        chosen.setdefault(acting.id, acting)
+    return list(chosen.values())
+
+
+def add_recipient(session: Session, report_id: int, person_id: int) -> bool:
+    """Make ``person_id`` one of the report's officials; False if they already were."""
+    if is_recipient(session, report_id, person_id):
+        return False
+    session.add(ReportRecipient(report_id=report_id, person_id=person_id))
+    session.flush()
+    return True

@@ -31,7 +31,7 @@ def clock():
 @pytest.fixture
 async def server(clock):
     """The fake Bot API; its rate limiter runs on the bot's clock (off unless a test turns it on)."""
-    server = FakeTelegram(bot_username="weerbaar_test_bot", token=TEST_TOKEN, clock=lambda: clock.now().timestamp())
+    server = FakeTelegram(bot_username="weerbaar_test_bot", token=TEST_TOKEN, clock=clock)
     server.rate_limits = False
     await server.start()
     yield server

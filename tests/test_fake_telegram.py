@@ -3,6 +3,7 @@
 import asyncio
 import ssl
 import warnings
+from datetime import UTC
 from functools import cache
 
 import pytest
@@ -93,12 +94,16 @@ async def test_wrong_token_is_unauthorized(tg):
     try:
         async with make_bot(strict, "1000:right") as good:
             assert (await good.get_me()).id == 1000
-        with pytest.raises(InvalidToken, match="Unauthorized"):
-            await make_bot(strict, "1000:wrong").get_me()
+        with pytest.raises(InvalidToken):
+            async with make_bot(strict, "1000:wrong"):
+                pass  # initialize() calls getMe
+        assert strict.errors[-1][::2] == ("getMe", 401)
+        assert strict.errors[-1].description == "Unauthorized"
     finally:
         await strict.stop()
     with pytest.raises(InvalidToken):
-        await make_bot(tg, "not-a-token").get_me()
+        async with make_bot(tg, "not-a-token"):
+            pass
 
 
 async def test_unknown_method_is_not_found(tg, bot):
@@ -454,7 +459,7 @@ async def test_press_answer_and_edit(tg, bot, alice):
         await bot.answer_callback_query(query["id"])
     with pytest.raises(BadRequest, match="Query is too old"):
         await bot.answer_callback_query("123")
-    forged = alice.press_raw(message, "cat:anything")
+    forged = alice.press_raw(sent, "cat:anything")  # a PTB Message works too
     with pytest.raises(BadRequest, match="Message_too_long"):
         await bot.answer_callback_query(forged["id"], text="x" * 201)
     await bot.answer_callback_query(forged["id"], text="x" * 200, show_alert=True)
@@ -506,9 +511,11 @@ async def test_deep_links_are_recorded_and_opened_like_telegram(tg, bot, alice):
         [InlineKeyboardButton("Goed", url=f"https://t.me/{BOT_NAME}?start=melden_{group.id}")],
         [InlineKeyboardButton("Fout", url=f"https://t.me/{BOT_NAME}?start=melden:{group.id}")],
     ]))
-    good, bad = tg.deep_links
+    await bot.send_message(alice.id, f"Of tik t.me/{BOT_NAME}?start=typed_link.")
+    good, bad, typed = tg.deep_links
     assert good.valid and good.payload == f"melden_{group.id}"
     assert not bad.valid
+    assert typed.valid and typed.payload == "typed_link" and typed.chat_id == alice.id
     await bot.get_updates(offset=-1, timeout=0)
     last = (await bot.get_updates(timeout=0))[-1].update_id
     alice.open_link(good.url)
@@ -544,6 +551,47 @@ async def test_photos_files_and_albums(tg, bot, alice):
     assert location.location.longitude == pytest.approx(4.4)
     with pytest.raises(BadRequest):
         await bot.send_location(alice.id, 91, 4.4)
+
+
+# --- membership -------------------------------------------------------------------------------------
+async def test_membership_changes_reach_the_bot(tg, bot):
+    gerda = tg.add_user("Gerda")
+    group = tg.add_group("Nieuwe groep", members=[gerda], added_by=gerda)
+    gerda.start()
+    gerda.block_bot()
+    gerda.start()
+    tg.set_bot_status(group, "kicked", by=gerda)
+    updates = await bot.get_updates(timeout=0)
+    changes = [(u.my_chat_member.chat.id, u.my_chat_member.old_chat_member.status,
+                u.my_chat_member.new_chat_member.status) for u in updates if u.my_chat_member]
+    assert changes == [(group.id, "left", "member"), (gerda.id, "member", "kicked"),
+                       (gerda.id, "kicked", "member"), (group.id, "member", "kicked")]
+    assert updates[1].message.new_chat_members[0].id == 1000
+    with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
+        await bot.send_message(group.id, "hallo")
+
+
+async def test_a_datetime_clock_dates_messages_and_drives_flood_control():
+    from datetime import datetime, timedelta
+
+    class BotClock:
+        moment = datetime(2026, 11, 30, 8, 0)
+
+        def now(self):
+            return self.moment
+
+    clock = BotClock()
+    async with FakeTelegram(clock=clock) as server:
+        async with make_bot(server) as client:
+            henk = server.add_user("Henk")
+            sent = henk.start()
+            assert sent["date"] == int(datetime(2026, 11, 30, 8, 0, tzinfo=UTC).timestamp())
+            await client.send_message(henk.id, "een")
+            with pytest.raises(RetryAfter):
+                await client.send_message(henk.id, "twee")
+            clock.moment += timedelta(seconds=1)
+            reply = await client.send_message(henk.id, "twee")
+            assert reply.date == datetime(2026, 11, 30, 8, 0, 1, tzinfo=UTC)
 
 
 # --- chat information ------------------------------------------------------------------------------------

@@ -1,8 +1,22 @@
-"""A fake Telegram Bot API server for end-to-end tests through python-telegram-bot's HTTP stack."""
+"""A fake Telegram Bot API server for end-to-end tests through python-telegram-bot's HTTP stack.
+
+    server = FakeTelegram(bot_username="weerbaar_test_bot", clock=clock)
+    await server.start()          # Bot(server.token, base_url=server.base_url,
+                                  #     base_file_url=server.base_file_url)
+    alice = server.add_user("Alice", username="alice")
+    group = server.add_group("Spaanse Polder", members=[alice])
+    alice.send(group, "/melden")  # queues the Update the bot would get
+    reply = await server.next_message(alice.private)
+    alice.press(reply, reply.button("Drugs")["callback_data"])
+
+It enforces Telegram's limits (lengths, HTML, keyboards, 403s, flood control, group
+privacy mode, migration) with the real error descriptions, so python-telegram-bot raises
+its real exceptions. server.py has the test-facing API, world.py the users' actions.
+"""
 
 from .entities import EntityParseError, parse_html
 from .limits import ApiError, DeepLink, ManualClock
-from .methods import AnsweredCallback
+from .chats import AnsweredCallback
 from .recorded import RecordedMessage
 from .server import ApiFailure, ApiRequest, FakeTelegram
 from .world import BOT_ID, FakeChat, FakeUser

@@ -33,6 +33,8 @@ _BUTTON_ACTIONS = (
 _SCOPES_WITH_CHAT = {"chat", "chat_administrators", "chat_member"}
 _SCOPES = {"default", "all_private_chats", "all_group_chats", "all_chat_administrators"}
 _TELEGRAM_HOSTS = {"t.me", "telegram.me", "telegram.dog"}
+TEXT_LINK = re.compile(r"(?:https?://)?(?:t\.me|telegram\.me|telegram\.dog)/[A-Za-z0-9_]+(?:\?\S*)?",
+                       re.IGNORECASE)
 
 
 class ApiError(Exception):
@@ -176,6 +178,8 @@ class DeepLink:
 
 def parse_bot_link(url: str, bot_username: str) -> tuple[bool, str | None]:
     """(is a private-chat link to this bot, raw start payload or None)."""
+    if "://" not in url:
+        url = "https://" + url  # 't.me/bot?start=x' as typed in a text
     parts = urlsplit(url)
     query = parse_qs(parts.query, keep_blank_values=True)
     if parts.scheme in ("http", "https") and (parts.hostname or "").lower() in _TELEGRAM_HOSTS:
@@ -294,10 +298,10 @@ class ManualClock:
     """A monotonic clock that only moves when told to: clock.advance(seconds)."""
 
     def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
+        self.seconds = start
 
     def __call__(self) -> float:
-        return self.now
+        return self.seconds
 
     def advance(self, seconds: float) -> None:
-        self.now += seconds
+        self.seconds += seconds

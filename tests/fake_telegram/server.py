@@ -7,12 +7,15 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from aiohttp import web
 
 from .limits import ApiError, DeepLink, RateLimiter, bad_request, too_many_requests
-from .methods import METHODS, AnsweredCallback
+from . import chats, sending  # noqa: F401  (importing registers their methods)
+from .chats import AnsweredCallback
+from .methods import METHODS
 from .params import Params
 from .recorded import RecordedMessage, Signal
 from .world import BOT_ID, DEFAULT_UPDATE_TYPES, FakeChat, FakeUser, World
@@ -48,15 +51,17 @@ class FakeTelegram:
     """A Bot API server that enforces Telegram's limits and records what the bot did.
 
     ``token``: when given, the only token accepted; otherwise any token of the form
-    '123:ABC' is. ``clock``: monotonic seconds for flood control (default time.monotonic).
+    '123:ABC' is. ``clock``: time for flood control (default time.monotonic): a callable
+    returning seconds, or a callable/object-with-now() returning a datetime (naive = UTC);
+    a datetime clock also dates the messages, so they agree with the bot's clock.
     """
 
     def __init__(self, bot_username: str = "weerbaar_test_bot", *, bot_first_name: str = "Weerbaar",
-                 token: str | None = None, clock: Callable[[], float] | None = None) -> None:
-        self.world = World(bot_username, bot_first_name)
-        self.clock = clock or time.monotonic
+                 token: str | None = None, clock=None) -> None:
+        self.clock = clock
+        self.world = World(bot_username, bot_first_name, self._unix_date)
         self.rate_limits = True
-        self.limiter = RateLimiter(lambda: self.clock())
+        self.limiter = RateLimiter(self._seconds)
         self.requests: list[ApiRequest] = []
         self.errors: list[ApiFailure] = []
         self.answered_callbacks: list[AnsweredCallback] = []
@@ -70,6 +75,21 @@ class FakeTelegram:
         self._cursors: dict[int, int] = {}
         self._runner: web.AppRunner | None = None
         self._request_signal = Signal()
+
+    def _read_clock(self):
+        if self.clock is None:
+            return None
+        return self.clock() if callable(self.clock) else self.clock.now()
+
+    def _seconds(self) -> float:
+        value = self._read_clock()
+        if value is None:
+            return time.monotonic()
+        return _unix(value) if isinstance(value, datetime) else float(value)
+
+    def _unix_date(self) -> int:
+        value = self._read_clock()
+        return int(_unix(value)) if isinstance(value, datetime) else int(time.time())
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -124,11 +144,15 @@ class FakeTelegram:
     def add_group(self, title: str, members: Iterable[FakeUser] = (), privacy_mode: bool = True,
                   *, supergroup: bool = False, creator: FakeUser | None = None,
                   admins: Iterable[FakeUser] = (), bot_admin: bool = False,
-                  username: str | None = None) -> FakeChat:
-        """A group (or supergroup) the bot is in; creator defaults to the first member."""
+                  username: str | None = None, added_by: FakeUser | None = None) -> FakeChat:
+        """A group (or supergroup) the bot is in; creator defaults to the first member.
+
+        With added_by, the bot gets what Telegram sends when that user adds it: a
+        my_chat_member update and a new_chat_members message.
+        """
         return self.world.add_group(title, members, privacy_mode, supergroup=supergroup,
                                     creator=creator, admins=admins, bot_admin=bot_admin,
-                                    username=username)
+                                    username=username, added_by=added_by)
 
     def add_member(self, group: FakeChat, user: FakeUser) -> None:
         """The user joins (the bot gets the new_chat_members service message)."""
@@ -142,10 +166,13 @@ class FakeTelegram:
         assert status in ("creator", "administrator", "member", "left", "kicked"), status
         self.world.set_member(group, user, status)
 
-    def set_bot_status(self, group: FakeChat, status: str) -> None:
-        """member/administrator, or left/kicked (then the bot's calls there answer 403)."""
+    def set_bot_status(self, group: FakeChat, status: str, *, by: FakeUser | None = None) -> None:
+        """member/administrator, or left/kicked (then the bot's calls there answer 403).
+
+        The bot gets the my_chat_member update (and, when re-added, new_chat_members).
+        """
         assert status in ("administrator", "member", "left", "kicked"), status
-        group.current().bot_status = status
+        self.world.set_bot_status(group, status, by)
 
     def migrate_to_supergroup(self, group: FakeChat) -> int:
         """Upgrades a group; the bot gets both migrate service messages. Returns the new id."""
@@ -276,14 +303,14 @@ class FakeTelegram:
         return _TOKEN_FORM.fullmatch(token) is not None
 
     async def _api(self, request: web.Request) -> web.Response:
-        if not self._token_ok(request.match_info["token"]):
-            return web.json_response(ApiError(401, "Unauthorized").envelope(), status=401)
         method = request.match_info["method"]
         params = Params({}, {})
         try:
             params = await _read_params(request)
             self.requests.append(ApiRequest(method, params.logged()))
             self._request_signal.fire()
+            if not self._token_ok(request.match_info["token"]):
+                raise ApiError(401, "Unauthorized")
             handler = METHODS.get(method.lower())
             if handler is None:
                 raise ApiError(404, "Not Found")
@@ -336,6 +363,10 @@ async def _read_params(request: web.Request) -> Params:
                 else:
                     values[key] = value
     return Params(values, files)
+
+
+def _unix(moment: datetime) -> float:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
 def _chat_id(chat: FakeChat | FakeUser | int) -> int:

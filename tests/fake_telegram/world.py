@@ -3,10 +3,11 @@
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .entities import bot_command_entities
-from .limits import DeepLink, is_valid_payload, parse_bot_link
+from .limits import TEXT_LINK, DeepLink, is_valid_payload, parse_bot_link
 from .recorded import RecordedMessage, Signal
 
 BOT_ID = 1000
@@ -23,6 +24,27 @@ DEFAULT_UPDATE_TYPES = frozenset(
      "poll", "poll_answer", "shipping_query", "pre_checkout_query"}
 )
 _MEMBER_STATUSES = ("creator", "administrator", "member")
+
+
+def member_object(status: str, user: dict) -> dict:
+    """A ChatMember of the given status, with the fields python-telegram-bot requires."""
+    data = {"status": status, "user": dict(user)}
+    if status == "creator":
+        data["is_anonymous"] = False
+    elif status == "administrator":
+        data.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True,
+                    can_delete_messages=True, can_manage_video_chats=True,
+                    can_restrict_members=True, can_promote_members=False,
+                    can_change_info=True, can_invite_users=True, can_post_stories=False,
+                    can_edit_stories=False, can_delete_stories=False, can_pin_messages=True)
+    elif status == "kicked":
+        data["until_date"] = 0
+    return data
+
+
+def as_message(message) -> dict:
+    """Accepts a recorded message, a Message dict or a python-telegram-bot Message."""
+    return message.to_dict() if hasattr(message, "to_dict") else message
 
 
 def plain(value):
@@ -169,7 +191,9 @@ class FakeUser:
 class World:
     """All state of the fake: who exists, who is where, what was said, what the bot gets."""
 
-    def __init__(self, bot_username: str, bot_first_name: str) -> None:
+    def __init__(self, bot_username: str, bot_first_name: str,
+                 now: Callable[[], int] = lambda: int(time.time())) -> None:
+        self.now = now
         self.bot = {"id": BOT_ID, "is_bot": True, "first_name": bot_first_name,
                     "username": bot_username}
         self.users: dict[int, FakeUser] = {}
@@ -191,6 +215,7 @@ class World:
         self._group_ids = itertools.count(1)
         self._callback_ids = itertools.count(4_382_000_000_000_000_001)
         self._file_ids = itertools.count(1)
+        self._media_group_ids = itertools.count(13_780_000_000_000_001)
 
     # --- people and chats -------------------------------------------------------------
     def add_user(self, first_name: str, username: str | None, language_code: str | None,
@@ -204,7 +229,7 @@ class World:
 
     def add_group(self, title: str, members, privacy_mode: bool, *, supergroup: bool,
                   creator: FakeUser | None, admins, bot_admin: bool,
-                  username: str | None) -> FakeChat:
+                  username: str | None, added_by: FakeUser | None = None) -> FakeChat:
         number = next(self._group_ids)
         chat_id = -(1_002_000_000_000 + number) if supergroup else -(4_000_000_000 + number)
         chat = FakeChat(id=chat_id, type="supergroup" if supergroup else "group", title=title,
@@ -219,6 +244,9 @@ class World:
         if creator is not None:
             chat.members[creator.id] = "creator"
         self.chats[chat.id] = chat
+        if added_by is not None:
+            status, chat.bot_status = chat.bot_status, "left"
+            self.set_bot_status(chat, status, added_by)
         return chat
 
     def set_member(self, chat: FakeChat, user: FakeUser, status: str) -> None:
@@ -243,13 +271,24 @@ class World:
         self.service_message(new, actor, {"migrate_from_chat_id": group.id})
         return new
 
-    def bot_membership_changed(self, user: FakeUser, old: str, new: str) -> None:
-        """The my_chat_member update Telegram sends when a user blocks or restarts the bot."""
-        def member(status):
-            return {"status": status, "user": dict(self.bot), **({"until_date": 0} if status == "kicked" else {})}
+    def bot_membership_changed(self, user: FakeUser | None, old: str, new: str,
+                               chat: FakeChat | None = None) -> None:
+        """The my_chat_member update: a user blocked/restarted the bot, or (un)added it to chat."""
+        chat = chat or user.private
+        actor = user.to_api() if isinstance(user, FakeUser) else ANONYMOUS_ADMIN
         self.enqueue("my_chat_member", {
-            "chat": user.private.to_api(), "from": user.to_api(), "date": int(time.time()),
-            "old_chat_member": member(old), "new_chat_member": member(new)})
+            "chat": chat.to_api(), "from": actor, "date": self.now(),
+            "old_chat_member": member_object(old, self.bot),
+            "new_chat_member": member_object(new, self.bot)})
+
+    def set_bot_status(self, chat: FakeChat, status: str, by: FakeUser | None) -> None:
+        chat = chat.current()
+        old, chat.bot_status = chat.bot_status, status
+        if old != status:
+            self.bot_membership_changed(by, old, status, chat)
+            if old in ("left", "kicked") and status in _MEMBER_STATUSES:
+                sender = by.to_api() if by else ANONYMOUS_ADMIN
+                self.service_message(chat, sender, {"new_chat_members": [dict(self.bot)]})
 
     # --- messages -------------------------------------------------------------------------
     def message(self, chat_id: int, message_id: int) -> dict | None:
@@ -260,7 +299,7 @@ class World:
         message_id = self._next_message_id.get(chat.id, 1)
         self._next_message_id[chat.id] = message_id + 1
         message = {"message_id": message_id, "from": dict(sender), "chat": chat.to_api(),
-                   "date": int(time.time()), **content}
+                   "date": self.now(), **content}
         if reply_to is not None:
             replied = {k: v for k, v in plain(reply_to).items() if k != "reply_to_message"}
             message["reply_to_message"] = replied
@@ -283,6 +322,7 @@ class World:
             status = chat.members.get(user.id, "left")
             assert status in _MEMBER_STATUSES, f"{user} is not a member of {chat} ({status})"
         if reply_to is not None:
+            reply_to = as_message(reply_to)
             assert reply_to["chat"]["id"] == chat.id, "a reply must be in the same chat"
             reply_to = self.message(chat.id, reply_to["message_id"])
             assert reply_to is not None, "the replied message does not exist"
@@ -314,14 +354,17 @@ class World:
         urls = [b["url"] for row in message.buttons for b in row if "url" in b]
         for key in ("entities", "caption_entities"):
             urls += [e["url"] for e in message.get(key, []) if e.get("type") == "text_link"]
+        urls += [u.rstrip(".,;:!?)") for u in TEXT_LINK.findall(message.text or message.caption)]
         for url in urls:
             is_bot_link, payload = parse_bot_link(url, self.bot["username"])
-            if is_bot_link:
-                self.deep_links.append(DeepLink(url, payload, is_valid_payload(payload),
-                                                message.chat_id, message.message_id))
+            link = DeepLink(url, payload, is_valid_payload(payload), message.chat_id,
+                            message.message_id)
+            if is_bot_link and link not in self.deep_links:
+                self.deep_links.append(link)
 
     # --- callback queries -------------------------------------------------------------------
     def press(self, user: FakeUser, message: dict, data: str, *, check: bool) -> dict:
+        message = as_message(message)
         stored = self.message(message["chat"]["id"], message["message_id"])
         assert stored is not None, f"message {message['message_id']} is deleted or never existed"
         assert isinstance(stored, RecordedMessage), "only messages sent by the bot have buttons"
@@ -399,6 +442,9 @@ class World:
                             content=content, file_path=f"{folder}/file_{number}.{extension}")
         self.files[stored.file_id] = stored
         return stored
+
+    def new_media_group_id(self) -> str:
+        return str(next(self._media_group_ids))
 
     def new_photo(self, content: bytes, *, wrap: bool = True) -> list[dict]:
         """A photo as the Bot API gives it: one PhotoSize per resolution, each with a file_id."""
