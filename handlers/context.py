@@ -22,6 +22,7 @@ class Context:
     now: datetime
     member_of_parks: set[int] = field(default_factory=set)
     toast: str | None = None
+    chosen_park_id: int | None = None
 
     @property
     def language(self) -> str:

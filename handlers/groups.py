@@ -3,6 +3,7 @@
 from handlers import report_flow
 from handlers.context import Context
 from handlers.messages import Button
+from handlers.rendering import mention
 from storage.models import GroupChat, Park
 from storage.queries import ADMIN, active_roles, group_by_chat, park_by_slug
 
@@ -60,7 +61,7 @@ def report_from_group(ctx: Context) -> None:
     private = ctx.in_private()
     report_flow.start(private, park)
     ctx.toast = private.toast
-    ctx.reply(ctx.t("group.report_sent_privately", name=ctx.person.display_name))
+    ctx.reply(ctx.t("group.report_sent_privately", name=mention(ctx.services, ctx.person)))
     return None
 
 

@@ -1,4 +1,9 @@
-"""A park's reminder policy as working-time arithmetic."""
+"""A park's reminder policy as working-time arithmetic.
+
+Durations in working time count whole days as working days (``2d`` = two full working days,
+e.g. Monday 10:00 → Wednesday 10:00) and the rest as working hours; urgent reports count
+wall-clock time unless the park says otherwise.
+"""
 
 from datetime import datetime, time, timedelta
 
@@ -23,4 +28,23 @@ def next_reminder(park: Park, report: Report, after: datetime, first: bool) -> d
             return add_wall_clock(after, timedelta(seconds=seconds))
     else:
         seconds = park.first_reminder_after_s if first else park.repeat_every_s
-    return working_time_of(park).add(after, timedelta(seconds=seconds))
+    return working_time_of(park).add(after, working_duration(park, timedelta(seconds=seconds)))
+
+
+def working_duration(park: Park, duration: timedelta) -> timedelta:
+    """A policy duration in working time: each whole day is one working day (start to end)."""
+    hours = working_time_of(park)
+    day = datetime.combine(datetime.min, hours.end) - datetime.combine(datetime.min, hours.start)
+    return duration.days * day + (duration - timedelta(days=duration.days))
+
+
+def describe_duration(texts, language: str, duration: timedelta, working: bool) -> str:
+    """``2 werkdagen``, ``4 werkuren``, ``30 minuten``: readable in both languages."""
+    days, rest = duration.days, duration - timedelta(days=duration.days)
+    hours, minutes = int(rest.total_seconds() // 3600), int(rest.total_seconds() % 3600 // 60)
+    kind = "working" if working else "clock"
+    parts = []
+    for amount, unit in ((days, "days"), (hours, "hours"), (minutes, "minutes")):
+        if amount:
+            parts.append(texts(language, f"duration.{kind}_{unit}_{'one' if amount == 1 else 'many'}", n=amount))
+    return " ".join(parts) or texts(language, "duration.zero")

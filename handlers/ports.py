@@ -9,3 +9,6 @@ class PlatformPort(Protocol):
 
     def private_chat_link(self, payload: str) -> str | None:
         """A link that opens the private chat with the bot, carrying ``payload``."""
+
+    # Optional: ``mention_html(external_id, display_name) -> str`` renders a mention of a
+    # person (a pill on Matrix); without it, names are plain text.

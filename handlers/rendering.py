@@ -1,6 +1,9 @@
 """How reports, categories and roles read in a message."""
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from handlers.i18n import Markup, Translator, escape
 from storage.models import Category, Park, Person, Report
@@ -23,6 +26,15 @@ def person_label(person: Person) -> str:
     """A person's name as officials see it (only when the reporter chose to be named)."""
     name = person.display_name or "?"
     return f"{name} (@{person.username})" if person.username else name
+
+
+def mention(services, person: Person) -> Markup:
+    """The person's name, as a mention where their platform has one (a pill on Matrix)."""
+    port = services.platforms.get(person.platform)
+    render = getattr(port, "mention_html", None)
+    if render is None:
+        return escape(person.display_name)
+    return Markup(render(person.external_id, person.display_name))
 
 
 def age(texts: Translator, language: str, since: datetime, now: datetime) -> Markup:
@@ -68,3 +80,9 @@ def report_details(texts: Translator, language: str, *, category: Category, wher
         lines.append(t("field.contact", value=t("contact.named")))
     lines.append(t("field.urgent", value=t("yes") if urgent else t("no")))
     return Markup("\n".join(lines))
+
+
+def local_time(park: Park, moment: datetime, language: str) -> str:
+    """A stored (naive UTC) moment as the park's local date and time, in the reader's language."""
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(park.timezone))
+    return format_datetime(local, format="short" if language == "en" else "dd-MM-yyyy HH:mm", locale=language)

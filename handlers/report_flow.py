@@ -65,7 +65,8 @@ def ask(ctx: Context, draft: ReportDraft) -> None:
     if step == CATEGORY:
         categories = _categories(ctx, draft.park_id)
         buttons = [Button(category_name(c, ctx.language), data=_data(draft, str(c.id))) for c in categories]
-        ctx.reply(ctx.t("report.ask_category"), [buttons[i:i + 2] for i in range(0, len(buttons), 2)])
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        ctx.reply(ctx.t("report.ask_category"), rows + [[Button(ctx.t("report.signals_button"), data="signals")]])
     elif step == WHERE:
         ctx.reply(ctx.t("report.ask_where", max=MAX_WHERE))
     elif step == WHEN:

@@ -5,7 +5,7 @@ import re
 
 from sqlmodel import Session, col, select
 
-from handlers import groups, invites, report_actions, report_flow
+from handlers import admin_categories, admin_commands, groups, invites, language, park_choice, report_actions, report_flow
 from handlers.context import Context
 from handlers.delivery import official_actions, submit
 from handlers.i18n import Markup
@@ -49,7 +49,7 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
         person = Person(platform=sender.platform, external_id=sender.external_id, created_at=now)
     person.display_name = sender.display_name[:255]
     person.username = sender.username
-    if sender.language_code:
+    if sender.language_code and not person.language_chosen:
         person.language = sender.language_code[:8]
     if incoming.chat.is_private:
         person.private_chat_id = incoming.chat.chat_id
@@ -85,7 +85,7 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
 def _parks_to_check(incoming: Incoming) -> str | int | None:
     if not incoming.chat.is_private:
         return None
-    if incoming.command in REPORT_COMMANDS:
+    if incoming.command in REPORT_COMMANDS or incoming.command in ("signalen", "signals"):
         return "all"
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
         return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
@@ -145,6 +145,16 @@ def _press(ctx: Context, data: str) -> None:
         return None
     if re.fullmatch(r"p\d+", data):
         return _start_report_in(ctx, int(data[1:]))
+    if match := re.fullmatch(r"pc(\d+):(\d+)", data):
+        pending = park_choice.take_pending(ctx, int(match.group(1)), int(match.group(2)))
+        if pending is None:
+            ctx.toast = ctx.t("input.stale_button")
+            return None
+        return _command(ctx, pending.command, pending.args)
+    if data.startswith("lang:"):
+        return language.choose(ctx, data[5:])
+    if data == "signals":
+        return _signals(ctx, "")
     action = report_actions.parse_report_data(data)
     if action is not None:
         return report_actions.on_press(ctx, *action)
@@ -167,7 +177,38 @@ def _command(ctx: Context, command: str, args: str) -> None:
         return _official_command(ctx, OFFICIAL_COMMANDS[command], args)
     if command in ("koppel", "link"):
         return ctx.reply(ctx.t("group.link_in_group"))
+    if command in ("taal", "language"):
+        return language.set_language(ctx, args)
+    if command in ("signalen", "signals"):
+        return _signals(ctx, args)
+    if admin_commands.run(ctx, command, args):
+        return None
     return ctx.reply(ctx.t("help.private"))
+
+
+def _signals(ctx: Context, args: str) -> None:
+    """The "what to look for" cards of the person's park(s)."""
+    draft = report_flow.draft_of(ctx.session, ctx.person.id)
+    parks = ([ctx.session.get(Park, draft.park_id)] if draft else
+             sorted(_parks_of(ctx), key=lambda park: park.id))
+    park = park_choice.choose(ctx, parks, "signals", args)
+    if park is None:
+        if not parks:
+            ctx.reply(ctx.t("signals.no_park"))
+        return None
+    ctx.reply(admin_categories.signal_cards(ctx, park))
+    if draft is not None and draft.step == report_flow.CATEGORY:
+        report_flow.ask(ctx, draft)
+    return None
+
+
+def _parks_of(ctx: Context) -> list[Park]:
+    """Parks the person belongs to: by role, or as a member of a linked group (checked on /melden)."""
+    ids = {role.park_id for role in active_roles(ctx.session, ctx.person.id)}
+    ids |= {report.park_id for report in ctx.session.exec(
+        select(Report).where(Report.reporter_person_id == ctx.person.id))}
+    ids |= ctx.member_of_parks
+    return [ctx.session.get(Park, park_id) for park_id in ids]
 
 
 def _start(ctx: Context, payload: str) -> None:
