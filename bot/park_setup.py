@@ -1,4 +1,4 @@
-"""Applying the parks of ``config.toml`` to the database at start."""
+"""Seeding the database with the parks of ``config.toml`` at start."""
 
 from sqlmodel import Session, select
 
@@ -6,25 +6,26 @@ from bot.config import Config, ParkConfig
 from storage.models import Category, Park
 
 
-def apply_parks(session: Session, config: Config) -> None:
-    """Create or update each configured park, its reminder policy and its categories.
+def apply_parks(session: Session, config: Config) -> list[str]:
+    """Create the configured parks that the database does not have yet; returns their slugs.
 
-    Categories missing from the file are disabled, never deleted: old reports keep them.
+    The file only gives starting values: once a park exists, its admins change it in the
+    chat and the database holds the truth, so an existing park is left as it is.
     """
+    created = []
     for park_config in config.parks:
-        park = session.exec(select(Park).where(Park.slug == park_config.slug)).first() or Park(slug=park_config.slug)
+        if session.exec(select(Park).where(Park.slug == park_config.slug)).first() is not None:
+            continue
+        park = Park(slug=park_config.slug)
         _apply_park(park, park_config)
         session.add(park)
         session.flush()
-        existing = {c.key: c for c in session.exec(select(Category).where(Category.park_id == park.id))}
         for position, category_config in enumerate(park_config.categories):
-            category = existing.pop(category_config.key, None) or Category(park_id=park.id, key=category_config.key)
-            category.name_nl, category.name_en = category_config.name_nl, category_config.name_en
-            category.roles, category.position, category.enabled = list(category_config.roles), position, True
-            session.add(category)
-        for leftover in existing.values():
-            leftover.enabled = False
-            session.add(leftover)
+            session.add(Category(park_id=park.id, key=category_config.key, name_nl=category_config.name_nl,
+                                 name_en=category_config.name_en, roles=list(category_config.roles),
+                                 position=position))
+        created.append(park.slug)
+    return created
 
 
 def _apply_park(park: Park, config: ParkConfig) -> None:

@@ -36,13 +36,17 @@ def test_report_numbers_count_per_park(database):
     assert numbers == [1, 2, 1]
 
 
-def test_categories_removed_from_the_config_are_disabled_not_deleted(database):
+def test_the_config_seeds_new_parks_and_never_overrides_the_database(database):
     configure(database)
-    table = park_table(PARK, "De Spaanse Polder", "SP")
-    configure(database, categories=table["categories"][:1])
+    with database.transaction() as session:
+        park = session.exec(select(Park).where(Park.slug == PARK)).one()
+        park.first_reminder_after_s = 60  # changed in the chat
+    configure(database, categories=park_table(PARK, "X", "SP")["categories"][:1], name="Renamed in file")
     with Session(database.engine) as session:
-        enabled = {c.key: c.enabled for c in session.exec(select(Category).join(Park).where(Park.slug == PARK))}
-    assert enabled == {"drugs": True, "vastgoed": False, "brand": False}
+        park = session.exec(select(Park).where(Park.slug == PARK)).one()
+        keys = [c.key for c in session.exec(select(Category).where(Category.park_id == park.id))]
+    assert (park.name, park.first_reminder_after_s) == ("De Spaanse Polder", 60)
+    assert keys == ["drugs", "vastgoed", "brand"]
 
 
 def test_64_bit_chat_ids_round_trip(database):
