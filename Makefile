@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean catalogs
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -11,10 +11,13 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)
+catalogs: $(STAMP)
+	$(PY) -m handlers.compile_catalogs
+
+run: $(STAMP) catalogs
 	$(VENV)/bin/weerbaar run --config $${WEERBAAR_CONFIG:-config.toml}
 
-test: $(STAMP)
+test: $(STAMP) catalogs
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -10,6 +10,7 @@ import html
 import string
 from pathlib import Path
 
+from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -29,12 +30,18 @@ def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
-def load_catalog(language: str) -> dict[str, str]:
-    """All catalogs of one language (``weerbaar.po`` and topic files beside it), merged."""
+def load_catalog(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str]:
+    """All catalogs of one language (``weerbaar.po`` and topic files beside it), merged.
+
+    A compiled ``.mo`` (made by the build, ``python -m handlers.compile_catalogs``) is read
+    when it is at least as new as its ``.po``; otherwise the ``.po`` itself.
+    """
     messages: dict[str, str] = {}
-    for path in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=language)
+    for path in sorted((locale_dir / language / "LC_MESSAGES").glob("*.po")):
+        compiled = path.with_suffix(".mo")
+        fresh = compiled.exists() and compiled.stat().st_mtime >= path.stat().st_mtime
+        with (compiled if fresh else path).open("rb") as handle:
+            catalog = read_mo(handle) if fresh else read_po(handle, locale=language)
         for message in catalog:
             if message.id and message.string:
                 if message.id in messages:

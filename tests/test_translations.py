@@ -56,3 +56,17 @@ def test_values_are_escaped_and_markup_is_not():
 def test_language_follows_the_platform_code_with_dutch_as_default():
     texts = Translator.load()
     assert [texts.language_for(code) for code in ("en-GB", "nl", "nl_BE", "de", None)] == ["en", "nl", "nl", "nl", "nl"]
+
+
+def test_compiled_catalogs_say_the_same_as_their_sources(tmp_path):
+    import shutil
+
+    from handlers.compile_catalogs import compile_catalogs
+    from handlers.i18n import LOCALE_DIR
+
+    copy = tmp_path / "locale"
+    shutil.copytree(LOCALE_DIR, copy, ignore=shutil.ignore_patterns("*.mo"))
+    from_sources = {language: load_catalog(language, copy) for language in LANGUAGES}
+    assert len(compile_catalogs(copy)) >= 2 * 3
+    assert all(list((copy / language / "LC_MESSAGES").glob("*.mo")) for language in LANGUAGES)
+    assert {language: load_catalog(language, copy) for language in LANGUAGES} == from_sources
