@@ -8,7 +8,9 @@ from bot.config import Config
 from bot.dispatcher import OutboxDispatcher
 from bot.jobs import Jobs
 from bot.park_setup import apply_parks
+from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
+from bot.telegram_menus import register_menus
 from handlers import failures, router
 from handlers.clock import Clock, SystemClock
 from handlers.i18n import Translator
@@ -28,11 +30,15 @@ class Weerbaar:
     dispatcher: OutboxDispatcher
     jobs: Jobs
     telegram: TelegramAdapter | None = None
+    matrix: MatrixAdapter | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self, run_jobs: bool = True) -> None:
         if self.telegram is not None:
             await self.telegram.start()
+            await register_menus(self.telegram.application.bot, self.services.texts)
+        if self.matrix is not None:
+            await self.matrix.start()
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
         if run_jobs:
             self.jobs.start()
@@ -43,6 +49,8 @@ class Weerbaar:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self.matrix is not None:
+            await self.matrix.stop()
         if self.telegram is not None:
             await self.telegram.stop()
 
@@ -75,6 +83,16 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
             after_update=dispatcher.wake)
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
+    if config.matrix is not None:
+        app.matrix = MatrixAdapter(
+            config.matrix, db, clock, services.texts, handle=app.handle,
+            on_error=lambda incoming: _apologise(services, incoming), after_event=dispatcher.wake)
+        services.platforms["matrix"] = app.matrix
+        dispatcher.senders["matrix"] = app.matrix
+    if app.telegram is not None and app.matrix is not None:
+        # A photo reported on one platform reaches officials on the other as bytes.
+        app.telegram.foreign_photos = app.matrix.fetch_photo
+        app.matrix.foreign_photos = app.telegram.fetch_photo
     return app
 
 

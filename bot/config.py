@@ -17,6 +17,11 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{1,8}$")
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 DEFAULT_TOKEN_ENV = "WEERBAAR_TELEGRAM_TOKEN"
+MATRIX_USER_PATTERN = re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+(:\d+)?$")
+DEFAULT_MATRIX_PASSWORD_ENV = "WEERBAAR_MATRIX_PASSWORD"
+DEFAULT_MATRIX_TOKEN_ENV = "WEERBAAR_MATRIX_ACCESS_TOKEN"
+DEFAULT_MATRIX_PICKLE_KEY_ENV = "WEERBAAR_MATRIX_PICKLE_KEY"
+MATRIX_SESSION_FILE = "session.json"
 
 
 class ConfigError(ValueError):
@@ -66,10 +71,27 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class MatrixConfig:
+    """The bot's Matrix account; secrets come from the environment, state lives in ``state_dir``."""
+
+    homeserver: str
+    user_id: str
+    state_dir: Path
+    password: str | None = None
+    access_token: str | None = None
+    device_name: str = "Weerbaar"
+    pickle_key: str | None = None
+
+    def __repr__(self) -> str:  # never print the secrets
+        return f"MatrixConfig(homeserver={self.homeserver!r}, user_id={self.user_id!r}, state_dir={self.state_dir!r})"
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     parks: tuple[ParkConfig, ...]
     telegram: TelegramConfig | None
+    matrix: MatrixConfig | None = None
     official_roles: tuple[str, ...] = DEFAULT_OFFICIAL_ROLES
     draft_idle_timeout: timedelta = timedelta(hours=24)
     invite_valid_for: timedelta = timedelta(days=7)
@@ -108,6 +130,7 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
         database_url=url,
         parks=parks,
         telegram=_telegram(raw.get("telegram"), environ),
+        matrix=_matrix(raw.get("matrix"), environ, base_dir),
         official_roles=roles,
         draft_idle_timeout=_duration(bot, "bot.draft_idle_timeout", "24h"),
         invite_valid_for=_duration(bot, "bot.invite_valid_for", "7d"),
@@ -134,6 +157,45 @@ def _telegram(raw, environ) -> TelegramConfig | None:
     username = raw.get("bot_username") or None
     return TelegramConfig(token=token, base_url=base_url, base_file_url=raw.get("base_file_url") or None,
                           bot_username=username.lstrip("@") if username else None)
+
+
+def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("matrix", "must be a table")
+    for secret in ("password", "access_token", "pickle_key"):
+        if secret in raw:
+            raise ConfigError(f"matrix.{secret}", f"never put secrets in the file; name an environment variable "
+                                                  f"with matrix.{secret}_env")
+    homeserver = _required_str(raw, "matrix", "homeserver").rstrip("/")
+    if not re.match(r"^https?://[^/\s]+", homeserver):
+        raise ConfigError("matrix.homeserver", "must be a URL like https://matrix.example.org")
+    user_id = _required_str(raw, "matrix", "user_id")
+    if not MATRIX_USER_PATTERN.match(user_id):
+        raise ConfigError("matrix.user_id", f"'{user_id}' is not a Matrix user id like @weerbaar:example.org")
+    state_dir = Path(_required_str(raw, "matrix", "state_dir"))
+    if not state_dir.is_absolute():
+        state_dir = (base_dir / state_dir).resolve()
+    if state_dir.exists() and not state_dir.is_dir():
+        raise ConfigError("matrix.state_dir", f"{state_dir} exists and is not a directory")
+    device_name = str(raw.get("device_name", "Weerbaar")).strip() or "Weerbaar"
+    secrets = {}
+    for name, default in (("password", DEFAULT_MATRIX_PASSWORD_ENV), ("access_token", DEFAULT_MATRIX_TOKEN_ENV),
+                          ("pickle_key", DEFAULT_MATRIX_PICKLE_KEY_ENV)):
+        env_name = str(raw.get(f"{name}_env", default))
+        value = environ.get(env_name) or None
+        if value is not None and PLACEHOLDER_PATTERN.search(value):
+            raise ConfigError(f"matrix.{name}_env ({env_name})", "looks like a placeholder")
+        secrets[name] = (env_name, value)
+    has_session = (state_dir / MATRIX_SESSION_FILE).exists()
+    if not has_session and secrets["password"][1] is None and secrets["access_token"][1] is None:
+        raise ConfigError(f"matrix.password_env ({secrets['password'][0]})",
+                          f"first start: set this environment variable (or {secrets['access_token'][0]}) "
+                          "so the bot can log in; later starts reuse the login kept in matrix.state_dir")
+    return MatrixConfig(homeserver=homeserver, user_id=user_id, state_dir=state_dir,
+                        password=secrets["password"][1], access_token=secrets["access_token"][1],
+                        device_name=device_name, pickle_key=secrets["pickle_key"][1])
 
 
 def _park(raw, key: str, official_roles: tuple[str, ...]) -> ParkConfig:

@@ -46,6 +46,8 @@ class TelegramAdapter:
         self._after_update = after_update
         self.handled_updates = 0
         self._handled = asyncio.Condition()
+        #: Fetches a photo of another platform (a Matrix reference) as bytes; set by the bootstrap.
+        self.foreign_photos: Callable[[str], Awaitable[bytes | None]] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -169,9 +171,14 @@ class TelegramAdapter:
             return Permanent("no private chat with this person")
         bot = self.application.bot
         markup = self._markup(row.choices)
+        photo = row.photo
+        if photo and photo.startswith("{"):  # another platform's photo reference (Matrix)
+            photo = await self.foreign_photos(photo) if self.foreign_photos else None
+            if photo is None:
+                return Transient("could not fetch the photo from the other platform")
         try:
-            if row.photo:
-                message = await bot.send_photo(chat_id=int(row.chat_id), photo=row.photo, caption=row.text,
+            if photo:
+                message = await bot.send_photo(chat_id=int(row.chat_id), photo=photo, caption=row.text,
                                                parse_mode=ParseMode.HTML, reply_markup=markup)
             elif row.latitude is not None and row.longitude is not None:
                 message = await bot.send_location(chat_id=int(row.chat_id), latitude=row.latitude,
@@ -192,6 +199,15 @@ class TelegramAdapter:
         except TelegramError as error:
             return Transient(type(error).__name__)
         return Sent(str(message.message_id))
+
+    async def fetch_photo(self, file_id: str) -> bytes | None:
+        """The bytes of a Telegram photo, for another platform to upload."""
+        try:
+            telegram_file = await self.application.bot.get_file(file_id)
+            return bytes(await telegram_file.download_as_bytearray())
+        except TelegramError as error:
+            log.info("could not fetch a photo: %s", type(error).__name__)
+            return None
 
     @staticmethod
     def _markup(choices: list) -> InlineKeyboardMarkup | None:

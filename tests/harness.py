@@ -33,24 +33,32 @@ def park_table(slug: str, name: str, prefix: str) -> dict:
     }
 
 
-def bot_config(server: FakeTelegram, db_url: str = "sqlite:///unused.db", **bot_options):
+def bot_config(server: FakeTelegram | None, db_url: str = "sqlite:///unused.db", matrix: dict | None = None,
+               matrix_env: dict | None = None, **bot_options):
+    """The test deployment: Telegram on the fake Bot API (if ``server``), Matrix (if ``matrix``)."""
     raw = {
         "database": {"url": db_url},
-        "telegram": {"base_url": server.base_url, "base_file_url": server.base_file_url},
         "bot": {"draft_idle_timeout": "2h", "sweep_interval": "1h", **bot_options},
         "parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")],
     }
-    return parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": server.token})
+    environ = dict(matrix_env or {})
+    if server is not None:
+        raw["telegram"] = {"base_url": server.base_url, "base_file_url": server.base_file_url}
+        environ["WEERBAAR_TELEGRAM_TOKEN"] = server.token
+    if matrix is not None:
+        raw["matrix"] = matrix
+    return parse_config(raw, environ=environ)
 
 
 class Harness:
     """The bot under test, its fake Telegram and its clock; tests talk as users would."""
 
-    def __init__(self, server: FakeTelegram, db: Database, clock: ManualClock | None = None):
+    def __init__(self, server: FakeTelegram | None, db: Database, clock: ManualClock | None = None,
+                 matrix: dict | None = None, matrix_env: dict | None = None):
         self.server = server
         self.db = db
         self.clock = clock or ManualClock(START)
-        self.config = bot_config(server)
+        self.config = bot_config(server, matrix=matrix, matrix_env=matrix_env)
         with db.transaction() as session:
             apply_parks(session, self.config)
         self.app: Weerbaar | None = None
@@ -62,7 +70,8 @@ class Harness:
 
     async def stop(self) -> None:
         if self.app is not None:
-            self._handled_before += self.app.telegram.handled_updates
+            if self.app.telegram is not None:
+                self._handled_before += self.app.telegram.handled_updates
             await self.app.stop()
             self.app = None
 
@@ -72,7 +81,8 @@ class Harness:
 
     async def settle(self) -> None:
         """Wait until every update sent so far is handled and every due message delivered."""
-        await self.app.telegram.wait_handled(self.server.updates_enqueued - self._handled_before)
+        if self.app.telegram is not None:
+            await self.app.telegram.wait_handled(self.server.updates_enqueued - self._handled_before)
         await self.app.dispatcher.deliver_due()
 
     async def advance(self, delta: timedelta) -> None:

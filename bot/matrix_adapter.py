@@ -1,0 +1,540 @@
+"""Matrix through matrix-nio with end-to-end encryption: events in, outbox rows out.
+
+What it does, in the order a message travels:
+
+- **Sync.** One long-polling sync loop. The first sync after a start is a ``full_state``
+  sync from the token kept in the E2EE store, so rooms are known again without replaying
+  old timelines. On the very first start (no token yet) that sync's timelines are
+  skipped: nothing from before the bot existed is answered. After a restart, events
+  newer than the kept token (sent while the bot was down) are answered, once.
+- **Invites.** A room invite is accepted only from a verified admin of a park (they
+  then ``!koppel`` it); a direct-chat invite (``is_direct``) from anyone, because anyone
+  may report or redeem an invite code -- what they may do is decided by the handlers.
+  Every other invite is declined. Direct chats are recorded in ``m.direct``.
+- **Incoming.** Notices, the bot's own events, edits and undecryptable events are
+  ignored. In rooms only ``!command`` (or ``/command``) counts. In a direct chat a
+  command works with or without ``!``; an answer to the numbered choices of the last
+  message (``2``, ``Anoniem``, ``anoniem``) becomes a button press, looked up in the
+  outbox table so it survives restarts; images (also encrypted ones) become a photo
+  reference, ``m.location`` a location.
+- **Outgoing** (``deliver``): ``m.notice`` with a plain body and sanitised HTML; rows
+  for a person without a direct chat open one (encrypted, ``is_direct``, in
+  ``m.direct``) and remember it. Rate limits become ``RetryAfter``, an unreachable
+  homeserver ``Transient``; the outbox retries.
+
+Device trust: the bot encrypts to every device of the people in its rooms without
+interactive verification (``ignore_unverified_devices``); see docs/matrix.md.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from aiohttp import ClientError
+from nio.client.async_client import client_session
+from nio import (
+    AsyncClient,
+    EnableEncryptionBuilder,
+    InviteMemberEvent,
+    RoomMemberEvent,
+    JoinedMembersResponse,
+    JoinResponse,
+    LocalProtocolError,
+    MatrixRoom,
+    MegolmEvent,
+    RoomCreateResponse,
+    RoomMessage,
+    RoomPreset,
+    RoomSendResponse,
+    SyncResponse,
+)
+from sqlmodel import Session, col, select
+
+from bot.config import MatrixConfig
+from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transient
+from bot.matrix_media import MatrixMedia, is_matrix_photo
+from bot.matrix_render import location_content, match_choice, mention_html, message_content, parse_geo_uri
+from bot.matrix_session import open_client
+from handlers.clock import Clock
+from handlers.i18n import Translator
+from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
+from handlers.outbox import enqueue
+from storage.db import Database
+from storage.models import OutboxMessage, Person, Role
+from storage.queries import ADMIN
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "matrix"
+SYNC_TIMEOUT_MS = 30_000
+COMMAND_PREFIXES = ("!", "/")
+#: Said without ``!`` in a direct chat, these words alone are commands.
+BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mijnmeldingen", "myreports", "open",
+                 "help", "hulp"}
+ROOM_WAIT = 15.0
+
+Handle = Callable[[Incoming], Awaitable[Outcome]]
+
+
+class MatrixAdapter:
+    """Turns Matrix events into neutral messages and delivers outbox rows; also the handlers' port."""
+
+    def __init__(self, config: MatrixConfig, db: Database, clock: Clock, texts: Translator, handle: Handle,
+                 on_error: Callable[[Incoming], None], after_event: Callable[[], None]):
+        self.config = config
+        self.db = db
+        self.clock = clock
+        self.texts = texts
+        self._handle = handle
+        self._on_handler_error = on_error
+        self._after_event = after_event
+        self.client: AsyncClient | None = None
+        self.media: MatrixMedia | None = None
+        #: Fetches a photo of another platform (a Telegram file id) as bytes; set by the bootstrap.
+        self.foreign_photos: Callable[[str], Awaitable[bytes | None]] | None = None
+        self._direct: dict[str, list[str]] = {}
+        self._live = False
+        self._restoring = False
+        self._ready = False
+        self._sync_task: asyncio.Task | None = None
+        self._synced = asyncio.Condition()
+        self._sync_count = 0
+        self._seen = asyncio.Condition()
+        self.seen_events: set[str] = set()
+        self.handled_events = 0
+        self._invites_done: set[str] = set()
+        #: Rooms whose history the bot has caught up with: in a room it just joined,
+        #: everything before its own join event is history, not something to answer.
+        self._caught_up: set[str] = set()
+        self._send_lock = asyncio.Lock()
+        self.started_at = 0.0
+
+    # ---- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.started_at = time.time()
+        client = await open_client(self.config)
+        self.client = client
+        self.media = MatrixMedia(client)
+        if client.should_upload_keys:
+            await client.keys_upload()
+        client.add_event_callback(self._on_invite, (InviteMemberEvent,))
+        client.add_event_callback(self._on_room_event, (RoomMessage, MegolmEvent))
+        client.add_event_callback(self._on_member, (RoomMemberEvent,))
+        self._direct = await self._load_direct()
+        first_ever = client.loaded_sync_token is None
+        # After a restart every room in the first sync was joined before: what is newer than the
+        # kept token was sent while the bot was away, and is answered (once).
+        self._live = self._restoring = not first_ever
+        response = await client.sync(timeout=0, full_state=True)
+        if not isinstance(response, SyncResponse):
+            raise RuntimeError(f"first Matrix sync failed: {response}")
+        await self._housekeeping()
+        self._caught_up.update(client.rooms)
+        self._live, self._restoring = True, False
+        self._ready = True
+        await self._note_sync()
+        self._sync_task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
+
+    async def stop(self) -> None:
+        """Stop syncing and close the connection. Never logs out: that would destroy the keys."""
+        self._ready = False
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            await asyncio.gather(self._sync_task, return_exceptions=True)
+            self._sync_task = None
+        if self.client is not None:
+            await self.client.close()
+            self.client = None
+
+    async def _sync_forever(self) -> None:
+        backoff = 1.0
+        while True:
+            try:
+                response = await self.client.sync(timeout=SYNC_TIMEOUT_MS)
+                if not isinstance(response, SyncResponse):
+                    raise ConnectionError(getattr(response, "message", str(response)))
+                await self._housekeeping()
+                self._caught_up.update(self.client.rooms)
+                await self._note_sync()
+                backoff = 1.0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - the homeserver may be away; keep trying
+                log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+
+    async def _housekeeping(self) -> None:
+        """The E2EE chores after each sync: to-device messages, key upload, query and claim."""
+        client = self.client
+        async with self._send_lock:
+            await client.send_to_device_messages()
+            if client.should_upload_keys:
+                await client.keys_upload()
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.should_claim_keys:
+                await client.keys_claim(client.get_users_for_key_claiming())
+
+    async def _note_sync(self) -> None:
+        async with self._synced:
+            self._sync_count += 1
+            self._synced.notify_all()
+
+    async def wait_seen(self, event_id: str, timeout: float = 15.0) -> None:
+        """Wait until the event has been handled (or deliberately ignored); tests and health checks."""
+        async with self._seen:
+            await asyncio.wait_for(self._seen.wait_for(lambda: event_id in self.seen_events), timeout)
+
+    async def _mark_seen(self, event_id: str) -> None:
+        async with self._seen:
+            self.seen_events.add(event_id)
+            self._seen.notify_all()
+
+    async def _wait_for_room(self, room_id: str) -> bool:
+        async with self._synced:
+            try:
+                await asyncio.wait_for(self._synced.wait_for(lambda: room_id in self.client.rooms), ROOM_WAIT)
+            except TimeoutError:
+                return False
+        return True
+
+    # ---- direct chats (m.direct) ----------------------------------------------------------------
+
+    def _direct_path(self) -> str:
+        return f"/_matrix/client/v3/user/{quote(self.client.user_id, safe='')}/account_data/m.direct"
+
+    async def _load_direct(self) -> dict[str, list[str]]:
+        response = await _raw_send(self.client, "GET", self._direct_path(), headers=self._auth())
+        if response.status == 404:
+            return {}
+        body = await response.json()
+        if response.status != 200 or not isinstance(body, dict):
+            log.warning("could not read m.direct (%s)", response.status)
+            return {}
+        return {user: [room for room in rooms if isinstance(room, str)]
+                for user, rooms in body.items() if isinstance(rooms, list)}
+
+    async def _remember_direct(self, user_id: str, room_id: str) -> None:
+        rooms = self._direct.setdefault(user_id, [])
+        if room_id in rooms:
+            return
+        rooms.append(room_id)
+        response = await _raw_send(self.client, "PUT", self._direct_path(), json.dumps(self._direct),
+                                          headers={**self._auth(), "Content-Type": "application/json"})
+        if response.status != 200:
+            log.warning("could not write m.direct (%s)", response.status)
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.client.access_token}"}
+
+    def _direct_partner(self, room_id: str) -> str | None:
+        for user_id, rooms in self._direct.items():
+            if room_id in rooms:
+                return user_id
+        return None
+
+    def _dm_usable(self, room_id: str | None, user_id: str) -> bool:
+        room = self.client.rooms.get(room_id) if room_id else None
+        return room is not None and (user_id in room.users or user_id in room.invited_users)
+
+    async def _open_direct_chat(self, person: Person) -> str | None:
+        """An encrypted direct chat with the person: the one they have, or a new one."""
+        user_id = person.external_id
+        candidates = [person.private_chat_id, *reversed(self._direct.get(user_id, []))]
+        for room_id in candidates:
+            if self._dm_usable(room_id, user_id):
+                return room_id
+        created = await self.client.room_create(
+            is_direct=True, invite=[user_id], preset=RoomPreset.trusted_private_chat,
+            initial_state=[EnableEncryptionBuilder().as_dict()])
+        if not isinstance(created, RoomCreateResponse):
+            raise _SendFailed(created)
+        await self._remember_direct(user_id, created.room_id)
+        if not await self._wait_for_room(created.room_id):
+            return None
+        log.info("opened a direct chat with person %s", person.id)
+        return created.room_id
+
+    def _record_direct_chat(self, row: OutboxMessage, person: Person, room_id: str) -> None:
+        """The person's private chat is this room now, for this row and every row still waiting."""
+        with self.db.transaction() as session:
+            fresh = session.get(Person, person.id)
+            old = fresh.private_chat_id
+            fresh.private_chat_id = room_id
+            session.add(fresh)
+            chats = ["", old] if old else [""]
+            for pending in session.exec(select(OutboxMessage).where(
+                    OutboxMessage.platform == PLATFORM, OutboxMessage.recipient_person_id == person.id,
+                    col(OutboxMessage.chat_id).in_(chats),
+                    (OutboxMessage.status == "pending") | (OutboxMessage.id == row.id))):
+                pending.chat_id = room_id
+                session.add(pending)
+        row.chat_id = room_id
+
+    # ---- incoming -----------------------------------------------------------------------------
+
+    async def _on_invite(self, room: MatrixRoom, event: InviteMemberEvent) -> None:
+        if event.state_key != self.client.user_id or event.membership != "invite":
+            return
+        if room.room_id in self._invites_done:
+            return
+        self._invites_done.add(room.room_id)
+        inviter = event.sender
+        direct = bool(event.content.get("is_direct"))
+        if direct or self._is_verified_admin(inviter):
+            joined = await self.client.join(room.room_id)
+            if not isinstance(joined, JoinResponse):
+                log.warning("could not join %s: %s", room.room_id, getattr(joined, "message", joined))
+                self._invites_done.discard(room.room_id)
+                return
+            if direct:
+                await self._remember_direct(inviter, room.room_id)
+            log.info("joined %s %s", "direct chat" if direct else "room", room.room_id)
+        else:
+            await self.client.room_leave(room.room_id)
+            log.info("declined an invite to %s from someone who is not a verified admin", room.room_id)
+
+    def _is_verified_admin(self, user_id: str) -> bool:
+        with Session(self.db.engine) as session:
+            return session.exec(
+                select(Role.id).join(Person, col(Person.id) == col(Role.person_id))
+                .where(Person.platform == PLATFORM, Person.external_id == user_id, Role.role == ADMIN,
+                       col(Role.revoked_at).is_(None))).first() is not None
+
+    async def _on_member(self, room: MatrixRoom, event: RoomMemberEvent) -> None:
+        if event.state_key == self.client.user_id and event.membership == "join":
+            self._caught_up.add(room.room_id)
+
+    async def _on_room_event(self, room: MatrixRoom, event: RoomMessage | MegolmEvent) -> None:
+        try:
+            if not self._live or event.sender == self.client.user_id \
+                    or not (self._restoring or room.room_id in self._caught_up):
+                return
+            if isinstance(event, MegolmEvent):
+                log.warning("could not decrypt an event in %s (session %s)", room.room_id, event.session_id)
+                return
+            incoming = self.to_incoming(room, event)
+            if incoming is None:
+                return
+            try:
+                outcome = await self._handle(incoming)
+            except Exception:  # noqa: BLE001 - log without content, tell the person, keep running
+                log.exception("handling a Matrix event failed (%s)", event.event_id)
+                self._on_handler_error(incoming)
+                outcome = Outcome()
+            if outcome.toast:
+                self._send_toast(incoming, outcome.toast)
+            self.handled_events += 1
+            self._after_event()
+        finally:
+            await self._mark_seen(event.event_id)
+
+    def to_incoming(self, room: MatrixRoom, event: RoomMessage) -> Incoming | None:
+        content = event.source.get("content", {})
+        msgtype = content.get("msgtype")
+        relation = content.get("m.relates_to") or {}
+        if msgtype == "m.notice" or relation.get("rel_type") == "m.replace":
+            return None
+        partner = self._direct_partner(room.room_id)
+        private = partner is not None
+        if private and partner != event.sender:
+            return None  # somebody else in a person's direct chat: not theirs to use
+        sender = Sender(platform=PLATFORM, external_id=event.sender,
+                        display_name=room.user_name(event.sender) or event.sender,
+                        username=event.sender.lstrip("@"))
+        chat = Chat(platform=PLATFORM, chat_id=room.room_id, is_private=private,
+                    title=room.display_name if not private else "")
+        if msgtype == "m.text" or msgtype == "m.emote":
+            text = str(content.get("body", "")).strip()
+            return self._text_incoming(sender, chat, text)
+        if not private:
+            return None
+        if msgtype == "m.image":
+            return Incoming(sender=sender, chat=chat, photo=MatrixMedia.reference(content))
+        if msgtype == "m.location":
+            location = parse_geo_uri(str(content.get("geo_uri", "")))
+            if location is not None:
+                return Incoming(sender=sender, chat=chat, location=location)
+        return Incoming(sender=sender, chat=chat, unsupported=True)
+
+    def _text_incoming(self, sender: Sender, chat: Chat, text: str) -> Incoming | None:
+        command, args = _command(text)
+        if command is not None:
+            return Incoming(sender=sender, chat=chat, text=text, command=command, args=args)
+        if not chat.is_private:
+            return None  # ordinary room chatter is none of the bot's business
+        data = match_choice(text, self._last_choices(chat.chat_id))
+        if data is not None:
+            return Incoming(sender=sender, chat=chat, press=ButtonPress(data=data))
+        head, _, rest = text.partition(" ")
+        word = head.lower()
+        if word in BARE_COMMANDS and (not rest.strip() or word == "start"):
+            return Incoming(sender=sender, chat=chat, text=text, command=word, args=rest.strip())
+        return Incoming(sender=sender, chat=chat, text=text)
+
+    def _last_choices(self, room_id: str) -> list:
+        """The choices of the last question sent to this chat (photos and locations do not count)."""
+        with Session(self.db.engine) as session:
+            rows = session.exec(
+                select(OutboxMessage).where(OutboxMessage.platform == PLATFORM, OutboxMessage.chat_id == room_id,
+                                            OutboxMessage.status == "sent")
+                .order_by(col(OutboxMessage.id).desc()).limit(25))
+            for row in rows:
+                if row.text is None or row.photo or row.purpose == "delivery_extra":
+                    continue
+                return list(row.choices or [])
+        return []
+
+    def _send_toast(self, incoming: Incoming, toast: str) -> None:
+        """What Telegram shows as a small pop-up after a button press is a short notice here."""
+        try:
+            with self.db.transaction() as session:
+                enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=incoming.chat.chat_id, text=toast)
+        except Exception:  # noqa: BLE001
+            log.exception("could not queue a toast")
+
+    # ---- the handlers' port --------------------------------------------------------------------
+
+    async def is_group_member(self, chat_id: str, user_id: str) -> bool:
+        try:
+            response = await self.client.joined_members(chat_id)
+        except (ClientError, TimeoutError, OSError) as error:
+            log.info("membership check failed: %s", type(error).__name__)
+            return False
+        if not isinstance(response, JoinedMembersResponse):
+            return False
+        return any(member.user_id == user_id for member in response.members)
+
+    def private_chat_link(self, payload: str) -> str | None:
+        """Matrix has no link that opens a direct chat with a payload: the bot opens it itself."""
+        return None
+
+    @staticmethod
+    def mention_html(user_id: str, display_name: str) -> str:
+        return mention_html(user_id, display_name)
+
+    async def fetch_photo(self, reference: str) -> bytes | None:
+        """The bytes of a Matrix photo reference (decrypted), for another platform to upload."""
+        return await self.media.download(reference) if self.media else None
+
+    # ---- outgoing --------------------------------------------------------------------------------
+
+    async def deliver(self, row: OutboxMessage) -> DeliveryResult:
+        if not self._ready:
+            return Transient("Matrix not connected")
+        try:
+            room_id = await self._room_for(row)
+            if room_id is None:
+                return Transient("room not known yet")
+            async with self._send_lock:
+                event_id = await self._send_row(row, room_id)
+        except _SendFailed as failed:
+            return failed.result
+        except LocalProtocolError as error:
+            return Transient(f"local: {error}"[:255])
+        except (ClientError, TimeoutError, OSError) as error:
+            return Transient(f"network: {type(error).__name__}")
+        return Sent(event_id)
+
+    async def _room_for(self, row: OutboxMessage) -> str | None:
+        if row.recipient_person_id is None:
+            if row.chat_id in self.client.rooms:
+                return row.chat_id
+            if row.chat_id in self.client.invited_rooms or not row.chat_id:
+                return None
+            raise _SendFailed(Permanent("the bot is not in this room"))
+        with Session(self.db.engine) as session:
+            person = session.get(Person, row.recipient_person_id)
+        if person is None or person.platform != PLATFORM:
+            raise _SendFailed(Permanent("no such Matrix person"))
+        if row.chat_id and self._dm_usable(row.chat_id, person.external_id):
+            return row.chat_id
+        room_id = await self._open_direct_chat(person)
+        if room_id is not None and room_id != row.chat_id:
+            self._record_direct_chat(row, person, room_id)
+        return room_id
+
+    async def _send_row(self, row: OutboxMessage, room_id: str) -> str:
+        if row.photo:
+            if row.text:
+                await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
+            content = await self._image_content(row, room_id)
+            return await self._send(room_id, content, f"w{row.id}-image")
+        if row.latitude is not None and row.longitude is not None:
+            return await self._send(room_id, location_content(row.latitude, row.longitude, row.text), f"w{row.id}")
+        return await self._send(room_id, message_content(row.text, row.choices, self._hint(row)), f"w{row.id}")
+
+    async def _image_content(self, row: OutboxMessage, room_id: str) -> dict:
+        encrypted = self.client.rooms[room_id].encrypted
+        if is_matrix_photo(row.photo):
+            return MatrixMedia.image_content(row.photo)
+        if self.foreign_photos is None:
+            raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
+        data = await self.foreign_photos(row.photo)
+        if data is None:
+            raise _SendFailed(Transient("could not fetch the photo from the other platform"))
+        uploaded = await self.media.upload_image(data, encrypted=encrypted)
+        if uploaded is None:
+            raise _SendFailed(Transient("photo upload failed"))
+        return uploaded
+
+    async def _send(self, room_id: str, content: dict, transaction_id: str) -> str:
+        """One event; the transaction id makes a retry after a lost answer a no-op on the server."""
+        response = await self.client.room_send(room_id, "m.room.message", content, tx_id=transaction_id,
+                                               ignore_unverified_devices=True)
+        if isinstance(response, RoomSendResponse):
+            return response.event_id
+        raise _SendFailed(response)
+
+    def _hint(self, row: OutboxMessage) -> str | None:
+        if not any(button.get("data") for line in row.choices or [] for button in line):
+            return None
+        language = None
+        if row.recipient_person_id is not None:
+            with Session(self.db.engine) as session:
+                person = session.get(Person, row.recipient_person_id)
+                language = person.language if person else None
+        return str(self.texts(self.texts.language_for(language), "matrix.choose_hint"))
+
+
+#: ``AsyncClient.send`` (a raw request) with nio's HTTP session created on first use.
+_raw_send = client_session(AsyncClient.send)
+
+
+class _SendFailed(Exception):
+    """A homeserver answer that is not success, already turned into a delivery result."""
+
+    def __init__(self, response_or_result):
+        super().__init__(str(response_or_result))
+        if isinstance(response_or_result, (Sent, RetryAfter, Transient, Permanent)):
+            self.result = response_or_result
+        else:
+            self.result = _result_of_error(response_or_result)
+
+
+def _result_of_error(response) -> DeliveryResult:
+    code = getattr(response, "status_code", None)
+    message = getattr(response, "message", "") or ""
+    if code == "M_LIMIT_EXCEEDED":
+        retry_ms = getattr(response, "retry_after_ms", None) or 5000
+        return RetryAfter(retry_ms / 1000)
+    transport = getattr(response, "transport_response", None)
+    status = getattr(transport, "status", None)
+    if code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_TOO_LARGE") and (status is None or status < 500):
+        return Permanent(f"{code}: {message}"[:255])
+    return Transient(f"{code or status}: {message}"[:255])
+
+
+def _command(text: str) -> tuple[str | None, str]:
+    """``!melden``, ``/koppel spaanse-polder`` → (command, args); anything else → (None, "")."""
+    if not text or text[0] not in COMMAND_PREFIXES or len(text) < 2 or text[1] in COMMAND_PREFIXES:
+        return None, ""
+    head, _, args = text[1:].partition(" ")
+    name = head.strip().lower()
+    return (name, args.strip()) if name.isalnum() else (None, "")
+

@@ -1,0 +1,90 @@
+"""Photos on Matrix: kept by reference, forwarded without copying, fetched for other platforms.
+
+A Matrix photo is stored in the report as a compact JSON string ``{"mx": ...}``: the
+``mxc://`` URL of a plain upload, or the whole ``EncryptedFile`` (URL, AES key, IV,
+hash) of an encrypted one. Forwarding to an official on Matrix re-sends that reference
+(the key travels inside the encrypted event), so nothing is downloaded. An official on
+Telegram gets the bytes: downloaded and, if need be, decrypted here, then uploaded by
+the Telegram adapter. A Telegram photo for a Matrix official goes the other way: its
+bytes are uploaded here, encrypted when the room is.
+"""
+
+import io
+import json
+import logging
+
+from nio import AsyncClient, MemoryDownloadResponse, UploadResponse
+from nio.crypto.attachments import decrypt_attachment, encrypt_attachment
+
+log = logging.getLogger(__name__)
+
+MAX_PHOTO_BYTES = 20 * 1024 * 1024
+
+
+def is_matrix_photo(reference: str | None) -> bool:
+    return bool(reference) and reference.startswith('{"mx"')
+
+
+class MatrixMedia:
+    def __init__(self, client: AsyncClient):
+        self.client = client
+
+    @staticmethod
+    def reference(content: dict) -> str:
+        """The photo reference of an ``m.image`` event's content (plain or encrypted)."""
+        info = content.get("info") or {}
+        encrypted = content.get("file")
+        if isinstance(encrypted, dict):
+            keep = {name: encrypted[name] for name in ("url", "key", "iv", "hashes", "v") if name in encrypted}
+            reference = {"mx": encrypted.get("url"), "file": keep}
+        else:
+            reference = {"mx": content.get("url")}
+        reference["mime"] = str(info.get("mimetype") or "image/jpeg")
+        return json.dumps(reference, separators=(",", ":"))
+
+    @staticmethod
+    def image_content(reference: str, body: str = "foto.jpg") -> dict:
+        data = json.loads(reference)
+        content = {"msgtype": "m.image", "body": body, "info": {"mimetype": data.get("mime", "image/jpeg")}}
+        if data.get("file"):
+            content["file"] = data["file"]
+        else:
+            content["url"] = data["mx"]
+        return content
+
+    async def upload_image(self, data: bytes, *, encrypted: bool, mimetype: str = "image/jpeg") -> dict | None:
+        """Upload bytes and return the ``m.image`` content pointing at them."""
+        keys = None
+        payload = data
+        if encrypted:
+            payload, keys = encrypt_attachment(data)
+        response, _ = await self.client.upload(
+            lambda *_: io.BytesIO(payload), content_type="application/octet-stream" if encrypted else mimetype,
+            filename="foto.jpg", filesize=len(payload))
+        if not isinstance(response, UploadResponse):
+            log.warning("photo upload failed: %s", getattr(response, "message", response))
+            return None
+        content = {"msgtype": "m.image", "body": "foto.jpg", "info": {"mimetype": mimetype, "size": len(data)}}
+        if keys is not None:
+            content["file"] = {**keys, "url": response.content_uri}
+        else:
+            content["url"] = response.content_uri
+        return content
+
+    async def download(self, reference: str) -> bytes | None:
+        """The photo's bytes, decrypted when it was an encrypted attachment."""
+        data = json.loads(reference)
+        url = data.get("mx") or ""
+        if not url.startswith("mxc://"):
+            return None
+        response = await self.client.download(mxc=url)
+        if not isinstance(response, MemoryDownloadResponse):
+            log.warning("photo download failed: %s", getattr(response, "message", response))
+            return None
+        body = response.body
+        if len(body) > MAX_PHOTO_BYTES:
+            return None
+        secret = data.get("file")
+        if secret:
+            body = decrypt_attachment(body, secret["key"]["k"], secret["hashes"]["sha256"], secret["iv"])
+        return body
