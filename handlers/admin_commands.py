@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from handlers import admin_categories, admin_officials, admin_policy, audit, park_choice
+from handlers import admin_categories, admin_officials, admin_policy, audit, park_choice, stats_command
 from handlers.context import Context
 
 Command = Callable[[Context, str], None]
@@ -32,13 +32,14 @@ COMMANDS: dict[str, Command] = {
     "category": admin_categories.change,
     "policy": admin_policy.policy_command,
     "audit": _audit,
+    "stats": stats_command.stats_command,
 }
 ALIASES = {
     "beheer": "admin", "admin": "admin", "uitnodigen": "invite", "invite": "invite", "instanties": "officials",
     "officials": "officials", "intrekken": "revoke", "revoke": "revoke", "afwezig": "away", "away": "away",
     "terug": "back", "back": "back", "categorieen": "categories", "categorieën": "categories",
     "categories": "categories", "categorie": "category", "category": "category", "beleid": "policy",
-    "policy": "policy", "logboek": "audit", "audit": "audit",
+    "policy": "policy", "logboek": "audit", "audit": "audit", "statistiek": "stats", "stats": "stats",
 }
 
 

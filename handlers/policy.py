@@ -6,18 +6,21 @@ wall-clock time unless the park says otherwise.
 """
 
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from handlers.working_time import WorkingTime, add_wall_clock
 from storage.models import Park, Report
 
 
 def working_time_of(park: Park) -> WorkingTime:
-    return WorkingTime(
-        timezone=park.timezone,
-        start=time.fromisoformat(park.work_start),
-        end=time.fromisoformat(park.work_end),
-        days=frozenset(int(day) for day in park.work_days.split(",") if day.strip()),
-    )
+    return _working_time(park.timezone, park.work_start, park.work_end, park.work_days)
+
+
+@lru_cache(maxsize=256)
+def _working_time(timezone: str, start: str, end: str, days: str) -> WorkingTime:
+    """Pure and immutable, so shared: its holiday calendar is built once per year, not per reminder."""
+    return WorkingTime(timezone=timezone, start=time.fromisoformat(start), end=time.fromisoformat(end),
+                       days=frozenset(int(day) for day in days.split(",") if day.strip()))
 
 
 def next_reminder(park: Park, report: Report, after: datetime, first: bool) -> datetime:

@@ -238,3 +238,20 @@ async def test_one_park_cannot_touch_another(bot, server, cast):
         assert "Ik vind geen" in reply.text
     report = bot.reports()[0]
     assert report.status == "open" and report.lead_person_id is None and report.first_feedback_at is None
+
+
+async def test_reciprocity_figures_in_the_chat(bot, server, cast):
+    await file_report(bot, server, cast.erik, cast.group)
+    await file_report(bot, server, cast.fleur, cast.group, category="Real estate", what="Cash deal")
+    bot.clock.advance(timedelta(hours=2))
+    police_report = next(m for m in server.messages(cast.police.private) if "SP-0001" in m.text and m.buttons)
+    await press(bot, server, cast.police, "Terugkoppelen", message=police_report)
+    await press(bot, server, cast.police, "Ontvangen, dank")
+    await press(bot, server, cast.erik, "Ja, dank je")
+    figures = await say(bot, cast.admin, cast.admin.private, "/statistiek 7d")
+    assert "De Spaanse Polder" in figures.text and "2" in figures.text and "50" in figures.text
+    assert "Drugs" in figures.text and "Vastgoed" in figures.text
+    own = await say(bot, cast.fire, cast.fire.private, "/statistiek")
+    assert "Drugs" not in own.text
+    assert "niet" in (await say(bot, cast.admin, cast.admin.private, "/statistiek gisteren-ish")).text.lower()
+    assert "instanties" in (await say(bot, cast.erik, cast.erik.private, "/statistiek")).text

@@ -1,0 +1,121 @@
+"""Benchmarks: handler latency for a whole guided report, and a reminder sweep over many reports.
+
+Run with ``make bench``. Targets (on the 2-core reference machine, SQLite on local disk):
+a message through ``router.handle`` under 20 ms at the median, a reminder sweep over 5,000
+overdue reports under 10 s, peak Python memory of that sweep under 200 MiB.
+"""
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlmodel import select  # noqa: E402
+
+from bot.config import parse_config  # noqa: E402
+from bot.park_setup import apply_parks  # noqa: E402
+from handlers import router  # noqa: E402
+from handlers.clock import ManualClock  # noqa: E402
+from handlers.i18n import Translator  # noqa: E402
+from handlers.messages import ButtonPress, Chat, Incoming, Sender  # noqa: E402
+from handlers.services import Services  # noqa: E402
+from handlers.sweeps import send_due_reminders  # noqa: E402
+from storage.db import Database, make_engine, upgrade  # noqa: E402
+from storage.models import Category, GroupChat, Person, Report, ReportDraft  # noqa: E402
+
+START = datetime(2026, 11, 30, 8, 0)
+REPORTS_IN_SWEEP = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+
+
+class AlwaysMember:
+    async def is_group_member(self, chat_id: str, user_id: str) -> bool:
+        return True
+
+    def private_chat_link(self, payload: str) -> str:
+        return f"https://t.me/bench_bot?start={payload}"
+
+
+def services_for(directory: Path) -> Services:
+    db = Database(make_engine(f"sqlite:///{directory}/bench.db"))
+    upgrade(db.engine)
+    raw = {"parks": [{"slug": "sp", "name": "SP", "prefix": "SP", "categories": [
+        {"key": "drugs", "name_nl": "Drugs", "name_en": "Drugs", "roles": ["police"]}]}]}
+    with db.transaction() as session:
+        apply_parks(session, parse_config(raw, environ={}))
+        admin = Person(platform="telegram", external_id="1", created_at=START, private_chat_id="1")
+        session.add(admin)
+        session.flush()
+        session.add(GroupChat(park_id=1, platform="telegram", chat_id="-100", linked_by_person_id=admin.id,
+                              linked_at=START))
+    return Services(db=db, clock=ManualClock(START), texts=Translator.load(), platforms={"telegram": AlwaysMember()})
+
+
+async def message_latency(services: Services, reporters: int = 50) -> list[float]:
+    timings = []
+    for n in range(reporters):
+        sender = Sender("telegram", str(1000 + n), f"Reporter {n}", language_code="nl")
+        chat = Chat("telegram", str(1000 + n), is_private=True)
+
+        async def send(**fields):
+            began = time.perf_counter()
+            await router.handle(services, Incoming(sender=sender, chat=chat, **fields))
+            timings.append(time.perf_counter() - began)
+
+        def press(value):
+            with services.db.transaction() as session:
+                draft = session.exec(select(ReportDraft).where(ReportDraft.person_id == _person_id(session, sender))).one()
+                return ButtonPress(data=f"d{draft.id}:{draft.step}:{value}")
+
+        await send(text="/melden", command="melden")
+        with services.db.transaction() as session:
+            category = session.exec(select(Category)).first().id
+        await send(press=press(str(category)))
+        await send(text="Loods 7")
+        await send(press=press("now"))
+        await send(text="Busjes met pakketten " * 10)
+        await send(press=press("done"))
+        await send(press=press("anon"))
+        await send(press=press("no"))
+        await send(press=press("send"))
+    return timings
+
+
+def _person_id(session, sender: Sender) -> int:
+    return session.exec(select(Person).where(Person.external_id == sender.external_id)).one().id
+
+
+def sweep(services: Services) -> tuple[float, float]:
+    with services.db.transaction() as session:
+        reporter = session.exec(select(Person).where(Person.external_id == "1000")).one()
+        for number in range(REPORTS_IN_SWEEP):
+            session.add(Report(park_id=1, number=10_000 + number, category_id=1, roles=["police"], when_kind="now",
+                               what="x", reporter_person_id=reporter.id, created_at=START, next_reminder_at=START))
+    services.clock.advance(timedelta(minutes=1))
+    tracemalloc.start()
+    began = time.perf_counter()
+    while send_due_reminders(services):
+        pass
+    elapsed = time.perf_counter() - began
+    peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
+    tracemalloc.stop()
+    return elapsed, peak
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        services = services_for(Path(directory))
+        timings = asyncio.run(message_latency(services))
+        print(f"handle(): {len(timings)} messages, median {statistics.median(timings) * 1000:.1f} ms, "
+              f"p90 {statistics.quantiles(timings, n=10)[-1] * 1000:.1f} ms")
+        elapsed, peak = sweep(services)
+        print(f"reminder sweep: {REPORTS_IN_SWEEP} reports in {elapsed:.2f} s, peak memory {peak:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
