@@ -193,6 +193,7 @@ class MatrixWorld:
 
     async def person(self, name: str) -> MatrixPerson:
         client = await make_matrix_user(self.synapse, self.tmp_path, name)
+        await client.set_displayname(name.capitalize())
         person = MatrixPerson(client, name, self.bot_user_id)
         self.people.append(person)
         return person
