@@ -175,10 +175,17 @@ class MatrixWorld:
         self.bot: Harness | None = None
         self.bot_user_id = ""
 
-    async def start_bot(self, **matrix_options) -> Harness:
+    async def register_bot(self) -> str:
+        """The bot's account on the homeserver (before the bot first starts)."""
         localpart = f"weerbaar_{secrets.token_hex(4)}"
-        password = secrets.token_urlsafe(16)
-        self.bot_user_id, _ = await self.synapse.register(localpart, password)
+        self._bot_password = secrets.token_urlsafe(16)
+        self.bot_user_id, _ = await self.synapse.register(localpart, self._bot_password)
+        return self.bot_user_id
+
+    async def start_bot(self, **matrix_options) -> Harness:
+        if not self.bot_user_id:
+            await self.register_bot()
+        password = self._bot_password
         matrix = {"homeserver": self.synapse.base_url, "user_id": self.bot_user_id,
                   "state_dir": str(self.tmp_path / "bot-matrix-state"), **matrix_options}
         self.bot = Harness(self.telegram_server, self.db, self.clock, matrix=matrix,

@@ -170,3 +170,22 @@ async def test_old_events_are_not_answered_again_after_a_restart(world):
     await erik.sync()
     await erik.sync()
     assert len(erik.all_notices(erik.dm)) == 2  # one answer each, nothing replayed
+
+
+async def test_history_from_before_the_first_start_is_not_answered(synapse, sqlite_database, clock, tmp_path):
+    world = MatrixWorld(synapse, tmp_path, sqlite_database, clock)
+    try:
+        await world.register_bot()
+        erik = await world.person("erik")
+        created = await erik.client.room_create(is_direct=True, invite=[world.bot_user_id])
+        erik.dm = created.room_id
+        await erik.sync_until(lambda: erik.dm in erik.client.rooms, "the new room")
+        await erik.say(erik.dm, "!help")                        # nobody is listening yet
+        await world.start_bot()
+        await world.bot_joins(erik, erik.dm)
+        await world.tell(erik, erik.dm, "!mijnmeldingen")
+        await erik.expect(erik.dm, "")
+        await erik.sync()
+        assert len(erik.all_notices(erik.dm)) == 1
+    finally:
+        await world.close()
