@@ -78,12 +78,12 @@ def _invite(config: Config, args) -> int:
 async def _run(config: Config) -> int:
     from bot.bootstrap import build
 
-    app = build(config)
-    await app.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM):  # before starting: a stop during start-up is honoured too
         loop.add_signal_handler(signum, stop.set)
+    app = build(config)
+    await app.start()
     logging.getLogger(__name__).info("Weerbaar is running; Ctrl-C stops it")
     await stop.wait()
     await app.stop()

@@ -1,6 +1,6 @@
 """The neutral message types the handlers speak."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -57,5 +57,3 @@ class Outcome:
     """What the adapter shows right away, besides the outbox (a toast for a button press)."""
 
     toast: str | None = None
-    handled: bool = True
-    notes: list[str] = field(default_factory=list)
