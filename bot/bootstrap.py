@@ -21,6 +21,8 @@ from storage.db import Database, make_engine, upgrade
 
 log = logging.getLogger(__name__)
 
+STOP_GRACE_SECONDS = 10  # a message being sent at shutdown may finish; then the task is cancelled
+
 
 @dataclass
 class Weerbaar:
@@ -45,7 +47,9 @@ class Weerbaar:
 
     async def stop(self) -> None:
         self.jobs.stop()
-        for task in self._tasks:
+        self.dispatcher.stop()
+        _, still_running = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS) if self._tasks else ((), ())
+        for task in still_running:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()

@@ -73,18 +73,27 @@ class OutboxDispatcher:
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._running = False
 
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Let ``run_forever`` return after the row it may be sending."""
+        self._running = False
+        self._wake.set()
+
     async def run_forever(self) -> None:
-        while True:
+        self._running = True
+        while self._running:
             try:
                 await self.deliver_due()
             except Exception:  # noqa: BLE001 - keep delivering; the row stays pending
                 log.exception("outbox round failed")
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
             self._wake.clear()

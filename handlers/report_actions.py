@@ -172,29 +172,15 @@ def claim(ctx: Context, report: Report, park: Park) -> None:
 
 
 def give_feedback(ctx: Context, report: Report, park: Park, *, ready: str | None = None, text: str | None = None) -> None:
-    _event(ctx, report, "feedback", text if text is not None else f"ready:{ready}")
-    _mark_feedback(ctx, report)
-    reporter = ctx.session.get(Person, report.reporter_person_id)
-    body = _message_for(ctx, reporter, "feedback", ready, text)
-    role = official_role_label(ctx, ctx.person, report, ctx.services.texts.language_for(reporter.language))
-    number = report_number(park, report)
-    ctx.send_to(reporter, ctx.t_for(reporter, "feedback.to_reporter", number=number, role=role, text=body),
-                _rating_buttons(ctx, reporter, report), purpose="feedback", report_id=report.id)
+    number = _relay_to_reporter(ctx, report, park, "feedback", ready, text)
     ctx.reply(ctx.t("feedback.sent", number=number))
 
 
 def close(ctx: Context, report: Report, park: Park, *, ready: str | None = None, text: str | None = None) -> None:
     """Close with a closing message; the reporter always receives it (no silent close)."""
-    _event(ctx, report, "close", text if text is not None else f"ready:{ready}")
-    _mark_feedback(ctx, report)
     report.status = "closed"
     report.closed_at = ctx.now
-    reporter = ctx.session.get(Person, report.reporter_person_id)
-    body = _message_for(ctx, reporter, "close", ready, text)
-    role = official_role_label(ctx, ctx.person, report, ctx.services.texts.language_for(reporter.language))
-    number = report_number(park, report)
-    ctx.send_to(reporter, ctx.t_for(reporter, "close.to_reporter", number=number, role=role, text=body),
-                _rating_buttons(ctx, reporter, report), purpose="feedback", report_id=report.id)
+    number = _relay_to_reporter(ctx, report, park, "close", ready, text)
     ctx.reply(ctx.t("close.done", number=number))
     for other in recipients_of(ctx.session, report.id):
         if other.id != ctx.person.id:
@@ -281,6 +267,20 @@ def _leads_or_recipients(ctx: Context, report: Report) -> list[Person]:
     if report.lead_person_id:
         return [ctx.session.get(Person, report.lead_person_id)]
     return recipients_of(ctx.session, report.id)
+
+
+def _relay_to_reporter(ctx: Context, report: Report, park: Park, kind: str, ready: str | None,
+                       text: str | None) -> str:
+    """Feedback or a closing message (ready-made ``ready`` or own ``text``) to the reporter, asking for a rating."""
+    _event(ctx, report, kind, text if text is not None else f"ready:{ready}")
+    _mark_feedback(ctx, report)
+    reporter = ctx.session.get(Person, report.reporter_person_id)
+    body = _message_for(ctx, reporter, kind, ready, text)
+    role = official_role_label(ctx, ctx.person, report, ctx.services.texts.language_for(reporter.language))
+    number = report_number(park, report)
+    ctx.send_to(reporter, ctx.t_for(reporter, f"{kind}.to_reporter", number=number, role=role, text=body),
+                _rating_buttons(ctx, reporter, report), purpose="feedback", report_id=report.id)
+    return number
 
 
 def _mark_feedback(ctx: Context, report: Report) -> None:

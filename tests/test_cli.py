@@ -75,6 +75,11 @@ async def test_run_answers_a_user_and_stops_cleanly_on_sigterm(tmp_path, server)
         assert "Welkom bij Weerbaar" in welcome.text
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        try:
+            _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        except TimeoutError:
+            process.kill()
+            _, stderr = await process.communicate()
+            raise AssertionError(f"no clean stop within 30 s:\n{stderr.decode()[-4000:]}") from None
     assert process.returncode == 0, stderr.decode()
     assert TEST_TOKEN not in stderr.decode()
