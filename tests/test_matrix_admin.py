@@ -1,0 +1,53 @@
+"""Park administration on Matrix: the same admin commands with the ! prefix, and their refusals."""
+
+import re
+
+import pytest
+from sqlmodel import Session, select
+
+from storage.models import AdminChange, Park
+from tests.matrix_people import MatrixWorld
+
+
+@pytest.fixture
+async def world(synapse, sqlite_database, clock, tmp_path):
+    world = MatrixWorld(synapse, tmp_path, sqlite_database, clock)
+    await world.start_bot()
+    yield world
+    await world.close()
+
+
+async def test_admin_actions_and_refusals_on_matrix(world):
+    anna, piet, erik = [await world.person(name) for name in ("anna", "piet", "erik")]
+    await world.verify(anna, "admin")
+
+    await world.tell(anna, anna.dm, "!uitnodigen police 2d")
+    issued = await anna.expect(anna.dm, "eenmalig te gebruiken")
+    code = re.search(r"\b(\w{20})\b", issued.body).group(1)
+    await world.open_dm(piet)
+    await world.tell(piet, piet.dm, f"!start {code}")
+    await piet.expect(piet.dm, "geverifieerd")
+
+    await world.tell(anna, anna.dm, "!instanties")
+    listing = await anna.expect(anna.dm, "Geverifieerd bij")
+    assert "(matrix)" in listing.body and "politie" in listing.body
+    police_number = re.search(r"#(\d+) \S+ — politie", listing.body).group(1)
+    admin_number = re.search(r"#(\d+) \S+ — beheerder", listing.body).group(1)
+
+    await world.tell(anna, anna.dm, "!beleid eerste 1h")
+    assert "na 1 werkuur" in (await anna.expect(anna.dm, "Beleid gewijzigd")).body
+    await world.tell(anna, anna.dm, "!categorieen")
+    assert "Drugs" in (await anna.expect(anna.dm, "Soorten bij")).body
+
+    # Refusals: an official is no admin; the last admin cannot leave.
+    await world.tell(piet, piet.dm, f"!intrekken #{police_number}")
+    await piet.expect(piet.dm, "alleen voor geverifieerde beheerders")
+    await world.tell(anna, anna.dm, f"!intrekken #{admin_number}")
+    await anna.expect(anna.dm, "laatste beheerder")
+    await world.tell(anna, anna.dm, "!logboek")
+    audit = await anna.expect(anna.dm, "Logboek")
+    assert "invite" in audit.body and "policy.first" in audit.body
+    with Session(world.db.engine) as session:
+        changes = session.exec(select(AdminChange)).all()
+        park = session.exec(select(Park).where(Park.slug == "spaanse-polder")).one()
+    assert park.first_reminder_after_s == 3600 and [c.action for c in changes] == ["invite", "policy.first"]
