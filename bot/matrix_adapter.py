@@ -71,9 +71,12 @@ log = logging.getLogger(__name__)
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 COMMAND_PREFIXES = ("!", "/")
-#: Said without ``!`` in a direct chat, these words alone are commands.
+#: Said without ``!`` in a direct chat, these words alone are commands (with arguments, ``!`` is needed,
+#: so report text that happens to start with such a word is never taken for a command).
 BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mijnmeldingen", "myreports", "open",
-                 "help", "hulp"}
+                 "help", "hulp", "signalen", "signals", "taal", "language", "beheer", "admin", "instanties",
+                 "officials", "categorieen", "categories", "beleid", "policy", "logboek", "audit", "statistiek",
+                 "stats"}
 ROOM_WAIT = 15.0
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
