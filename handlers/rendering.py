@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 
 from handlers.i18n import Markup, Translator, escape
 from storage.models import Category, Park, Person, Report
@@ -38,12 +38,9 @@ def mention(services, person: Person) -> Markup:
 
 
 def age(texts: Translator, language: str, since: datetime, now: datetime) -> Markup:
+    """How long ago, as people say it: "3 uur geleden", "2 days ago"."""
     delta = max(now - since, timedelta(0))
-    if delta < timedelta(hours=1):
-        return texts(language, "age.minutes", n=int(delta.total_seconds() // 60))
-    if delta < timedelta(days=2):
-        return texts(language, "age.hours", n=int(delta.total_seconds() // 3600))
-    return texts(language, "age.days", n=delta.days)
+    return escape(format_timedelta(-delta, add_direction=True, threshold=1.5, locale=language))
 
 
 def when_line(texts: Translator, language: str, when_kind: str, when_text: str | None) -> Markup:
