@@ -11,6 +11,7 @@ from bot.park_setup import apply_parks
 from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
+from bot.safe_logging import log_failure
 from handlers import failures, router
 from handlers.clock import Clock, SystemClock
 from handlers.i18n import Translator
@@ -108,4 +109,4 @@ def _apologise(services: Services, incoming: Incoming) -> None:
             enqueue(session, now=services.clock.now(), platform=incoming.chat.platform,
                     chat_id=incoming.chat.chat_id, text=services.texts(language, "error.internal"))
     except Exception:  # noqa: BLE001
-        log.exception("could not even apologise")
+        log_failure(log, "could not even apologise")

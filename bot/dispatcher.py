@@ -15,6 +15,7 @@ from typing import Protocol
 
 from sqlmodel import Session, col, select
 
+from bot.safe_logging import log_failure
 from handlers.clock import Clock
 from storage.db import Database
 from storage.models import OutboxMessage
@@ -89,7 +90,7 @@ class OutboxDispatcher:
             try:
                 await self.deliver_due()
             except Exception:  # noqa: BLE001 - keep delivering; the row stays pending
-                log.exception("outbox round failed")
+                log_failure(log, "outbox round failed")
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
             try:
                 async with asyncio.timeout(self.poll_interval):
@@ -139,7 +140,7 @@ class OutboxDispatcher:
         try:
             result = await self.senders[row.platform].deliver(row)
         except Exception as error:  # noqa: BLE001 - an adapter bug must not lose the row
-            log.exception("adapter failed on outbox row %s", row.id)
+            log_failure(log, "adapter failed on outbox row %s", row.id)
             result = Transient(type(error).__name__)
         with self.db.transaction() as session:
             fresh = session.get(OutboxMessage, row.id)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.safe_logging import log_failure
 from handlers.services import Services
 from handlers.sweeps import expire_idle_drafts, send_due_reminders
 
@@ -36,7 +37,7 @@ class Jobs:
             reminded = send_due_reminders(self.services)
             expired = expire_idle_drafts(self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
-            log.exception("sweep failed")
+            log_failure(log, "sweep failed")
             return
         if reminded or expired:
             log.info("sweep: %s reminders, %s expired drafts", reminded, expired)

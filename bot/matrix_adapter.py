@@ -58,6 +58,7 @@ from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transien
 from bot.matrix_media import MatrixMedia, is_matrix_photo
 from bot.matrix_render import location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
+from bot.safe_logging import log_failure
 from handlers.clock import Clock
 from handlers.i18n import Translator
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -327,7 +328,7 @@ class MatrixAdapter:
             try:
                 outcome = await self._handle(incoming)
             except Exception:  # noqa: BLE001 - log without content, tell the person, keep running
-                log.exception("handling a Matrix event failed (%s)", event.event_id)
+                log_failure(log, "handling a Matrix event failed (%s)", event.event_id)
                 self._on_handler_error(incoming)
                 outcome = Outcome()
             if outcome.toast:
@@ -399,7 +400,7 @@ class MatrixAdapter:
             with self.db.transaction() as session:
                 enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=incoming.chat.chat_id, text=toast)
         except Exception:  # noqa: BLE001
-            log.exception("could not queue a toast")
+            log_failure(log, "could not queue a toast")
 
     # ---- the handlers' port --------------------------------------------------------------------
 

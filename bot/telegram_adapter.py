@@ -15,6 +15,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.config import TelegramConfig
 from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
 from bot.dispatcher import RetryAfter as Retry
+from bot.safe_logging import log_failure
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
 from storage.models import OutboxMessage
 
@@ -81,7 +82,7 @@ class TelegramAdapter:
             try:
                 outcome = await self._handle(incoming)
             except Exception:  # noqa: BLE001 - log without content, tell the person, keep running
-                log.exception("handling a Telegram update failed (update %s)", update.update_id)
+                log_failure(log, "handling a Telegram update failed (update %s)", update.update_id)
                 self._on_handler_error(incoming)
                 outcome = Outcome()
             if update.callback_query is not None:
