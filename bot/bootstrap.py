@@ -15,7 +15,7 @@ from bot.safe_logging import log_failure
 from handlers import failures, router
 from handlers.clock import Clock, SystemClock
 from handlers.i18n import Translator
-from handlers.messages import Incoming
+from handlers.messages import Incoming, Outcome
 from handlers.outbox import enqueue
 from handlers.services import Services, Settings
 from storage.db import Database, make_engine, upgrade
@@ -59,8 +59,14 @@ class Weerbaar:
         if self.telegram is not None:
             await self.telegram.stop()
 
-    async def handle(self, incoming: Incoming):
-        return await router.handle(self.services, incoming)
+    async def handle(self, incoming: Incoming) -> Outcome:
+        """Handle one message; if that fails, nothing was saved: log it safely and apologise."""
+        try:
+            return await router.handle(self.services, incoming)
+        except Exception:  # noqa: BLE001 - one bad message must not stop the bot
+            log_failure(log, "handling a %s message failed", incoming.chat.platform)
+            _apologise(self.services, incoming)
+            return Outcome()
 
 
 def prepare_database(config: Config) -> Database:
@@ -84,14 +90,14 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
                    jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
-            config.telegram, handle=app.handle, on_error=lambda incoming: _apologise(services, incoming),
+            config.telegram, handle=app.handle,
             after_update=dispatcher.wake)
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
         app.matrix = MatrixAdapter(
             config.matrix, db, clock, services.texts, handle=app.handle,
-            on_error=lambda incoming: _apologise(services, incoming), after_event=dispatcher.wake)
+            after_event=dispatcher.wake)
         services.platforms["matrix"] = app.matrix
         dispatcher.senders["matrix"] = app.matrix
     if app.telegram is not None and app.matrix is not None:

@@ -87,13 +87,12 @@ class MatrixAdapter:
     """Turns Matrix events into neutral messages and delivers outbox rows; also the handlers' port."""
 
     def __init__(self, config: MatrixConfig, db: Database, clock: Clock, texts: Translator, handle: Handle,
-                 on_error: Callable[[Incoming], None], after_event: Callable[[], None]):
+                 after_event: Callable[[], None]):
         self.config = config
         self.db = db
         self.clock = clock
         self.texts = texts
         self._handle = handle
-        self._on_handler_error = on_error
         self._after_event = after_event
         self.client: AsyncClient | None = None
         self.media: MatrixMedia | None = None
@@ -325,12 +324,7 @@ class MatrixAdapter:
             incoming = self.to_incoming(room, event)
             if incoming is None:
                 return
-            try:
-                outcome = await self._handle(incoming)
-            except Exception:  # noqa: BLE001 - log without content, tell the person, keep running
-                log_failure(log, "handling a Matrix event failed (%s)", event.event_id)
-                self._on_handler_error(incoming)
-                outcome = Outcome()
+            outcome = await self._handle(incoming)
             if outcome.toast:
                 self._send_toast(incoming, outcome.toast)
             self.handled_events += 1

@@ -15,7 +15,6 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHand
 from bot.config import TelegramConfig
 from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
 from bot.dispatcher import RetryAfter as Retry
-from bot.safe_logging import log_failure
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
 from storage.models import OutboxMessage
 
@@ -31,8 +30,7 @@ Handle = Callable[[Incoming], Awaitable[Outcome]]
 class TelegramAdapter:
     """Turns updates into neutral messages and delivers outbox rows; also the handlers' port."""
 
-    def __init__(self, config: TelegramConfig, handle: Handle, on_error: Callable[[Incoming], None],
-                 after_update: Callable[[], None]):
+    def __init__(self, config: TelegramConfig, handle: Handle, after_update: Callable[[], None]):
         builder: ApplicationBuilder = ApplicationBuilder().token(config.token)
         if config.base_url:
             builder = builder.base_url(config.base_url)
@@ -43,7 +41,6 @@ class TelegramAdapter:
         self.application.add_error_handler(self._on_error)
         self.username = config.bot_username
         self._handle = handle
-        self._on_handler_error = on_error
         self._after_update = after_update
         self.handled_updates = 0
         self._handled = asyncio.Condition()
@@ -79,12 +76,7 @@ class TelegramAdapter:
             incoming = self.to_incoming(update)
             if incoming is None:
                 return
-            try:
-                outcome = await self._handle(incoming)
-            except Exception:  # noqa: BLE001 - log without content, tell the person, keep running
-                log_failure(log, "handling a Telegram update failed (update %s)", update.update_id)
-                self._on_handler_error(incoming)
-                outcome = Outcome()
+            outcome = await self._handle(incoming)
             if update.callback_query is not None:
                 await self._answer_callback(update, outcome.toast)
         finally:

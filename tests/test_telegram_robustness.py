@@ -158,3 +158,15 @@ async def test_group_migration_keeps_the_link(bot, server, cast):
         assert [g.chat_id for g in session.exec(select(GroupChat))] == [str(new_id)]
     await say(bot, cast.erik, cast.group.current() if hasattr(cast.group, "current") else cast.group, "/melden")
     assert any("privé" in m.text for m in server.messages(new_id))
+
+
+async def test_an_internal_failure_apologises_and_logs_no_content(bot, server, cast, caplog):
+    from sqlalchemy import text
+
+    with bot.db.engine.begin() as connection:  # a broken database: every private text now fails
+        connection.execute(text("DROP TABLE pendinginput"))
+    with caplog.at_level("INFO"):
+        reply = await say(bot, cast.erik, cast.erik.private, "Geheime loods 9: busjes met drugs")
+    assert "er ging iets mis" in reply.text and "niets opgeslagen" in reply.text
+    assert "handling a telegram message failed" in caplog.text
+    assert "Geheime loods" not in caplog.text and "busjes" not in caplog.text
