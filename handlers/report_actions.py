@@ -90,15 +90,11 @@ def on_press(ctx: Context, kind: str, ident: int, action: str) -> None:
     if action == "claim":
         claim(ctx, report, park)
     elif action == "fb":
-        buttons = [[Button(ctx.t(f"feedback.ready.{n}"), data=f"r{report.id}:fb{n}")] for n in READY_FEEDBACK]
-        buttons.append([Button(ctx.t("feedback.own_text"), data=f"r{report.id}:fbt")])
-        ctx.reply(ctx.t("feedback.choose", number=number), buttons)
+        _ready_made_menu(ctx, report, number, "feedback", "fb", READY_FEEDBACK)
     elif action.startswith("fb") and action[2:] in READY_FEEDBACK:
         give_feedback(ctx, report, park, ready=action[2:])
     elif action == "close":
-        buttons = [[Button(ctx.t(f"close.ready.{n}"), data=f"r{report.id}:cl{n}")] for n in READY_CLOSE]
-        buttons.append([Button(ctx.t("close.own_text"), data=f"r{report.id}:clt")])
-        ctx.reply(ctx.t("close.choose", number=number), buttons)
+        _ready_made_menu(ctx, report, number, "close", "cl", READY_CLOSE)
     elif action.startswith("cl") and action[2:] in READY_CLOSE:
         close(ctx, report, park, ready=action[2:])
     else:
@@ -106,6 +102,14 @@ def on_press(ctx: Context, kind: str, ident: int, action: str) -> None:
         wait_for_text(ctx, kind, report)
         ctx.reply(ctx.t(f"pending.ask_{kind}", number=number, max=MAX_MESSAGE))
     return None
+
+
+def _ready_made_menu(ctx: Context, report: Report, number: str, kind: str, action: str,
+                     ready: tuple[str, ...]) -> None:
+    """Ready-made answers as one tap each, plus "write my own"."""
+    buttons = [[Button(ctx.t(f"{kind}.ready.{n}"), data=f"r{report.id}:{action}{n}")] for n in ready]
+    buttons.append([Button(ctx.t(f"{kind}.own_text"), data=f"r{report.id}:{action}t")])
+    ctx.reply(ctx.t(f"{kind}.choose", number=number), buttons)
 
 
 def wait_for_text(ctx: Context, kind: str, report: Report, question_id: int | None = None) -> None:
