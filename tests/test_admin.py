@@ -112,6 +112,8 @@ async def test_the_last_admin_cannot_leave(bot, server, cast):
     await bot.settle()
     reply = await say(bot, cast.admin, cast.admin.private, f"/intrekken #{own}")
     assert "ingetrokken" in reply.text
+    # A revoked admin is refused from then on.
+    assert "alleen voor geverifieerde beheerders" in (await say(bot, cast.admin, cast.admin.private, "/instanties")).text
     reply = await say(bot, second, second.private, f"/intrekken #{role_id(bot, second)}")
     assert "laatste beheerder" in reply.text
 
@@ -255,3 +257,14 @@ async def test_reciprocity_figures_in_the_chat(bot, server, cast):
     assert "Drugs" not in own.text
     assert "niet" in (await say(bot, cast.admin, cast.admin.private, "/statistiek gisteren-ish")).text.lower()
     assert "instanties" in (await say(bot, cast.erik, cast.erik.private, "/statistiek")).text
+
+
+async def test_a_chat_issued_invite_expires(bot, server, cast):
+    await say(bot, cast.admin, cast.admin.private, "/uitnodigen fire_brigade 1h")
+    code = code_from(server.messages(cast.admin.private)[-2])
+    bot.clock.advance(timedelta(hours=1, minutes=1))
+    late = server.add_user("Laura", language_code="nl")
+    late.start(code)
+    await bot.settle()
+    assert "verlopen" in last(server, late.private).text
+    assert "Laura" not in (await say(bot, cast.admin, cast.admin.private, "/instanties")).text
