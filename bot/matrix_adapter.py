@@ -242,8 +242,15 @@ class MatrixAdapter:
         return None
 
     def _dm_usable(self, room_id: str | None, user_id: str) -> bool:
+        """A room fit to be the person's private chat: the person is there and nobody but the bot.
+
+        If someone else joins a direct chat, the bot opens a new one rather than speak in front of them.
+        """
         room = self.client.rooms.get(room_id) if room_id else None
-        return room is not None and (user_id in room.users or user_id in room.invited_users)
+        if room is None:
+            return False
+        present = set(room.users) | set(room.invited_users)
+        return user_id in present and present <= {user_id, self.client.user_id}
 
     async def _open_direct_chat(self, person: Person) -> str | None:
         """An encrypted direct chat with the person: the one they have, or a new one."""

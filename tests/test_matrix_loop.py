@@ -189,3 +189,21 @@ async def test_history_from_before_the_first_start_is_not_answered(synapse, sqli
         assert len(erik.all_notices(erik.dm)) == 1
     finally:
         await world.close()
+
+
+async def test_a_direct_chat_someone_else_joined_is_no_longer_private(world):
+    piet, mallory = await world.person("piet"), await world.person("mallory")
+    await world.verify(piet, "police")
+    shared = piet.dm
+    invited = await piet.client.room_invite(shared, mallory.user_id)
+    assert type(invited).__name__ == "RoomInviteResponse", invited
+    await mallory.sync_until(lambda: shared in mallory.client.invited_rooms, "the invite")
+    await mallory.client.join(shared)
+    await piet.sync_until(lambda: mallory.user_id in piet.client.rooms[shared].users, "mallory joining")
+
+    await world.tell(piet, shared, "!open")
+    await piet.sync_until(lambda: piet.dm != shared, "a new direct chat from the bot")
+    answer = await piet.expect(piet.dm, "open meldingen")
+    assert answer.room_id != shared
+    await mallory.sync()
+    assert not [n for n in mallory.all_notices(shared) if "open meldingen" in n.body.lower()]
