@@ -64,12 +64,12 @@ async def message_latency(services: Services, reporters: int = 50) -> list[float
         sender = Sender("telegram", str(1000 + n), f"Reporter {n}", language_code="nl")
         chat = Chat("telegram", str(1000 + n), is_private=True)
 
-        async def send(**fields):
+        async def send(sender=sender, chat=chat, **fields):
             began = time.perf_counter()
             await router.handle(services, Incoming(sender=sender, chat=chat, **fields))
             timings.append(time.perf_counter() - began)
 
-        def press(value):
+        def press(value, sender=sender):
             with services.db.transaction() as session:
                 draft = session.exec(select(ReportDraft).where(ReportDraft.person_id == _person_id(session, sender))).one()
                 return ButtonPress(data=f"d{draft.id}:{draft.step}:{value}")

@@ -1,27 +1,23 @@
 """The entry point: one incoming message → one database transaction → outbox rows."""
 
-import logging
 import re
 
 from sqlmodel import Session, col, select
 
-from handlers import admin_categories, admin_commands, groups, invites, language, park_choice, report_actions, report_flow
+from handlers import (
+    admin_categories, admin_commands, groups, invites, language, listings, park_choice, report_actions, report_flow,
+)
 from handlers.context import Context
-from handlers.delivery import official_actions, submit
-from handlers.i18n import Markup
+from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
-from handlers.rendering import age, category_name, report_number
 from handlers.services import Services
-from storage.models import Category, GroupChat, Park, Person, Report
+from storage.models import GroupChat, Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
-
-log = logging.getLogger(__name__)
 
 REPORT_COMMANDS = {"melden", "report"}
 NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?(\d{1,6})\b\s*(.*)$", re.S)
 OFFICIAL_COMMANDS = {"oppakken": "claim", "claim": "claim", "feedback": "fbt", "vraag": "ask", "ask": "ask",
                      "sluit": "clt", "close": "clt"}
-LIST_LIMIT = 20
 
 
 async def handle(services: Services, incoming: Incoming) -> Outcome:
@@ -170,9 +166,9 @@ def _command(ctx: Context, command: str, args: str) -> None:
     if command in ("stop", "annuleer", "cancel"):
         return _stop(ctx)
     if command in ("mijnmeldingen", "myreports"):
-        return _my_reports(ctx)
+        return listings.my_reports(ctx)
     if command == "open":
-        return _open_reports(ctx)
+        return listings.open_reports(ctx)
     if command in OFFICIAL_COMMANDS:
         return _official_command(ctx, OFFICIAL_COMMANDS[command], args)
     if command in ("koppel", "link"):
@@ -250,55 +246,6 @@ def _stop(ctx: Context) -> None:
     if report_flow.cancel(ctx):
         return ctx.reply(ctx.t("report.cancelled"))
     return ctx.reply(ctx.t("stop.nothing"))
-
-
-def _my_reports(ctx: Context) -> None:
-    rows = ctx.session.exec(
-        select(Report, Park).join(Park, col(Park.id) == col(Report.park_id))
-        .where(Report.reporter_person_id == ctx.person.id)
-        .order_by(col(Report.created_at).desc()).limit(LIST_LIMIT)
-    ).all()
-    if not rows:
-        return ctx.reply(ctx.t("mine.none"))
-    lines, buttons = [ctx.t("mine.header")], []
-    for report, park in rows:
-        number = report_number(park, report)
-        category = ctx.session.get(Category, report.category_id)
-        lines.append(ctx.t("mine.line", number=number, category=category_name(category, ctx.language),
-                           status=ctx.t(_status_key(report)), age=age(ctx.services.texts, ctx.language,
-                                                                       report.created_at, ctx.now)))
-        if report.status == "open":
-            buttons.append([Button(ctx.t("mine.withdraw_button", number=number), data=f"r{report.id}:wd")])
-    ctx.reply(Markup("\n".join(lines)), buttons)
-    return None
-
-
-def _status_key(report: Report) -> str:
-    if report.status != "open":
-        return f"status.{report.status}"
-    return "status.feedback_given" if report.first_feedback_at else "status.awaiting_feedback"
-
-
-def _open_reports(ctx: Context) -> None:
-    rows = report_actions.open_reports_for(ctx)
-    if not any(role.role != "admin" for role in active_roles(ctx.session, ctx.person.id)):
-        return ctx.reply(ctx.t("open.not_official"))
-    if not rows:
-        return ctx.reply(ctx.t("open.none"))
-    lines, buttons = [ctx.t("open.header", count=len(rows))], []
-    for report, park in rows[:LIST_LIMIT]:
-        number = report_number(park, report)
-        lead = ctx.session.get(Person, report.lead_person_id) if report.lead_person_id else None
-        category = ctx.session.get(Category, report.category_id)
-        lines.append(ctx.t(
-            "open.line", number=number, category=category_name(category, ctx.language),
-            age=age(ctx.services.texts, ctx.language, report.created_at, ctx.now),
-            lead=lead.display_name if lead else ctx.t("open.no_lead"), reminders=report.reminder_count,
-            status=ctx.t(_status_key(report))))
-        buttons.extend(official_actions(ctx, ctx.person, report)[:1])
-        buttons[-1] = [Button(f"{number}: {button.label}", data=button.data) for button in buttons[-1]]
-    ctx.reply(Markup("\n".join(lines)), buttons)
-    return None
 
 
 def _official_command(ctx: Context, action: str, args: str) -> None:

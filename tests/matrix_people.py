@@ -31,7 +31,7 @@ from nio.crypto.attachments import encrypt_attachment
 from handlers.clock import ManualClock
 from storage.db import Database
 from tests.harness import Harness
-from tests.matrix_fixtures import make_matrix_user, sync_client, sync_until
+from tests.matrix_fixtures import make_matrix_user, sync_client
 from tests.matrix_homeserver import SynapseServer
 
 WAIT = 20.0

@@ -3,7 +3,7 @@
 from sqlmodel import Session, select
 
 from storage.models import GroupChat, Invite, ReportEvent, Role
-from tests.telegram_people import button, file_report, last, open_report_from_group, press, say
+from tests.telegram_people import button, file_report, last, press, say
 
 REPORT_TEXT = "Elke nacht busjes met zware pakketten"
 
