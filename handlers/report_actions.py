@@ -125,7 +125,12 @@ def pending_of(ctx: Context) -> PendingInput | None:
 
 
 def on_pending_text(ctx: Context, pending: PendingInput) -> None:
-    """The free text the bot was waiting for."""
+    """The free text the bot was waiting for (unless the wait is so old it may be meant otherwise)."""
+    if pending.created_at + ctx.services.settings.draft_idle_timeout <= ctx.now:
+        ctx.session.delete(pending)
+        report = ctx.session.get(Report, pending.report_id)
+        number = report_number(ctx.session.get(Park, report.park_id), report)
+        return ctx.reply(ctx.t("pending.expired", number=number))
     text = (ctx.incoming.text or "").strip()
     if ctx.incoming.text is None or ctx.incoming.unsupported:
         return ctx.reply(ctx.t("input.text_expected"))

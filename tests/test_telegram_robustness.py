@@ -170,3 +170,13 @@ async def test_an_internal_failure_apologises_and_logs_no_content(bot, server, c
     assert "er ging iets mis" in reply.text and "niets opgeslagen" in reply.text
     assert "handling a telegram message failed" in caplog.text
     assert "Geheime loods" not in caplog.text and "busjes" not in caplog.text
+
+
+async def test_an_old_prompt_for_text_expires_instead_of_sending_later_text(bot, server, cast):
+    await file_report(bot, server, cast.erik, cast.group)
+    await press(bot, server, cast.police, "Vraag", message=last(server, cast.police.private))
+    before = len(server.messages(cast.erik.private))
+    bot.clock.advance(timedelta(hours=3))  # longer than the idle time (2h in these tests)
+    reply = await say(bot, cast.police, cast.police.private, "Boodschappenlijstje: melk, brood")
+    assert "te lang geleden" in reply.text and "niets verstuurd" in reply.text
+    assert len(server.messages(cast.erik.private)) == before
