@@ -82,7 +82,7 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     clock = clock or SystemClock()
     db = db or prepare_database(config)
     settings = Settings(draft_idle_timeout=config.draft_idle_timeout, invite_valid_for=config.invite_valid_for,
-                        official_roles=config.official_roles)
+                        official_roles=config.official_roles, outbox_retention=config.outbox_retention)
     services = Services(db=db, clock=clock, texts=Translator.load(), settings=settings)
     dispatcher = OutboxDispatcher(db, clock, senders={}, on_failure=lambda session, row:
                                   failures.on_permanent_failure(session, services, row))

@@ -96,6 +96,7 @@ class Config:
     draft_idle_timeout: timedelta = timedelta(hours=24)
     invite_valid_for: timedelta = timedelta(days=7)
     sweep_interval: timedelta = timedelta(seconds=60)
+    outbox_retention: timedelta = timedelta(days=30)
     log_level: str = "INFO"
 
 
@@ -135,6 +136,7 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
         draft_idle_timeout=_duration(bot, "bot.draft_idle_timeout", "24h"),
         invite_valid_for=_duration(bot, "bot.invite_valid_for", "7d"),
         sweep_interval=_duration(bot, "bot.sweep_interval", "60s"),
+        outbox_retention=_duration(bot, "bot.outbox_retention", "30d"),
         log_level=str(bot.get("log_level", "INFO")).upper(),
     )
 

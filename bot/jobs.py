@@ -9,7 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
 from handlers.services import Services
-from handlers.sweeps import expire_idle_drafts, send_due_reminders
+from handlers.sweeps import expire_idle_drafts, prune_delivered_messages, send_due_reminders
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +32,15 @@ class Jobs:
             self.scheduler.shutdown(wait=False)
 
     async def run_sweeps(self) -> None:
-        """One sweep: due reminders and escalations, then expired drafts."""
+        """One sweep: due reminders and escalations, expired drafts, old delivered messages."""
         try:
             reminded = send_due_reminders(self.services)
             expired = expire_idle_drafts(self.services)
+            pruned = prune_delivered_messages(self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return
+        if reminded or expired or pruned:
+            log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned", reminded, expired, pruned)
         if reminded or expired:
-            log.info("sweep: %s reminders, %s expired drafts", reminded, expired)
             self.after_sweep()

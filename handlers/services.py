@@ -17,6 +17,7 @@ class Settings:
     invite_valid_for: timedelta = timedelta(days=7)
     official_roles: tuple[str, ...] = DEFAULT_OFFICIAL_ROLES
     max_photos: int = 10
+    outbox_retention: timedelta = timedelta(days=30)
 
 
 @dataclass

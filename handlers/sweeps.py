@@ -6,7 +6,7 @@ nothing and (on PostgreSQL) several instances can sweep side by side.
 
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from handlers.i18n import Translator
 from handlers.messages import Button
@@ -14,7 +14,7 @@ from handlers.outbox import enqueue
 from handlers.policy import next_reminder
 from handlers.rendering import age, category_name, report_number
 from handlers.services import Services
-from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent
+from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent
 from storage.queries import (
     ADMIN, add_recipient, people_with_roles, recipients_of, reports_due_for_reminder, stand_in,
 )
@@ -95,3 +95,12 @@ def expire_idle_drafts(services: Services) -> int:
             session.delete(draft)
             _send(session, now, person, services.texts(services.texts.language_for(person.language), "report.expired"))
     return len(drafts)
+
+
+def prune_delivered_messages(services: Services) -> int:
+    """Delete sent and failed outbox rows older than the retention: they carry report text."""
+    cutoff = services.clock.now() - services.settings.outbox_retention
+    with services.db.transaction() as session:
+        result = session.exec(delete(OutboxMessage).where(
+            col(OutboxMessage.status).in_(["sent", "failed"]), col(OutboxMessage.created_at) <= cutoff))
+        return result.rowcount or 0

@@ -96,3 +96,16 @@ async def test_idle_draft_expires_with_one_message(bot, server, cast):
     assert len(server.messages(cast.erik.private)) == count
     answer = await say(bot, cast.erik, cast.erik.private, "Achter hal 3")
     assert "begrijp ik niet" in answer.text
+
+
+async def test_delivered_messages_are_pruned_after_the_retention_but_reports_stay(bot, server, cast):
+    await file_report(bot, server, cast.erik, cast.group, what="Inhoud die niet eeuwig in de outbox blijft")
+    await press(bot, server, cast.police, "Terugkoppelen", message=last(server, cast.police.private))
+    await press(bot, server, cast.police, "Ontvangen, dank")
+    assert any("eeuwig" in (row.text or "") for row in bot.outbox())
+    await bot.advance(timedelta(days=29))
+    assert any("eeuwig" in (row.text or "") for row in bot.outbox())
+    await bot.advance(timedelta(days=2))
+    assert not any("eeuwig" in (row.text or "") for row in bot.outbox())
+    assert all(row.status == "pending" for row in bot.outbox())
+    assert "eeuwig" in bot.reports()[0].what
