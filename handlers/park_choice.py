@@ -25,7 +25,10 @@ def _parks(ctx: Context, wanted) -> list[Park]:
 def choose(ctx: Context, parks: list[Park], command: str, args: str) -> Park | None:
     """The park the command is for: the chosen one, the only one, or None after asking."""
     if ctx.chosen_park_id is not None:
-        return next((park for park in parks if park.id == ctx.chosen_park_id), None)
+        chosen = next((park for park in parks if park.id == ctx.chosen_park_id), None)
+        if chosen is None:  # a forged or outdated park button: no park of this person's
+            ctx.reply(ctx.t("input.stale_button"))
+        return chosen
     if len(parks) == 1:
         return parks[0]
     if not parks:

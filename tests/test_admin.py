@@ -217,6 +217,15 @@ async def test_admin_of_two_parks_is_asked_which_park(bot, server, cast):
     cast.admin.press(question, button(question, "Noorderveld")["callback_data"])
     await bot.settle()
     assert "eerder bericht" in server.answered_callbacks[-1].text
+    # A park button naming a park the admin does not run answers politely and shows nothing.
+    await say(bot, cast.admin, cast.admin.private, "/categorieen")
+    data = button(last(server, cast.admin.private), "Noorderveld")["callback_data"]
+    pending_id = data.split(":")[0]
+    with Session(bot.db.engine) as session:
+        foreign = session.exec(select(Park).where(Park.slug == "noorderveld")).one().id + 1000
+    cast.admin.press_raw(last(server, cast.admin.private), f"{pending_id}:{foreign}")
+    await bot.settle()
+    assert "eerder bericht" in last(server, cast.admin.private).text
 
 
 async def test_one_park_cannot_touch_another(bot, server, cast):
