@@ -76,11 +76,10 @@ def list_people(ctx: Context, args: str) -> None:
 
 def revoke(ctx: Context, args: str) -> None:
     """``/intrekken #12``: the role ends; its open reports are re-routed and their lead released."""
-    role = _role_arg(ctx, args)
-    if role is None:
+    named = _named_role(ctx, args)
+    if named is None:
         return None
-    park = ctx.session.get(Park, role.park_id)
-    person = ctx.session.get(Person, role.person_id)
+    role, park, person = named
     if role.role == ADMIN and len(people_with_roles(ctx.session, park.id, [ADMIN])) <= 1:
         return ctx.reply(ctx.t("admin.last_admin", park=park.name))
     role.revoked_at = ctx.now
@@ -124,17 +123,14 @@ def away(ctx: Context, args: str) -> None:
     parts = args.split()
     if len(parts) != 2:
         return ctx.reply(ctx.t("admin.away_usage"))
-    role = _role_arg(ctx, parts[0])
-    if role is None:
+    named = _named_role(ctx, parts[0])
+    backup_named = _named_role(ctx, parts[1]) if named else None
+    if backup_named is None:
         return None
-    backup_role = _role_arg(ctx, parts[1])
-    if backup_role is None:
-        return None
-    park = ctx.session.get(Park, role.park_id)
+    (role, park, person), (backup_role, _, backup) = named, backup_named
     if (role.role == ADMIN or backup_role.role == ADMIN or backup_role.park_id != role.park_id
             or backup_role.person_id == role.person_id or backup_role.away_since is not None):
         return ctx.reply(ctx.t("admin.away_usage"))
-    person, backup = ctx.session.get(Person, role.person_id), ctx.session.get(Person, backup_role.person_id)
     role.away_since, role.backup_person_id = ctx.now, backup.id
     ctx.session.add(role)
     audit.record(ctx, park, "away", f"#{role.id} {person.display_name}", after={"backup": backup.display_name})
@@ -145,11 +141,10 @@ def away(ctx: Context, args: str) -> None:
 
 def back(ctx: Context, args: str) -> None:
     """``/terug #12``: the official receives their own reports and reminders again."""
-    role = _role_arg(ctx, args)
-    if role is None:
+    named = _named_role(ctx, args)
+    if named is None:
         return None
-    park = ctx.session.get(Park, role.park_id)
-    person = ctx.session.get(Person, role.person_id)
+    role, park, person = named
     if role.away_since is None:
         return ctx.reply(ctx.t("admin.not_away", name=person.display_name))
     backup = ctx.session.get(Person, role.backup_person_id) if role.backup_person_id else None
@@ -161,8 +156,9 @@ def back(ctx: Context, args: str) -> None:
     return None
 
 
-def _role_arg(ctx: Context, text: str) -> Role | None:
-    """The role ``#12`` names, if it is active and in a park this person administers."""
+def _named_role(ctx: Context, text: str) -> tuple[Role, Park, Person] | None:
+    """The role ``#12`` names, with its park and person, if it is active and in a park this person
+    administers; otherwise say so and return None."""
     raw = text.strip().lstrip("#")
     role = ctx.session.get(Role, int(raw)) if raw.isdigit() else None
     admin_of = {park.id for park in park_choice.admin_parks(ctx)}
@@ -172,7 +168,7 @@ def _role_arg(ctx: Context, text: str) -> Role | None:
     if role is None or role.revoked_at is not None or role.park_id not in admin_of:
         ctx.reply(ctx.t("admin.unknown_person", value=text.strip() or "?"))
         return None
-    return role
+    return role, ctx.session.get(Park, role.park_id), ctx.session.get(Person, role.person_id)
 
 
 def _not_admin_unless_asked(ctx: Context) -> None:
