@@ -7,7 +7,7 @@ from sqlmodel import Session
 
 from handlers.i18n import Markup
 from handlers.messages import Chat, Incoming
-from handlers.outbox import Keyboard, enqueue
+from handlers.outbox import Keyboard, enqueue, enqueue_to
 from handlers.services import Services
 from storage.models import Person
 
@@ -52,8 +52,4 @@ class Context:
 
     def send_to(self, person: Person, text: str | None, buttons: Keyboard | None = None, **extra) -> None:
         """Send privately to a person (their private chat with the bot)."""
-        enqueue(
-            self.session, now=self.now, platform=person.platform,
-            chat_id=person.private_chat_id or "", text=text, buttons=buttons,
-            recipient=person, **extra,
-        )
+        enqueue_to(self.session, now=self.now, person=person, text=text, buttons=buttons, **extra)

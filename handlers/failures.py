@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, col, select
 
-from handlers.outbox import enqueue
+from handlers.outbox import enqueue_to
 from handlers.rendering import report_number
 from handlers.services import Services
 from storage.models import OutboxMessage, Park, Person, Report, ReportEvent
@@ -42,6 +42,5 @@ def _last_author(session: Session, report_id: int, kinds: tuple[str, ...]) -> Pe
 
 def _tell(session: Session, services: Services, person: Person, key: str, *, report_id: int, **values) -> None:
     texts = services.texts
-    enqueue(session, now=services.clock.now(), platform=person.platform, chat_id=person.private_chat_id or "",
-            text=texts(texts.language_for(person.language), key, **values), purpose="alert",
-            report_id=report_id, recipient=person)
+    enqueue_to(session, now=services.clock.now(), person=person,
+               text=texts(texts.language_for(person.language), key, **values), purpose="alert", report_id=report_id)

@@ -38,3 +38,10 @@ def enqueue(
     )
     session.add(row)
     return row
+
+
+def enqueue_to(session: Session, *, now, person: Person, text: str | None, buttons: Keyboard | None = None,
+               **extra) -> OutboxMessage:
+    """A message to a person's private chat (the adapter opens one where there is none yet)."""
+    return enqueue(session, now=now, platform=person.platform, chat_id=person.private_chat_id or "", text=text,
+                   buttons=buttons, recipient=person, **extra)

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, delete, select
 
 from handlers.i18n import Translator
 from handlers.messages import Button
-from handlers.outbox import enqueue
+from handlers.outbox import enqueue_to
 from handlers.policy import next_reminder
 from handlers.rendering import age, category_name, report_number
 from handlers.services import Services
@@ -18,11 +18,6 @@ from storage.models import Category, OutboxMessage, Park, Person, Report, Report
 from storage.queries import (
     ADMIN, add_recipient, people_with_roles, recipients_of, reports_due_for_reminder, stand_in,
 )
-
-
-def _send(session: Session, now: datetime, person: Person, text: str, buttons=None, **extra) -> None:
-    enqueue(session, now=now, platform=person.platform, chat_id=person.private_chat_id or "", text=text,
-            buttons=buttons, recipient=person, **extra)
 
 
 def send_due_reminders(services: Services) -> int:
@@ -61,7 +56,8 @@ def _remind(session: Session, texts: Translator, now: datetime, park: Park, repo
         buttons = [[Button(texts(language, "action.feedback"), data=f"r{report.id}:fb")]]
         if not lead:
             buttons[0].insert(0, Button(texts(language, "action.claim"), data=f"r{report.id}:claim"))
-        _send(session, now, official, text, buttons, purpose="reminder", report_id=report.id)
+        enqueue_to(session, now=now, person=official, text=text, buttons=buttons, purpose="reminder",
+                   report_id=report.id)
 
 
 def _acting(session: Session, park: Park, people: list[Person]) -> list[Person]:
@@ -80,7 +76,7 @@ def _escalate(session: Session, texts: Translator, now: datetime, park: Park, re
         text = texts(language, "escalation.to_admin", number=report_number(park, report),
                      count=report.reminder_count, age=age(texts, language, report.created_at, now),
                      lead=lead.display_name if lead else texts(language, "open.no_lead"))
-        _send(session, now, admin, text, purpose="escalation", report_id=report.id)
+        enqueue_to(session, now=now, person=admin, text=text, purpose="escalation", report_id=report.id)
 
 
 def expire_idle_drafts(services: Services) -> int:
@@ -93,7 +89,8 @@ def expire_idle_drafts(services: Services) -> int:
         for draft in drafts:
             person = session.get(Person, draft.person_id)
             session.delete(draft)
-            _send(session, now, person, services.texts(services.texts.language_for(person.language), "report.expired"))
+            language = services.texts.language_for(person.language)
+            enqueue_to(session, now=now, person=person, text=services.texts(language, "report.expired"))
     return len(drafts)
 
 
