@@ -4,6 +4,7 @@ from handlers.clock import ManualClock
 from tests.databases import BACKENDS, fresh_database
 from tests.fake_telegram import FakeTelegram
 from tests.harness import START, Harness
+from tests.matrix_people import MatrixWorld
 
 # Shaped like a real token (35 characters after the colon), so the config check accepts it.
 TEST_TOKEN = "1000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
@@ -50,3 +51,12 @@ async def bot(server, database, clock):
 @pytest.fixture
 async def cast(bot, server):
     return await assemble(bot, server)
+
+
+@pytest.fixture
+async def world(synapse, sqlite_database, clock, tmp_path):
+    """The real bot on a real Synapse, and its Matrix people (a test module may add Telegram to it)."""
+    world = MatrixWorld(synapse, tmp_path, sqlite_database, clock)
+    await world.start_bot()
+    yield world
+    await world.close()

@@ -2,19 +2,9 @@
 
 import re
 
-import pytest
 from sqlmodel import Session, select
 
 from storage.models import AdminChange, Park
-from tests.matrix_people import MatrixWorld
-
-
-@pytest.fixture
-async def world(synapse, sqlite_database, clock, tmp_path):
-    world = MatrixWorld(synapse, tmp_path, sqlite_database, clock)
-    await world.start_bot()
-    yield world
-    await world.close()
 
 
 async def test_admin_actions_and_refusals_on_matrix(world):

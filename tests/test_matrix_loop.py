@@ -2,21 +2,12 @@
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import Session, select
 
 from storage.models import GroupChat, Person, ReportEvent
 from tests.matrix_people import MatrixWorld
 
 PHOTO = b"\xff\xd8\xff\xe0" + b"matrix-foto" * 50
-
-
-@pytest.fixture
-async def world(synapse, sqlite_database, clock, tmp_path):
-    world = MatrixWorld(synapse, tmp_path, sqlite_database, clock)
-    await world.start_bot()
-    yield world
-    await world.close()
 
 
 async def linked_park(world: MatrixWorld):
