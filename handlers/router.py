@@ -151,6 +151,8 @@ def _press(ctx: Context, data: str) -> None:
         return language.choose(ctx, data[5:])
     if data == "signals":
         return _signals(ctx, "")
+    if match := re.fullmatch(r"open:(\d{1,5})", data):
+        return listings.open_reports(ctx, int(match.group(1)))
     action = report_actions.parse_report_data(data)
     if action is not None:
         return report_actions.on_press(ctx, *action)
@@ -168,7 +170,7 @@ def _command(ctx: Context, command: str, args: str) -> None:
     if command in ("mijnmeldingen", "myreports"):
         return listings.my_reports(ctx)
     if command == "open":
-        return listings.open_reports(ctx)
+        return listings.open_reports(ctx, listings.page_number(args))
     if command in OFFICIAL_COMMANDS:
         return _official_command(ctx, OFFICIAL_COMMANDS[command], args)
     if command in ("koppel", "link"):

@@ -6,77 +6,88 @@ nothing and (on PostgreSQL) several instances can sweep side by side.
 
 from datetime import datetime
 
+from sqlalchemy import insert, update
 from sqlmodel import Session, col, delete, select
 
-from handlers.i18n import Translator
-from handlers.messages import Button
 from handlers.outbox import enqueue_to
 from handlers.policy import next_reminder
-from handlers.rendering import age, category_name, report_number
+from handlers.reminder_digest import DigestItem, Digests
+from handlers.rendering import report_number
 from handlers.services import Services
-from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent
-from storage.queries import (
-    ADMIN, add_recipient, people_with_roles, recipients_of, reports_due_for_reminder, stand_in,
+from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
+from storage.reminder_queries import (
+    DueReport, admins_by_park, categories_by_id, due_reports, parks_by_id, people_by_id, recipients_by_report,
+    stand_ins,
 )
 
-
-def send_due_reminders(services: Services) -> int:
-    """Remind the lead (or every routed official) of each overdue report; escalate when due."""
-    texts = services.texts
-    sent = 0
-    with services.db.transaction() as session:
-        now = services.clock.now()
-        for report in reports_due_for_reminder(session, now):
-            park = session.get(Park, report.park_id)
-            report.reminder_count += 1
-            report.last_reminded_at = now
-            report.next_reminder_at = next_reminder(park, report, now, first=False)
-            session.add(report)
-            session.add(ReportEvent(report_id=report.id, kind="reminder", text=str(report.reminder_count),
-                                    created_at=now))
-            _remind(session, texts, now, park, report)
-            if report.reminder_count >= park.escalate_after and report.escalated_at is None:
-                report.escalated_at = now
-                _escalate(session, texts, now, park, report)
-            sent += 1
-    return sent
+REMINDER_CHUNK = 500  # due reports per transaction
 
 
-def _remind(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
-    lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
-    targets = _acting(session, park, [lead] if lead else recipients_of(session, report.id))
-    for official in targets:
-        add_recipient(session, report.id, official.id)
-    category = session.get(Category, report.category_id)
-    for official in targets:
-        language = texts.language_for(official.language)
-        key = "reminder.lead" if lead else "reminder.unclaimed"
-        text = texts(language, key, number=report_number(park, report), count=report.reminder_count,
-                     category=category_name(category, language), age=age(texts, language, report.created_at, now))
-        buttons = [[Button(texts(language, "action.feedback"), data=f"r{report.id}:fb")]]
-        if not lead:
-            buttons[0].insert(0, Button(texts(language, "action.claim"), data=f"r{report.id}:claim"))
-        enqueue_to(session, now=now, person=official, text=text, buttons=buttons, purpose="reminder",
-                   report_id=report.id)
+def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> int:
+    """Remind about every due report, chunk by chunk until none is due; returns how many.
+
+    Each report's count, next moment and escalation follow its park's policy exactly; what
+    people receive is one digest per official (and one escalation digest per admin) per sweep.
+    """
+    now = services.clock.now()
+    digests = Digests(services.texts, now)
+    reminded, seen = 0, set()
+    while True:
+        with services.db.transaction() as session, session.no_autoflush:
+            due = due_reports(session, now, chunk_size)
+            if not due or seen.issuperset(report.id for report in due):
+                break  # nothing due; or a policy of zero length would remind forever
+            _remind_chunk(session, now, due, digests)
+            digests.write(session)
+        seen.update(report.id for report in due)
+        reminded += len(due)
+        if len(due) < chunk_size:
+            break
+    return reminded
 
 
-def _acting(session: Session, park: Park, people: list[Person]) -> list[Person]:
-    """Backups stand in for officials who are away; each person once."""
-    acting: dict[int, Person] = {}
-    for person in people:
-        stand = stand_in(session, person, park.id)
-        acting.setdefault(stand.id, stand)
-    return list(acting.values())
+def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests: Digests) -> None:
+    """Count, reschedule and (where due) escalate a chunk of reports, with a few set-based statements."""
+    parks = parks_by_id(session, {report.park_id for report in due})
+    categories = categories_by_id(session, {report.category_id for report in due})
+    leads = people_by_id(session, {report.lead_person_id for report in due if report.lead_person_id})
+    recipients = recipients_by_report(session, [report.id for report in due])
+    addressed = {report.id: ([leads[report.lead_person_id]] if report.lead_person_id else recipients[report.id])
+                 for report in due}
+    backups = stand_ins(session, {(person.id, report.park_id) for report in due for person in addressed[report.id]})
+    escalating = {report.id for report in due if report.escalated_at is None
+                  and report.reminder_count + 1 >= parks[report.park_id].escalate_after}
+    admins = admins_by_park(session, {report.park_id for report in due if report.id in escalating})
 
-
-def _escalate(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
-    lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
-    for admin in people_with_roles(session, park.id, [ADMIN]):
-        language = texts.language_for(admin.language)
-        text = texts(language, "escalation.to_admin", number=report_number(park, report),
-                     count=report.reminder_count, age=age(texts, language, report.created_at, now),
-                     lead=lead.display_name if lead else texts(language, "open.no_lead"))
-        enqueue_to(session, now=now, person=admin, text=text, purpose="escalation", report_id=report.id)
+    changes, events, new_recipients = [], [], []
+    for report in due:
+        park, category = parks[report.park_id], categories[report.category_id]
+        count = report.reminder_count + 1
+        escalates = report.id in escalating
+        changes.append({"id": report.id, "reminder_count": count, "last_reminded_at": now,
+                        "next_reminder_at": next_reminder(park, report, now, first=False),
+                        "escalated_at": now if escalates else report.escalated_at})
+        events.append({"report_id": report.id, "kind": "reminder", "text": str(count), "created_at": now})
+        item = dict(report_id=report.id, number=report_number(park, report), category_nl=category.name_nl,
+                    category_en=category.name_en, created_at=report.created_at, urgent=report.urgent,
+                    reminder_count=count)
+        known = {person.id for person in recipients[report.id]}
+        acting: dict[int, Person] = {}
+        for person in addressed[report.id]:
+            stand = backups.get((person.id, report.park_id), person)
+            acting.setdefault(stand.id, stand)
+        for official in acting.values():
+            if official.id not in known:
+                new_recipients.append({"report_id": report.id, "person_id": official.id})
+            digests.add(official, "reminder", DigestItem(led_by_reader=report.lead_person_id is not None, **item))
+        if escalates:
+            lead = leads.get(report.lead_person_id)
+            for admin in admins.get(report.park_id, []):
+                digests.add(admin, "escalation", DigestItem(lead_name=lead.display_name if lead else None, **item))
+    session.execute(update(Report), changes)
+    session.execute(insert(ReportEvent), events)
+    if new_recipients:
+        session.execute(insert(ReportRecipient), new_recipients)
 
 
 def expire_idle_drafts(services: Services) -> int:

@@ -7,7 +7,7 @@ strings) are stored as strings.
 from pydantic import NaiveDatetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -118,10 +118,18 @@ class PendingInput(SQLModel, table=True):
     created_at: NaiveDatetime
 
 
+DUE_CONDITION = "status = 'open' AND first_feedback_at IS NULL AND next_reminder_at IS NOT NULL"
+
+
 class Report(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("park_id", "number"),
         Index("ix_report_next_reminder_at", "next_reminder_at"),
+        # The reminder sweep walks this in order: only open reports without feedback that have a moment.
+        Index("ix_report_due", "next_reminder_at", postgresql_where=text(DUE_CONDITION),
+              sqlite_where=text(DUE_CONDITION)),
+        Index("ix_report_park_created", "park_id", "created_at"),  # statistics per park and period
+        Index("ix_report_reporter_created", "reporter_person_id", "created_at"),  # /mijnmeldingen
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)
@@ -154,7 +162,10 @@ class Report(SQLModel, table=True):
 class ReportRecipient(SQLModel, table=True):
     """An official a report was delivered to."""
 
-    __table_args__ = (UniqueConstraint("report_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "person_id"),
+        Index("ix_reportrecipient_person_report", "person_id", "report_id"),  # /open of one official
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="report.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
@@ -174,7 +185,10 @@ class ReportEvent(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change that caused it."""
 
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_created_at", "created_at"),  # pruning delivered rows after the retention
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=255)
@@ -216,3 +230,17 @@ class AdminChange(SQLModel, table=True):
     before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     created_at: NaiveDatetime = Field(index=True)
+
+
+class ParkMember(SQLModel, table=True):
+    """A person seen in a park's linked group: the only parks whose membership /melden checks.
+
+    Written when they speak in the group or a check says they are in it; removed when a check
+    says they left. Only a hint where to look: membership itself is always asked of the platform.
+    """
+
+    __table_args__ = (UniqueConstraint("person_id", "park_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    park_id: int = Field(foreign_key="park.id", index=True)
+    seen_at: NaiveDatetime

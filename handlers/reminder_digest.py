@@ -1,0 +1,162 @@
+"""One reminder message per official (and one escalation per admin) for a whole sweep.
+
+A sweep works in chunks, each its own transaction. Every chunk writes its state changes and
+the digests they touch together (the outbox rule): a person's first chunk inserts their
+digest, later chunks rewrite that same outbox row while no sender has claimed it yet. Only
+when a sender already took it (another instance's dispatcher during a long sweep) does the
+person get a second message with the cumulative list.
+
+A digest shows the most pressing reports (urgent first, then oldest) with a claim and a
+feedback button each, and says how many more there are ("and 14 more — /open").
+"""
+
+import heapq
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlmodel import Session
+
+from handlers.i18n import Markup, Translator
+from handlers.messages import Button
+from handlers.rendering import age
+from storage.models import OutboxMessage, Person
+from storage.reminder_queries import untouched_outbox
+
+SHOWN_PER_DIGEST = 10  # reports listed with buttons; the rest are counted (20 buttons at most)
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    report_id: int
+    number: str
+    category_nl: str
+    category_en: str
+    created_at: datetime
+    urgent: bool
+    reminder_count: int
+    led_by_reader: bool = False  # reminders: the reader leads the report
+    lead_name: str | None = None  # escalations: who leads it, if anyone
+
+    def priority(self) -> tuple:
+        """Smaller is more pressing: urgent first, then oldest, then lowest id."""
+        return (not self.urgent, self.created_at, self.report_id)
+
+    def category(self, language: str) -> str:
+        return self.category_en if language == "en" else self.category_nl
+
+
+@dataclass
+class Digest:
+    """What one person is told this sweep: the most pressing reports and how many in all."""
+
+    person: Person
+    kind: str  # reminder | escalation
+    total: int = 0
+    shown: list = field(default_factory=list)  # a heap of (negated priority, item), bounded
+    outbox_id: int | None = None
+    changed: bool = False
+
+    def add(self, item: DigestItem) -> None:
+        self.total += 1
+        self.changed = True
+        entry = (_Reversed(item.priority()), item)
+        if len(self.shown) < SHOWN_PER_DIGEST:
+            heapq.heappush(self.shown, entry)
+        elif entry[0] > self.shown[0][0]:
+            heapq.heapreplace(self.shown, entry)
+
+    def items(self) -> list[DigestItem]:
+        return sorted((item for _, item in self.shown), key=DigestItem.priority)
+
+
+class _Reversed:
+    """Orders by the reverse of a key, so a min-heap keeps the smallest keys (the most pressing)."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key):
+        self.key = key
+
+    def __lt__(self, other):
+        return self.key > other.key
+
+    def __gt__(self, other):
+        return self.key < other.key
+
+    def __eq__(self, other):
+        return self.key == other.key
+
+
+class Digests:
+    """All digests of one sweep, keyed by person and kind."""
+
+    def __init__(self, texts: Translator, now: datetime):
+        self.texts = texts
+        self.now = now
+        self.by_person: dict[tuple[int, str], Digest] = {}
+
+    def add(self, person: Person, kind: str, item: DigestItem) -> None:
+        digest = self.by_person.get((person.id, kind))
+        if digest is None:
+            digest = self.by_person[(person.id, kind)] = Digest(person=person, kind=kind)
+        digest.add(item)
+
+    def people(self, kind: str) -> int:
+        return sum(1 for digest in self.by_person.values() if digest.kind == kind)
+
+    def write(self, session: Session) -> None:
+        """Insert or rewrite the outbox row of every digest this chunk changed: a few statements."""
+        changed = [digest for digest in self.by_person.values() if digest.changed]
+        if not changed:
+            return
+        known = [digest.outbox_id for digest in changed if digest.outbox_id is not None]
+        rewritable = untouched_outbox(session, known, self.now)
+        rewrites, inserts = [], []
+        for digest in changed:
+            text, choices = self.render(digest)
+            if digest.outbox_id in rewritable:
+                rewrites.append({"id": digest.outbox_id, "text": text, "choices": choices})
+            else:
+                inserts.append((digest, text, choices))
+            digest.changed = False
+        if rewrites:
+            session.execute(update(OutboxMessage), rewrites)
+        if inserts:
+            ids = session.execute(
+                insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+                [self._row(digest, text, choices) for digest, text, choices in inserts]).scalars().all()
+            for (digest, _, _), outbox_id in zip(inserts, ids, strict=True):
+                digest.outbox_id = outbox_id
+
+    def _row(self, digest: Digest, text: str, choices: list) -> dict:
+        person = digest.person
+        return dict(platform=person.platform, chat_id=person.private_chat_id or "", text=text, choices=choices,
+                    purpose=digest.kind, report_id=None, recipient_person_id=person.id, status="pending",
+                    attempts=0, next_attempt_at=self.now, created_at=self.now)
+
+    def render(self, digest: Digest) -> tuple[str, list]:
+        """The digest's text and buttons in the reader's language."""
+        language = self.texts.language_for(digest.person.language)
+        t = lambda key, **values: self.texts(language, key, **values)  # noqa: E731
+        items = digest.items()
+        many = "one" if digest.total == 1 else "many"
+        lines = [t(f"{digest.kind}.digest_header_{many}", count=digest.total)]
+        buttons: list[list[Button]] = []
+        for item in items:
+            values = dict(number=item.number, category=item.category(language), count=item.reminder_count,
+                          age=age(self.texts, language, item.created_at, self.now),
+                          urgent=t("digest.urgent") if item.urgent else "")
+            if digest.kind == "reminder":
+                key = "reminder.digest_line_lead" if item.led_by_reader else "reminder.digest_line_unclaimed"
+                lines.append(t(key, **values))
+                row = [Button(f"{item.number}: {t('action.feedback')}", data=f"r{item.report_id}:fb")]
+                if not item.led_by_reader:
+                    row.insert(0, Button(f"{item.number}: {t('action.claim')}", data=f"r{item.report_id}:claim"))
+                buttons.append(row)
+            else:
+                lines.append(t("escalation.digest_line", lead=item.lead_name or t("open.no_lead"), **values))
+        if digest.total > len(items):
+            lines.append(t(f"{digest.kind}.digest_more", more=digest.total - len(items)))
+        text = Markup("\n".join(lines))
+        return text, [[button.as_json() for button in row] for row in buttons]

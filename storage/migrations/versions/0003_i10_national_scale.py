@@ -1,0 +1,46 @@
+"""national scale: indexes for the hot queries, known park members
+
+Revision ID: 0003_i10
+Revises: 0002
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0003_i10'
+down_revision = '0002'
+branch_labels = None
+depends_on = None
+
+DUE_CONDITION = "status = 'open' AND first_feedback_at IS NULL AND next_reminder_at IS NOT NULL"
+
+
+def upgrade() -> None:
+    op.create_index('ix_report_due', 'report', ['next_reminder_at'], postgresql_where=sa.text(DUE_CONDITION),
+                    sqlite_where=sa.text(DUE_CONDITION))
+    op.create_index('ix_report_park_created', 'report', ['park_id', 'created_at'])
+    op.create_index('ix_report_reporter_created', 'report', ['reporter_person_id', 'created_at'])
+    op.create_index('ix_outbox_created_at', 'outboxmessage', ['created_at'])
+    op.create_index('ix_reportrecipient_person_report', 'reportrecipient', ['person_id', 'report_id'])
+    op.create_table(
+        'parkmember',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('person_id', sa.Integer(), nullable=False),
+        sa.Column('park_id', sa.Integer(), nullable=False),
+        sa.Column('seen_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['park_id'], ['park.id']),
+        sa.ForeignKeyConstraint(['person_id'], ['person.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('person_id', 'park_id'),
+    )
+    op.create_index('ix_parkmember_park_id', 'parkmember', ['park_id'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_parkmember_park_id', table_name='parkmember')
+    op.drop_table('parkmember')
+    op.drop_index('ix_reportrecipient_person_report', table_name='reportrecipient')
+    op.drop_index('ix_outbox_created_at', table_name='outboxmessage')
+    op.drop_index('ix_report_reporter_created', table_name='report')
+    op.drop_index('ix_report_park_created', table_name='report')
+    op.drop_index('ix_report_due', table_name='report')
