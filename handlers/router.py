@@ -5,13 +5,14 @@ import re
 from sqlmodel import Session, col, select
 
 from handlers import (
-    admin_categories, admin_commands, groups, invites, language, listings, park_choice, report_actions, report_flow,
+    admin_categories, admin_commands, groups, invites, language, listings, membership, park_choice, report_actions,
+    report_flow,
 )
 from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.services import Services
-from storage.models import GroupChat, Park, Person, Report
+from storage.models import Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
 REPORT_COMMANDS = {"melden", "report"}
@@ -55,39 +56,9 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
 
 
 async def _membership_needed(services: Services, incoming: Incoming) -> set[int]:
-    """Parks whose linked group the sender is in, asked of the platform before any transaction.
-
-    Only computed when the message starts a report; the answer is never taken from a link.
-    """
-    wanted = _parks_to_check(incoming)
-    if wanted is None:
-        return set()
-    port = services.platforms.get(incoming.chat.platform)
-    if port is None:
-        return set()
-    with Session(services.db.engine) as session:
-        query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
-        if wanted != "all":
-            query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
-                (Park.slug == wanted) if isinstance(wanted, str) else (Park.id == wanted))
-        groups_to_ask = [(group.park_id, group.chat_id) for group in session.exec(query)]
-    member_of: set[int] = set()
-    for park_id, chat_id in groups_to_ask:
-        if park_id not in member_of and await port.is_group_member(chat_id, incoming.sender.external_id):
-            member_of.add(park_id)
-    return member_of
-
-
-def _parks_to_check(incoming: Incoming) -> str | int | None:
-    if not incoming.chat.is_private:
-        return None
-    if incoming.command in REPORT_COMMANDS or incoming.command in ("signalen", "signals"):
-        return "all"
-    if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
-        return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
-    if incoming.press and re.fullmatch(r"p\d+", incoming.press.data):
-        return int(incoming.press.data[1:])
-    return None
+    """Parks whose linked group the sender is in, asked of the platform before any transaction:
+    only the parks the person is known in, or the one a link or button names (handlers.membership)."""
+    return await membership.confirmed_parks(services, incoming)
 
 
 # ---- groups --------------------------------------------------------------------------------------
@@ -96,6 +67,7 @@ def _group(ctx: Context) -> None:
     incoming = ctx.incoming
     if incoming.migrated_to_chat_id:
         return groups.migrate(ctx, incoming.migrated_to_chat_id)
+    _remember_member(ctx)
     if incoming.command in ("koppel", "link"):
         return groups.link_group(ctx)
     if incoming.command in REPORT_COMMANDS:
@@ -107,6 +79,13 @@ def _group(ctx: Context) -> None:
     if incoming.press:
         ctx.toast = ctx.t("input.stale_button")
     return None  # ordinary group chatter is none of the bot's business
+
+
+def _remember_member(ctx: Context) -> None:
+    """Whoever speaks in a linked group is in it: their next /melden checks that park."""
+    group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
+    if group is not None:
+        membership.remember(ctx.session, ctx.person.id, group.park_id, ctx.now)
 
 
 # ---- private chat --------------------------------------------------------------------------------
@@ -237,6 +216,7 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
     park = ctx.session.get(Park, park_id)
     if park is None or park_id not in ctx.member_of_parks:
         return ctx.reply(ctx.t("report.not_member"))
+    membership.remember(ctx.session, ctx.person.id, park.id, ctx.now)
     return report_flow.start(ctx, park)
 
 
