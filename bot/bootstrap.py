@@ -3,12 +3,12 @@
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.dispatcher import OutboxDispatcher
 from bot.jobs import Jobs
 from bot.park_setup import apply_parks
-from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
 from bot.safe_logging import log_failure
@@ -19,6 +19,9 @@ from handlers.messages import Incoming, Outcome
 from handlers.outbox import enqueue
 from handlers.services import Services, Settings
 from storage.db import Database, make_engine, upgrade
+
+if TYPE_CHECKING:  # imported only when Matrix is configured: matrix-nio costs ~30 MiB of memory
+    from bot.matrix_adapter import MatrixAdapter
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ class Weerbaar:
     dispatcher: OutboxDispatcher
     jobs: Jobs
     telegram: TelegramAdapter | None = None
-    matrix: MatrixAdapter | None = None
+    matrix: "MatrixAdapter | None" = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self, run_jobs: bool = True) -> None:
@@ -95,6 +98,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
+        from bot.matrix_adapter import MatrixAdapter
+
         app.matrix = MatrixAdapter(
             config.matrix, db, clock, services.texts, handle=app.handle,
             after_event=dispatcher.wake)

@@ -20,8 +20,8 @@ from sqlmodel import Session
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button
 from handlers.rendering import age
-from storage.models import OutboxMessage, Person
-from storage.reminder_queries import untouched_outbox
+from storage.models import OutboxMessage
+from storage.reminder_queries import Addressee, untouched_outbox
 
 SHOWN_PER_DIGEST = 10  # reports listed with buttons; the rest are counted (20 buttons at most)
 
@@ -50,7 +50,7 @@ class DigestItem:
 class Digest:
     """What one person is told this sweep: the most pressing reports and how many in all."""
 
-    person: Person
+    person: Addressee
     kind: str  # reminder | escalation
     total: int = 0
     shown: list = field(default_factory=list)  # a heap of (negated priority, item), bounded
@@ -95,8 +95,9 @@ class Digests:
         self.texts = texts
         self.now = now
         self.by_person: dict[tuple[int, str], Digest] = {}
+        self._lines: dict[tuple, tuple[str, list | None]] = {}  # a report's line and buttons, once per reader kind
 
-    def add(self, person: Person, kind: str, item: DigestItem) -> None:
+    def add(self, person: Addressee, kind: str, item: DigestItem) -> None:
         digest = self.by_person.get((person.id, kind))
         if digest is None:
             digest = self.by_person[(person.id, kind)] = Digest(person=person, kind=kind)
@@ -138,25 +139,35 @@ class Digests:
     def render(self, digest: Digest) -> tuple[str, list]:
         """The digest's text and buttons in the reader's language."""
         language = self.texts.language_for(digest.person.language)
-        t = lambda key, **values: self.texts(language, key, **values)  # noqa: E731
         items = digest.items()
         many = "one" if digest.total == 1 else "many"
-        lines = [t(f"{digest.kind}.digest_header_{many}", count=digest.total)]
-        buttons: list[list[Button]] = []
+        lines = [self.texts(language, f"{digest.kind}.digest_header_{many}", count=digest.total)]
+        choices = []
         for item in items:
-            values = dict(number=item.number, category=item.category(language), count=item.reminder_count,
-                          age=age(self.texts, language, item.created_at, self.now),
-                          urgent=t("digest.urgent") if item.urgent else "")
-            if digest.kind == "reminder":
-                key = "reminder.digest_line_lead" if item.led_by_reader else "reminder.digest_line_unclaimed"
-                lines.append(t(key, **values))
-                row = [Button(f"{item.number}: {t('action.feedback')}", data=f"r{item.report_id}:fb")]
-                if not item.led_by_reader:
-                    row.insert(0, Button(f"{item.number}: {t('action.claim')}", data=f"r{item.report_id}:claim"))
-                buttons.append(row)
-            else:
-                lines.append(t("escalation.digest_line", lead=item.lead_name or t("open.no_lead"), **values))
+            line, buttons = self._line(digest.kind, language, item)
+            lines.append(line)
+            if buttons is not None:
+                choices.append(buttons)
         if digest.total > len(items):
-            lines.append(t(f"{digest.kind}.digest_more", more=digest.total - len(items)))
-        text = Markup("\n".join(lines))
-        return text, [[button.as_json() for button in row] for row in buttons]
+            lines.append(self.texts(language, f"{digest.kind}.digest_more", more=digest.total - len(items)))
+        return Markup("\n".join(lines)), choices
+
+    def _line(self, kind: str, language: str, item: DigestItem) -> tuple[str, list | None]:
+        """One report's line (and its row of buttons), rendered once per sweep, language and kind."""
+        key = (kind, language, item)
+        if key in self._lines:
+            return self._lines[key]
+        t = lambda key, **values: self.texts(language, key, **values)  # noqa: E731
+        values = dict(number=item.number, category=item.category(language), count=item.reminder_count,
+                      age=age(self.texts, language, item.created_at, self.now),
+                      urgent=t("digest.urgent") if item.urgent else "")
+        if kind == "escalation":
+            rendered = (t("escalation.digest_line", lead=item.lead_name or t("open.no_lead"), **values), None)
+        else:
+            key_name = "reminder.digest_line_lead" if item.led_by_reader else "reminder.digest_line_unclaimed"
+            row = [Button(f"{item.number}: {t('action.feedback')}", data=f"r{item.report_id}:fb")]
+            if not item.led_by_reader:
+                row.insert(0, Button(f"{item.number}: {t('action.claim')}", data=f"r{item.report_id}:claim"))
+            rendered = (t(key_name, **values), [button.as_json() for button in row])
+        self._lines[key] = rendered
+        return rendered

@@ -16,11 +16,11 @@ from handlers.rendering import report_number
 from handlers.services import Services
 from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
 from storage.reminder_queries import (
-    DueReport, admins_by_park, categories_by_id, due_reports, parks_by_id, people_by_id, recipients_by_report,
+    Addressee, DueReport, admins_by_park, categories_by_id, due_reports, parks_by_id, people_by_id, recipients_by_report,
     stand_ins,
 )
 
-REMINDER_CHUNK = 500  # due reports per transaction
+REMINDER_CHUNK = 1000  # due reports per transaction: bigger means fewer rewrites of the same digests
 
 
 def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> int:
@@ -31,13 +31,14 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
     """
     now = services.clock.now()
     digests = Digests(services.texts, now)
+    known = _Known()
     reminded, seen = 0, set()
     while True:
         with services.db.transaction() as session, session.no_autoflush:
             due = due_reports(session, now, chunk_size)
             if not due or seen.issuperset(report.id for report in due):
                 break  # nothing due; or a policy of zero length would remind forever
-            _remind_chunk(session, now, due, digests)
+            _remind_chunk(session, now, due, digests, known)
             digests.write(session)
         seen.update(report.id for report in due)
         reminded += len(due)
@@ -46,10 +47,26 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
     return reminded
 
 
-def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests: Digests) -> None:
+class _Known:
+    """Parks and categories already read in this sweep (a few thousand at most; they rarely change)."""
+
+    def __init__(self):
+        self.parks: dict[int, Park] = {}
+        self.categories: dict[int, Category] = {}
+
+    def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, Park], dict[int, Category]]:
+        missing_parks = {report.park_id for report in due} - self.parks.keys()
+        if missing_parks:
+            self.parks.update(parks_by_id(session, missing_parks))
+        missing_categories = {report.category_id for report in due} - self.categories.keys()
+        if missing_categories:
+            self.categories.update(categories_by_id(session, missing_categories))
+        return self.parks, self.categories
+
+
+def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests: Digests, known: _Known) -> None:
     """Count, reschedule and (where due) escalate a chunk of reports, with a few set-based statements."""
-    parks = parks_by_id(session, {report.park_id for report in due})
-    categories = categories_by_id(session, {report.category_id for report in due})
+    parks, categories = known.load(session, due)
     leads = people_by_id(session, {report.lead_person_id for report in due if report.lead_person_id})
     recipients = recipients_by_report(session, [report.id for report in due])
     addressed = {report.id: ([leads[report.lead_person_id]] if report.lead_person_id else recipients[report.id])
@@ -60,24 +77,25 @@ def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests
     admins = admins_by_park(session, {report.park_id for report in due if report.id in escalating})
 
     changes, events, new_recipients = [], [], []
+    next_moment = _NextMoments(now)
     for report in due:
         park, category = parks[report.park_id], categories[report.category_id]
         count = report.reminder_count + 1
         escalates = report.id in escalating
         changes.append({"id": report.id, "reminder_count": count, "last_reminded_at": now,
-                        "next_reminder_at": next_reminder(park, report, now, first=False),
+                        "next_reminder_at": next_moment(park, report),
                         "escalated_at": now if escalates else report.escalated_at})
         events.append({"report_id": report.id, "kind": "reminder", "text": str(count), "created_at": now})
         item = dict(report_id=report.id, number=report_number(park, report), category_nl=category.name_nl,
                     category_en=category.name_en, created_at=report.created_at, urgent=report.urgent,
                     reminder_count=count)
-        known = {person.id for person in recipients[report.id]}
-        acting: dict[int, Person] = {}
+        already = {person.id for person in recipients[report.id]}
+        acting: dict[int, Addressee] = {}
         for person in addressed[report.id]:
             stand = backups.get((person.id, report.park_id), person)
             acting.setdefault(stand.id, stand)
         for official in acting.values():
-            if official.id not in known:
+            if official.id not in already:
                 new_recipients.append({"report_id": report.id, "person_id": official.id})
             digests.add(official, "reminder", DigestItem(led_by_reader=report.lead_person_id is not None, **item))
         if escalates:
@@ -88,6 +106,22 @@ def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests
     session.execute(insert(ReportEvent), events)
     if new_recipients:
         session.execute(insert(ReportRecipient), new_recipients)
+
+
+class _NextMoments:
+    """Every report of a sweep counts its next reminder from the same moment, so parks with the same
+    policy share one calculation (the working-time arithmetic is the costly part of a reminder)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self._known: dict[tuple, datetime] = {}
+
+    def __call__(self, park: Park, report: DueReport) -> datetime:
+        policy = (report.urgent, park.timezone, park.work_start, park.work_end, park.work_days, park.repeat_every_s,
+                  park.urgent_repeat_every_s, park.urgent_in_working_time)
+        if policy not in self._known:
+            self._known[policy] = next_reminder(park, report, self.now, first=False)
+        return self._known[policy]
 
 
 def expire_idle_drafts(services: Services) -> int:

@@ -188,6 +188,9 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outbox_status_due", "status", "next_attempt_at"),
         Index("ix_outbox_created_at", "created_at"),  # pruning delivered rows after the retention
+        # The dispatcher takes pending rows in order: a small index however many rows were sent.
+        Index("ix_outbox_pending", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)

@@ -29,6 +29,20 @@ class DueReport:
     escalated_at: datetime | None
 
 
+@dataclass(frozen=True)
+class Addressee:
+    """What a sweep needs of a person to address them (lighter than loading ``Person`` rows)."""
+
+    id: int
+    platform: str
+    private_chat_id: str | None
+    language: str | None
+    display_name: str
+
+
+ADDRESSEE = (Person.id, Person.platform, Person.private_chat_id, Person.language, Person.display_name)
+
+
 def due_reports(session: Session, now: datetime, limit: int) -> list[DueReport]:
     """Open reports whose reminder is due, oldest due first; claimed with SKIP LOCKED on PostgreSQL.
 
@@ -55,24 +69,24 @@ def categories_by_id(session: Session, ids: Collection[int]) -> dict[int, Catego
         select(Category).where(col(Category.id).in_(list(ids))))}
 
 
-def people_by_id(session: Session, ids: Collection[int]) -> dict[int, Person]:
+def people_by_id(session: Session, ids: Collection[int]) -> dict[int, Addressee]:
     if not ids:
         return {}
-    return {person.id: person for person in session.exec(select(Person).where(col(Person.id).in_(list(ids))))}
+    return {row[0]: Addressee(*row) for row in session.exec(select(*ADDRESSEE).where(col(Person.id).in_(list(ids))))}
 
 
-def recipients_by_report(session: Session, report_ids: Collection[int]) -> dict[int, list[Person]]:
+def recipients_by_report(session: Session, report_ids: Collection[int]) -> dict[int, list[Addressee]]:
     """Each report's officials in the order they got it."""
-    result: dict[int, list[Person]] = {report_id: [] for report_id in report_ids}
+    result: dict[int, list[Addressee]] = {report_id: [] for report_id in report_ids}
     rows = session.exec(
-        select(ReportRecipient.report_id, Person).join(Person, col(Person.id) == col(ReportRecipient.person_id))
+        select(ReportRecipient.report_id, *ADDRESSEE).join(Person, col(Person.id) == col(ReportRecipient.person_id))
         .where(col(ReportRecipient.report_id).in_(list(report_ids))).order_by(col(ReportRecipient.id)))
-    for report_id, person in rows:
-        result[report_id].append(person)
+    for report_id, *person in rows:
+        result[report_id].append(Addressee(*person))
     return result
 
 
-def stand_ins(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Person]:
+def stand_ins(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], Addressee]:
     """For (person, park) pairs: the backup acting for an away person, where that backup is still
     an official of the park. Pairs without a standing-in backup are left out (they act themselves).
     The same rule as :func:`storage.queries.stand_in`, for a whole chunk in three statements."""
@@ -97,17 +111,17 @@ def stand_ins(session: Session, pairs: Iterable[tuple[int, int]]) -> dict[tuple[
     return {pair: backups[backup_id] for pair, backup_id in backup_of.items() if (backup_id, pair[1]) in official}
 
 
-def admins_by_park(session: Session, park_ids: Collection[int]) -> dict[int, list[Person]]:
+def admins_by_park(session: Session, park_ids: Collection[int]) -> dict[int, list[Addressee]]:
     """Each park's admins in order of verification, each person once."""
-    result: dict[int, dict[int, Person]] = {park_id: {} for park_id in park_ids}
+    result: dict[int, dict[int, Addressee]] = {park_id: {} for park_id in park_ids}
     if not park_ids:
         return {}
     rows = session.exec(
-        select(Role.park_id, Person).join(Person, col(Person.id) == col(Role.person_id))
+        select(Role.park_id, *ADDRESSEE).join(Person, col(Person.id) == col(Role.person_id))
         .where(col(Role.park_id).in_(list(park_ids)), Role.role == ADMIN, col(Role.revoked_at).is_(None))
         .order_by(col(Role.verified_at), col(Role.id)))
-    for park_id, person in rows:
-        result[park_id].setdefault(person.id, person)
+    for park_id, *person in rows:
+        result[park_id].setdefault(person[0], Addressee(*person))
     return {park_id: list(people.values()) for park_id, people in result.items()}
 
 

@@ -21,6 +21,8 @@ def upgrade() -> None:
     op.create_index('ix_report_park_created', 'report', ['park_id', 'created_at'])
     op.create_index('ix_report_reporter_created', 'report', ['reporter_person_id', 'created_at'])
     op.create_index('ix_outbox_created_at', 'outboxmessage', ['created_at'])
+    op.create_index('ix_outbox_pending', 'outboxmessage', ['id'], postgresql_where=sa.text("status = 'pending'"),
+                    sqlite_where=sa.text("status = 'pending'"))
     op.create_index('ix_reportrecipient_person_report', 'reportrecipient', ['person_id', 'report_id'])
     op.create_table(
         'parkmember',
@@ -40,6 +42,7 @@ def downgrade() -> None:
     op.drop_index('ix_parkmember_park_id', table_name='parkmember')
     op.drop_table('parkmember')
     op.drop_index('ix_reportrecipient_person_report', table_name='reportrecipient')
+    op.drop_index('ix_outbox_pending', table_name='outboxmessage')
     op.drop_index('ix_outbox_created_at', table_name='outboxmessage')
     op.drop_index('ix_report_reporter_created', table_name='report')
     op.drop_index('ix_report_park_created', table_name='report')
