@@ -22,7 +22,7 @@ from sqlalchemy import event, text  # noqa: E402
 from sqlmodel import Session, col, select  # noqa: E402
 
 from bench.drain import drain  # noqa: E402
-from bench.store import NOW, TELEGRAM_BASE_ID, Shape, ensure_postgres, ensure_sqlite  # noqa: E402
+from bench.store import NOW, POSTGRES_DEFAULT, TELEGRAM_BASE_ID, Shape, ensure_postgres, ensure_sqlite  # noqa: E402
 from handlers import router  # noqa: E402
 from handlers.clock import ManualClock  # noqa: E402
 from handlers.i18n import Translator  # noqa: E402
@@ -32,7 +32,7 @@ from handlers.sweeps import REMINDER_CHUNK, send_due_reminders  # noqa: E402
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, ParkMember, Report  # noqa: E402
 
-POSTGRES = os.environ.get("WEERBAAR_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES = os.environ.get("WEERBAAR_BENCH_POSTGRES", POSTGRES_DEFAULT)
 LARGE_TABLES = ("report", "reportrecipient", "person", "outboxmessage", "reportevent", "role")
 NETWORK_LATENCY = 0.05  # a membership question to Telegram takes about this long
 

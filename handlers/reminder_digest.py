@@ -1,10 +1,13 @@
 """One reminder message per official (and one escalation per admin) for a whole sweep.
 
-A sweep works in chunks, each its own transaction. Every chunk writes its state changes and
-the digests they touch together (the outbox rule): a person's first chunk inserts their
-digest, later chunks rewrite that same outbox row while no sender has claimed it yet. Only
-when a sender already took it (another instance's dispatcher during a long sweep) does the
-person get a second message with the cumulative list.
+A sweep works in chunks, each its own transaction. A person's first chunk writes their
+digest together with its state changes (the outbox rule); the sweep's last transaction
+rewrites each digest that grew since, once, while no sender has claimed it yet (rewriting
+after every chunk would cost a rendering and an UPDATE per person per chunk). Only when a
+sender already took it (another instance's dispatcher during a long sweep) does the person
+get a second message with the cumulative list. Should the process die between chunks, the
+digests already written list fewer reports than were counted; those reports stay in /open
+and remind again at their next moment.
 
 A digest shows the most pressing reports (urgent first, then oldest) with a claim and a
 feedback button each, and says how many more there are ("and 14 more — /open").
@@ -106,9 +109,11 @@ class Digests:
     def people(self, kind: str) -> int:
         return sum(1 for digest in self.by_person.values() if digest.kind == kind)
 
-    def write(self, session: Session) -> None:
-        """Insert or rewrite the outbox row of every digest this chunk changed: a few statements."""
-        changed = [digest for digest in self.by_person.values() if digest.changed]
+    def write(self, session: Session, final: bool) -> None:
+        """Insert the outbox row of every digest new in this chunk; at the end of the sweep (``final``)
+        rewrite those that grew since. A few statements either way."""
+        changed = [digest for digest in self.by_person.values()
+                   if digest.changed and (final or digest.outbox_id is None)]
         if not changed:
             return
         known = [digest.outbox_id for digest in changed if digest.outbox_id is not None]

@@ -6,7 +6,7 @@ nothing and (on PostgreSQL) several instances can sweep side by side.
 
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import DateTime, String, cast, insert, literal, update
 from sqlmodel import Session, col, delete, select
 
 from handlers.outbox import enqueue_to
@@ -31,28 +31,29 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
     """
     now = services.clock.now()
     digests = Digests(services.texts, now)
-    known = _Known()
-    reminded, seen = 0, set()
-    while True:
+    known = _Known(now)
+    reminded, seen, finished = 0, set(), False
+    while not finished:
         with services.db.transaction() as session, session.no_autoflush:
             due = due_reports(session, now, chunk_size)
-            if not due or seen.issuperset(report.id for report in due):
-                break  # nothing due; or a policy of zero length would remind forever
-            _remind_chunk(session, now, due, digests, known)
-            digests.write(session)
-        seen.update(report.id for report in due)
-        reminded += len(due)
-        if len(due) < chunk_size:
-            break
+            # Nothing more due (or, with a policy of zero length, only reports this sweep already did).
+            finished = not due or seen.issuperset(report.id for report in due)
+            if not finished:
+                _remind_chunk(session, now, due, digests, known)
+                seen.update(report.id for report in due)
+                reminded += len(due)
+                finished = len(due) < chunk_size
+            digests.write(session, final=finished)
     return reminded
 
 
 class _Known:
-    """Parks and categories already read in this sweep (a few thousand at most; they rarely change)."""
+    """What a sweep learns once: parks and categories (a few thousand at most) and next moments."""
 
-    def __init__(self):
+    def __init__(self, now: datetime):
         self.parks: dict[int, Park] = {}
         self.categories: dict[int, Category] = {}
+        self.next_moment = _NextMoments(now)
 
     def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, Park], dict[int, Category]]:
         missing_parks = {report.park_id for report in due} - self.parks.keys()
@@ -76,16 +77,14 @@ def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests
                   and report.reminder_count + 1 >= parks[report.park_id].escalate_after}
     admins = admins_by_park(session, {report.park_id for report in due if report.id in escalating})
 
-    changes, events, new_recipients = [], [], []
-    next_moment = _NextMoments(now)
+    changes: dict[datetime, list[int]] = {}  # next moment → reports
+    new_recipients = []
+    next_moment = known.next_moment
     for report in due:
         park, category = parks[report.park_id], categories[report.category_id]
         count = report.reminder_count + 1
         escalates = report.id in escalating
-        changes.append({"id": report.id, "reminder_count": count, "last_reminded_at": now,
-                        "next_reminder_at": next_moment(park, report),
-                        "escalated_at": now if escalates else report.escalated_at})
-        events.append({"report_id": report.id, "kind": "reminder", "text": str(count), "created_at": now})
+        changes.setdefault(next_moment(park, report), []).append(report.id)
         item = dict(report_id=report.id, number=report_number(park, report), category_nl=category.name_nl,
                     category_en=category.name_en, created_at=report.created_at, urgent=report.urgent,
                     reminder_count=count)
@@ -102,8 +101,17 @@ def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests
             lead = leads.get(report.lead_person_id)
             for admin in admins.get(report.park_id, []):
                 digests.add(admin, "escalation", DigestItem(lead_name=lead.display_name if lead else None, **item))
-    session.execute(update(Report), changes)
-    session.execute(insert(ReportEvent), events)
+    for moment, ids in changes.items():
+        session.execute(update(Report).where(col(Report.id).in_(ids)).values(
+            reminder_count=Report.reminder_count + 1, last_reminded_at=now, next_reminder_at=moment)
+            .execution_options(synchronize_session=False))
+    if escalating:
+        session.execute(update(Report).where(col(Report.id).in_(sorted(escalating))).values(escalated_at=now)
+                        .execution_options(synchronize_session=False))
+    session.execute(insert(ReportEvent).from_select(
+        ["report_id", "kind", "text", "created_at"],
+        select(Report.id, literal("reminder"), cast(Report.reminder_count, String), literal(now, DateTime))
+        .where(col(Report.id).in_([report.id for report in due]))))
     if new_recipients:
         session.execute(insert(ReportRecipient), new_recipients)
 

@@ -61,9 +61,16 @@ class Person(SQLModel, table=True):
     created_at: NaiveDatetime
 
 
+AWAY_CONDITION = "away_since IS NOT NULL AND revoked_at IS NULL"
+
+
 class Role(SQLModel, table=True):
     """A verified role of a person in a park: ``admin`` or an official role."""
 
+    __table_args__ = (
+        # Who stands in for whom: the few away roles, looked up for a whole sweep chunk at once.
+        Index("ix_role_away", "person_id", postgresql_where=text(AWAY_CONDITION), sqlite_where=text(AWAY_CONDITION)),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     park_id: int = Field(foreign_key="park.id", index=True)

@@ -7,6 +7,7 @@ chunk's size, so the cost of a sweep grows with the reports that are due, not wi
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -14,8 +15,7 @@ from storage.models import Category, OutboxMessage, Park, Person, Report, Report
 from storage.queries import ADMIN
 
 
-@dataclass(frozen=True)
-class DueReport:
+class DueReport(NamedTuple):
     """The columns of an open report the sweep needs (never its content)."""
 
     id: int
@@ -57,7 +57,7 @@ def due_reports(session: Session, now: datetime, limit: int) -> list[DueReport]:
         .order_by(col(Report.next_reminder_at)).limit(limit)
         .with_for_update(skip_locked=True, of=Report)
     )
-    return [DueReport(*row) for row in rows]
+    return [DueReport._make(row) for row in rows]
 
 
 def parks_by_id(session: Session, ids: Collection[int]) -> dict[int, Park]:

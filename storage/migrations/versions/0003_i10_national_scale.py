@@ -15,7 +15,12 @@ depends_on = None
 DUE_CONDITION = "status = 'open' AND first_feedback_at IS NULL AND next_reminder_at IS NOT NULL"
 
 
+AWAY_CONDITION = "away_since IS NOT NULL AND revoked_at IS NULL"
+
+
 def upgrade() -> None:
+    op.create_index('ix_role_away', 'role', ['person_id'], postgresql_where=sa.text(AWAY_CONDITION),
+                    sqlite_where=sa.text(AWAY_CONDITION))
     op.create_index('ix_report_due', 'report', ['next_reminder_at'], postgresql_where=sa.text(DUE_CONDITION),
                     sqlite_where=sa.text(DUE_CONDITION))
     op.create_index('ix_report_park_created', 'report', ['park_id', 'created_at'])
@@ -47,3 +52,4 @@ def downgrade() -> None:
     op.drop_index('ix_report_reporter_created', table_name='report')
     op.drop_index('ix_report_park_created', table_name='report')
     op.drop_index('ix_report_due', table_name='report')
+    op.drop_index('ix_role_away', table_name='role')
