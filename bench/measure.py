@@ -6,6 +6,7 @@ Times the project's own functions directly; no tracemalloc anywhere.
 """
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -13,6 +14,8 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +31,9 @@ from handlers.clock import ManualClock  # noqa: E402
 from handlers.i18n import Translator  # noqa: E402
 from handlers.messages import Chat, Incoming, Sender  # noqa: E402
 from handlers.services import Services  # noqa: E402
-from handlers.sweeps import REMINDER_CHUNK, send_due_reminders  # noqa: E402
+from handlers.sweeps import (  # noqa: E402
+    REMINDER_CHUNK, expire_idle_drafts, prune_delivered_messages, send_due_reminders,
+)
 from storage.db import Database, make_engine  # noqa: E402
 from storage.models import OutboxMessage, ParkMember, Report  # noqa: E402
 
@@ -142,9 +147,25 @@ async def measure(backend: str, reports: int, explain: bool, drain_too: bool) ->
     return figures
 
 
+class RollbackDatabase(Database):
+    """Runs every unit of work and then undoes it: the plans are taken without changing the store."""
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+
 async def explain_plans(services, engine, shape, handle, reporter) -> list[dict]:
     """The PostgreSQL plans of every statement the hot paths run; marks sequential scans of large tables."""
     reset(services.db)
+    services = dataclasses.replace(services, db=RollbackDatabase(engine))
+
+    async def handle(incoming: Incoming):
+        await router.handle(services, incoming)
     statements: dict[str, tuple] = {}
 
     def capture(conn, cursor, statement, parameters, context, executemany):
@@ -154,6 +175,8 @@ async def explain_plans(services, engine, shape, handle, reporter) -> list[dict]
     event.listen(engine, "before_cursor_execute", capture)
     try:
         send_due_reminders(services)
+        expire_idle_drafts(services)
+        prune_delivered_messages(services)
         for incoming in (person_says(shape.coordinator, "open"), person_says(shape.frequent_reporter, "mijnmeldingen"),
                          person_says(shape.admin_of(0), "statistiek"),
                          person_says(shape.admin_of(0), "statistiek", "alles"),

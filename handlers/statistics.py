@@ -41,7 +41,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_interval, format_timedelta
 from babel.numbers import format_percent
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from handlers.i18n import Markup, Translator
 from handlers.rendering import role_label

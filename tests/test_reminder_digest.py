@@ -13,7 +13,7 @@ from handlers.services import Services
 from handlers.sweeps import send_due_reminders
 from storage.models import Category, OutboxMessage, Park, Person, Report, ReportEvent, ReportRecipient, Role
 from tests.harness import PARK, START, park_table
-from tests.telegram_people import button, file_report, press
+from tests.telegram_people import button, file_report, press, say
 
 
 def reminders(server, user) -> list:
@@ -175,3 +175,35 @@ def test_digests_follow_each_readers_language(database):
     assert "SP-0001" in digest.text and "reminder 1, not claimed yet" in digest.text
     [escalation] = outbox_of(database, people["admin"])
     assert escalation.text.startswith("⚠️ <b>Escalatie</b>: deze melding") and "trekker: niemand" in escalation.text
+
+
+# ---- /open, paged ------------------------------------------------------------------------------------
+
+async def test_open_is_paged_with_buttons_to_turn_the_page(bot, server, cast):
+    await say(bot, cast.erik, cast.group, "/help")
+    with bot.db.transaction() as session:
+        park = session.exec(select(Park).where(Park.slug == PARK)).one()
+        drugs = session.exec(select(Category).where(Category.park_id == park.id, Category.key == "drugs")).one()
+        police = session.exec(select(Person).where(Person.external_id == str(cast.police.id))).one()
+        erik = session.exec(select(Person).where(Person.external_id == str(cast.erik.id))).one()
+        for number in range(1, 26):
+            report = Report(park_id=park.id, number=number, category_id=drugs.id, roles=["police", "municipality"],
+                            when_kind="now", what="x", reporter_person_id=erik.id,
+                            created_at=START - timedelta(hours=26 - number))
+            session.add(report)
+            session.flush()
+            session.add(ReportRecipient(report_id=report.id, person_id=police.id))
+        closed = session.exec(select(Report).where(Report.number == 3)).one()
+        closed.status = "closed"
+        session.add(closed)
+
+    first = await say(bot, cast.police, cast.police.private, "/open")
+    assert "Open meldingen (24)" in first.text and "Pagina 1 van 2" in first.text
+    assert "SP-0001" in first.text and "SP-0003" not in first.text and "SP-0022" not in first.text
+    assert [b["text"] for b in first.buttons[-1]] == ["Volgende ▶"]
+    second = await press(bot, server, cast.police, "Volgende", message=first)
+    assert "Pagina 2 van 2" in second.text and "SP-0022" in second.text and "SP-0025" in second.text
+    assert "SP-0001" not in second.text and [b["text"] for b in second.buttons[-1]] == ["◀ Vorige"]
+    assert "Pagina 2 van 2" in (await say(bot, cast.police, cast.police.private, "/open 7")).text
+    assert "Dit commando is voor geverifieerde instanties" in (
+        await say(bot, cast.erik, cast.erik.private, "/open")).text
