@@ -123,7 +123,8 @@ def main() -> int:
         print("\nPostgreSQL plans of the hot queries (largest store):")
         for figures in results.values():
             for plan in figures.get("plans", []):
-                print(f"\n-- {plan['statement']}\n{plan['plan']}")
+                lines = [line if len(line) <= 160 else line[:157] + "..." for line in plan["plan"].splitlines()]
+                print(f"\n-- {plan['statement']}\n" + "\n".join(lines))
     if failures:
         print("\nFAIL: sequential scans of large tables:")
         for plan in failures:

@@ -34,9 +34,10 @@ class Jobs:
     async def run_sweeps(self) -> None:
         """One sweep: due reminders and escalations, expired drafts, old delivered messages."""
         try:
-            reminded = send_due_reminders(self.services)
-            expired = expire_idle_drafts(self.services)
-            pruned = prune_delivered_messages(self.services)
+            # In a worker thread: a national sweep takes seconds, and chats must not wait for it.
+            reminded = await asyncio.to_thread(send_due_reminders, self.services)
+            expired = await asyncio.to_thread(expire_idle_drafts, self.services)
+            pruned = await asyncio.to_thread(prune_delivered_messages, self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return

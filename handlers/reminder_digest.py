@@ -1,13 +1,13 @@
 """One reminder message per official (and one escalation per admin) for a whole sweep.
 
 A sweep works in chunks, each its own transaction. A person's first chunk writes their
-digest together with its state changes (the outbox rule); the sweep's last transaction
-rewrites each digest that grew since, once, while no sender has claimed it yet (rewriting
-after every chunk would cost a rendering and an UPDATE per person per chunk). Only when a
-sender already took it (another instance's dispatcher during a long sweep) does the person
-get a second message with the cumulative list. Should the process die between chunks, the
-digests already written list fewer reports than were counted; those reports stay in /open
-and remind again at their next moment.
+digest together with its state changes (the outbox rule), *held*: due only at
+``now + DIGEST_HOLD``. The sweep's last transaction rewrites each digest that grew since,
+once, and releases them all (rewriting after every chunk would cost a rendering and an
+UPDATE per person per chunk). Should the process die mid-sweep, the held digests go out
+by themselves when the hold ends, listing the reports counted so far. Only when a sender
+took a digest anyway (a hold shorter than the sweep) does the person get a second message
+with the cumulative list.
 
 A digest shows the most pressing reports (urgent first, then oldest) with a claim and a
 feedback button each, and says how many more there are ("and 14 more — /open").
@@ -15,10 +15,10 @@ feedback button each, and says how many more there are ("and 14 more — /open")
 
 import heapq
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import insert, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button
@@ -27,6 +27,7 @@ from storage.models import OutboxMessage
 from storage.reminder_queries import Addressee, untouched_outbox
 
 SHOWN_PER_DIGEST = 10  # reports listed with buttons; the rest are counted (20 buttons at most)
+DIGEST_HOLD = timedelta(minutes=10)  # longer than a sweep takes; the digests of a crashed sweep go out after it
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Digests:
     def __init__(self, texts: Translator, now: datetime):
         self.texts = texts
         self.now = now
+        self.held_until = now + DIGEST_HOLD
         self.by_person: dict[tuple[int, str], Digest] = {}
         self._lines: dict[tuple, tuple[str, list | None]] = {}  # a report's line and buttons, once per reader kind
 
@@ -110,36 +112,43 @@ class Digests:
         return sum(1 for digest in self.by_person.values() if digest.kind == kind)
 
     def write(self, session: Session, final: bool) -> None:
-        """Insert the outbox row of every digest new in this chunk; at the end of the sweep (``final``)
-        rewrite those that grew since. A few statements either way."""
-        changed = [digest for digest in self.by_person.values()
-                   if digest.changed and (final or digest.outbox_id is None)]
-        if not changed:
-            return
-        known = [digest.outbox_id for digest in changed if digest.outbox_id is not None]
-        rewritable = untouched_outbox(session, known, self.now)
-        rewrites, inserts = [], []
-        for digest in changed:
-            text, choices = self.render(digest)
-            if digest.outbox_id in rewritable:
-                rewrites.append({"id": digest.outbox_id, "text": text, "choices": choices})
-            else:
+        """Insert (held) the outbox row of every digest new in this chunk; at the end of the sweep
+        (``final``) rewrite those that grew since and release them all. A few statements either way."""
+        held = [digest for digest in self.by_person.values() if digest.outbox_id is not None]
+        untouched = untouched_outbox(session, [digest.outbox_id for digest in held], self.held_until) if final else set()
+        rewrites, releases, inserts = [], [], []
+        for digest in self.by_person.values():
+            if digest.outbox_id is not None and not final:
+                continue  # grown digests are rewritten once, at the end
+            if digest.outbox_id is not None and digest.outbox_id in untouched:
+                if digest.changed:
+                    text, choices = self.render(digest)
+                    rewrites.append({"id": digest.outbox_id, "text": text, "choices": choices,
+                                     "next_attempt_at": self.now})
+                else:
+                    releases.append(digest.outbox_id)
+            elif digest.changed:  # new, or already taken by a sender: a row of its own
+                text, choices = self.render(digest)
                 inserts.append((digest, text, choices))
             digest.changed = False
         if rewrites:
             session.execute(update(OutboxMessage), rewrites)
+        if releases:
+            session.execute(update(OutboxMessage).where(col(OutboxMessage.id).in_(releases))
+                            .values(next_attempt_at=self.now).execution_options(synchronize_session=False))
         if inserts:
             ids = session.execute(
                 insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
-                [self._row(digest, text, choices) for digest, text, choices in inserts]).scalars().all()
+                [self._row(digest, text, choices, self.now if final else self.held_until)
+                 for digest, text, choices in inserts]).scalars().all()
             for (digest, _, _), outbox_id in zip(inserts, ids, strict=True):
                 digest.outbox_id = outbox_id
 
-    def _row(self, digest: Digest, text: str, choices: list) -> dict:
+    def _row(self, digest: Digest, text: str, choices: list, due_at: datetime) -> dict:
         person = digest.person
         return dict(platform=person.platform, chat_id=person.private_chat_id or "", text=text, choices=choices,
                     purpose=digest.kind, report_id=None, recipient_person_id=person.id, status="pending",
-                    attempts=0, next_attempt_at=self.now, created_at=self.now)
+                    attempts=0, next_attempt_at=due_at, created_at=self.now)
 
     def render(self, digest: Digest) -> tuple[str, list]:
         """The digest's text and buttons in the reader's language."""

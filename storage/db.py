@@ -4,9 +4,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+import re
+
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
@@ -36,7 +36,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine):
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -44,8 +46,38 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to date (``weerbaar db upgrade`` and every start)."""
+    """Bring the schema up to date (``weerbaar db upgrade`` and every start).
+
+    Alembic is imported only when there is something to do: at a schema already at the head
+    that saves a second of start-up and ~10 MiB of the bot's memory.
+    """
+    if revision == "head" and _at_heads(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
+
+
+def _at_heads(engine: Engine) -> bool:
+    """True when the database's revisions are exactly the heads of the migration files."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            return False  # not a file this quick check understands: let Alembic decide
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+    heads = revisions - parents
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        current = {row[0] for row in connection.execute(text("select version_num from alembic_version"))}
+    return bool(heads) and current == heads
 
 
 class Database:

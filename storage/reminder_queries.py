@@ -125,12 +125,13 @@ def admins_by_park(session: Session, park_ids: Collection[int]) -> dict[int, lis
     return {park_id: list(people.values()) for park_id, people in result.items()}
 
 
-def untouched_outbox(session: Session, outbox_ids: Collection[int], written_at: datetime) -> set[int]:
-    """Which of these outbox rows no sender has claimed yet: still pending and not leased (a claim
-    moves ``next_attempt_at`` forward). Locked on PostgreSQL, so no sender takes them meanwhile."""
+def untouched_outbox(session: Session, outbox_ids: Collection[int], held_until: datetime) -> set[int]:
+    """Which of these held outbox rows no sender has claimed: still pending and still held until
+    ``held_until`` (a claim moves ``next_attempt_at`` to its own lease). Locked on PostgreSQL, so no
+    sender takes them meanwhile."""
     if not outbox_ids:
         return set()
     return set(session.exec(select(OutboxMessage.id).where(
         col(OutboxMessage.id).in_(list(outbox_ids)), OutboxMessage.status == "pending",
-        col(OutboxMessage.next_attempt_at) <= written_at)
+        OutboxMessage.next_attempt_at == held_until)
         .with_for_update(skip_locked=True)).all())

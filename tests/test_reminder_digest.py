@@ -144,6 +144,8 @@ def test_a_sweep_in_many_chunks_writes_one_digest_per_person(database):
         assert len(session.exec(select(ReportRecipient).where(
             ReportRecipient.person_id == people["backup"])).all()) == 13
 
+    # Written held with the first chunk, released by the sweep's end: due now.
+    assert {row.next_attempt_at for row in outbox_of(database, people["police"]) + [for_backup, escalation]} == {NOW}
     assert send_due_reminders(services, chunk_size=4) == 0  # nothing due any more
 
 
