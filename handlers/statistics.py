@@ -35,7 +35,6 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,7 +46,7 @@ from handlers.i18n import Markup, Translator
 from handlers.rendering import role_label
 from storage.models import Category
 from storage.queries import ADMIN, role_names
-from storage.statistics_queries import GroupCounts, feedback_waits_at_ranks, group_counts
+from storage.statistics_queries import GroupCounts, feedback_wait_percentiles, group_counts
 
 __all__ = [
     "Figures", "CategoryFigures", "RoleFigures", "ParkFigures", "FiguresAccess", "PeriodError",
@@ -152,7 +151,6 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
     whatever the number of reports."""
     roles_filter = _role_filter(role)
     groups = group_counts(session, park_id, since, until, now, roles_filter)
-    waits = partial(feedback_waits_at_ranks, session, park_id, since, until, roles_filter, PERCENTS)
 
     categories = {category.id: category for category in session.exec(
         select(Category).where(Category.park_id == park_id))}
@@ -164,6 +162,9 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
             if roles_filter is None or routed in roles_filter:
                 per_role.setdefault(routed, []).append(group)
 
+    waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, sorted(per_role)) \
+        if groups else {}
+
     def reports(item) -> int:
         return sum(group.reports for group in item[1])
 
@@ -171,18 +172,17 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
         category = categories.get(item[0])
         return (-reports(item), category.position if category else 0, item[0])
 
-    category_waits = waits(by_category=True) if per_category else {}
     by_category = tuple(
-        CategoryFigures(**_figures(category_groups, category_waits.get(category_id, {})),
+        CategoryFigures(**_figures(category_groups, waits.get(("category", category_id), {})),
                         key=categories[category_id].key, name_nl=categories[category_id].name_nl,
                         name_en=categories[category_id].name_en)
         for category_id, category_groups in sorted(per_category.items(), key=category_order)
     )
     by_role = tuple(
-        RoleFigures(**_figures(role_groups, waits(routed=routed).get(None, {})), role=routed)
+        RoleFigures(**_figures(role_groups, waits.get(("role", routed), {})), role=routed)
         for routed, role_groups in sorted(per_role.items(), key=lambda item: (-reports(item), item[0]))
     )
-    return ParkFigures(**_figures(groups, waits().get(None, {}) if groups else {}), park_id=park_id, since=since,
+    return ParkFigures(**_figures(groups, waits.get(("all", None), {})), park_id=park_id, since=since,
                        until=until, roles=roles_filter, by_category=by_category, by_role=by_role)
 
 

@@ -1,8 +1,8 @@
 """The reciprocity figures' raw numbers, aggregated by the database (never a row per report in Python).
 
 Counts come from one ``GROUP BY`` over the park's reports of the period (index
-``ix_report_park_created``); nearest-rank percentiles of the time to first feedback from a
-window query per breakdown, which returns only the rows at the wanted ranks.
+``ix_report_park_created``); nearest-rank percentiles of the time to first feedback from one
+window query, which returns only the rows at the wanted ranks.
 """
 
 import json
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, and_, case, cast, func, literal, or_
+from sqlalchemy import String, and_, case, cast, func, literal, or_
 from sqlmodel import Session, col, select
 
 from storage.listing_queries import routed_to
@@ -62,35 +62,51 @@ def group_counts(session: Session, park_id: int, since: datetime, until: datetim
             for category_id, text, *values in rows]
 
 
-def feedback_waits_at_ranks(session: Session, park_id: int, since: datetime, until: datetime,
-                            roles: Sequence[str] | None, percents: Sequence[int], by_category: bool = False,
-                            routed: str | None = None) -> dict[int | None, dict[int, timedelta]]:
-    """Nearest-rank percentiles of the time to first feedback over considered reports, per category
-    (``by_category``) or for all (key ``None``); ``routed`` keeps only reports routed to that role.
+def feedback_wait_percentiles(session: Session, park_id: int, since: datetime, until: datetime,
+                              roles: Sequence[str] | None, percents: Sequence[int],
+                              routed: Sequence[str]) -> dict[tuple[str, object], dict[int, timedelta]]:
+    """Nearest-rank percentiles of the time to first feedback over considered reports: for all
+    (key ``("all", None)``), per category (``("category", id)``) and per routed role
+    (``("role", name)``, for each of ``routed``), in one statement.
 
-    The p-th percentile of n sorted waits is the one at rank ``ceil(p·n/100)``; the database numbers
-    the waits in order and returns just those rows.
+    The p-th percentile of n sorted waits is the one at rank ``ceil(p·n/100)``; the database
+    numbers the waits in order once per breakdown (window functions over one scan) and returns
+    just the rows at those ranks.
     """
     waited = col(Report.first_feedback_at) - col(Report.created_at)
     if session.get_bind().dialect.name == "sqlite":
         waited = func.julianday(Report.first_feedback_at) - func.julianday(Report.created_at)
-    partition = [Report.category_id] if by_category else []
-    conditions = _period(park_id, since, until, roles) + [
-        Report.status != "withdrawn", col(Report.first_feedback_at).is_not(None)]
-    if routed is not None:
-        conditions.append(routed_to(routed))
-    numbered = (
-        select((Report.category_id if by_category else literal(None, Integer)).label("part"),
-               col(Report.created_at).label("created_at"), col(Report.first_feedback_at).label("feedback_at"),
-               func.row_number().over(partition_by=partition, order_by=(waited, col(Report.id))).label("rank"),
-               func.count().over(partition_by=partition).label("n"))
-        .where(*conditions).subquery())
-    wanted = or_(*((numbered.c.rank == (percent * numbered.c.n + 99) // 100) for percent in percents))
-    result: dict[int | None, dict[int, timedelta]] = {}
-    for part, created_at, feedback_at, rank, n in session.exec(
-            select(numbered.c.part, numbered.c.created_at, numbered.c.feedback_at, numbered.c.rank, numbered.c.n)
-            .where(wanted)).all():
+    order = (waited, col(Report.id))
+    flags = [case((routed_to(role), 1), else_=0) for role in routed]
+    columns = [col(Report.category_id).label("category_id"), col(Report.created_at).label("created_at"),
+               col(Report.first_feedback_at).label("feedback_at"),
+               func.row_number().over(order_by=order).label("rank_all"), func.count().over().label("n_all"),
+               func.row_number().over(partition_by=Report.category_id, order_by=order).label("rank_category"),
+               func.count().over(partition_by=Report.category_id).label("n_category")]
+    for index, flag in enumerate(flags):
+        columns += [flag.label(f"routed_{index}"),
+                    func.row_number().over(partition_by=flag, order_by=order).label(f"rank_{index}"),
+                    func.count().over(partition_by=flag).label(f"n_{index}")]
+    numbered = select(*columns).where(*_period(park_id, since, until, roles), Report.status != "withdrawn",
+                                      col(Report.first_feedback_at).is_not(None)).subquery()
+
+    def at_rank(rank, n):
+        return or_(*((rank == (percent * n + 99) // 100) for percent in percents))
+    wanted = [at_rank(numbered.c.rank_all, numbered.c.n_all),
+              at_rank(numbered.c.rank_category, numbered.c.n_category)]
+    wanted += [and_(numbered.c[f"routed_{index}"] == 1, at_rank(numbered.c[f"rank_{index}"], numbered.c[f"n_{index}"]))
+               for index in range(len(flags))]
+    result: dict[tuple[str, object], dict[int, timedelta]] = {}
+
+    def note(key, rank: int, n: int, wait: timedelta) -> None:
         for percent in percents:
             if rank == -(-percent * n // 100):
-                result.setdefault(part, {})[percent] = max(feedback_at - created_at, timedelta(0))
+                result.setdefault(key, {})[percent] = wait
+    for row in session.execute(select(numbered).where(or_(*wanted))).mappings():
+        wait = max(row["feedback_at"] - row["created_at"], timedelta(0))
+        note(("all", None), row["rank_all"], row["n_all"], wait)
+        note(("category", row["category_id"]), row["rank_category"], row["n_category"], wait)
+        for index, role in enumerate(routed):
+            if row[f"routed_{index}"] == 1:
+                note(("role", role), row[f"rank_{index}"], row[f"n_{index}"], wait)
     return result

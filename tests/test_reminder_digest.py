@@ -149,8 +149,8 @@ def test_a_sweep_in_many_chunks_writes_one_digest_per_person(database):
     assert send_due_reminders(services, chunk_size=4) == 0  # nothing due any more
 
 
-def test_a_digest_already_taken_by_a_sender_is_not_rewritten(database):
-    """When a sender claimed a person's digest during the sweep, later reports go in a new message."""
+def test_every_sweep_sends_its_own_digest(database):
+    """A digest a sender already took is never rewritten: the next sweep writes a new message."""
     services = services_for(database)
     people = seed(database, reports=3)
     assert send_due_reminders(services, chunk_size=10) == 3
