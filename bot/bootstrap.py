@@ -7,9 +7,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import Config, MonitoringConfig
 from bot.dispatcher import OutboxDispatcher
-from bot.health_server import HealthServer
 from bot.jobs import Jobs
-from bot.monitoring import MeteredSender, Metrics
 from bot.park_setup import apply_parks
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
@@ -22,8 +20,10 @@ from handlers.outbox import enqueue
 from handlers.services import Services, Settings
 from storage.db import Database, make_engine, upgrade
 
-if TYPE_CHECKING:  # imported only when Matrix is configured: matrix-nio costs ~30 MiB of memory
+if TYPE_CHECKING:  # imported only when configured: matrix-nio costs ~30 MiB, aiohttp and prometheus ~10 MiB
+    from bot.health_server import HealthServer
     from bot.matrix_adapter import MatrixAdapter
+    from bot.monitoring import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Weerbaar:
     jobs: Jobs
     telegram: TelegramAdapter | None = None
     matrix: "MatrixAdapter | None" = None
-    health: HealthServer | None = None
+    health: "HealthServer | None" = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self, run_jobs: bool = True) -> None:
@@ -103,7 +103,11 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
                                   failures.on_permanent_failure(session, services, row))
     app = Weerbaar(services=services, dispatcher=dispatcher,
                    jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
-    metrics = Metrics(db, clock) if config.monitoring is not None else None
+    metrics = None
+    if config.monitoring is not None:
+        from bot.monitoring import Metrics
+
+        metrics = Metrics(db, clock)
     handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
@@ -128,8 +132,11 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     return app
 
 
-def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: Metrics, db: Database) -> None:
+def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: "Metrics", db: Database) -> None:
     """Count deliveries and sweeps, and serve ``/metrics``, ``/healthz``, ``/readyz``."""
+    from bot.health_server import HealthServer
+    from bot.monitoring import MeteredSender
+
     for platform, sender in list(app.dispatcher.senders.items()):
         app.dispatcher.senders[platform] = MeteredSender(sender, metrics)
 
