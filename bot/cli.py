@@ -6,10 +6,12 @@ import logging
 import os
 import signal
 import sys
+import tomllib
 from pathlib import Path
 
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
+from bot.playground.runner import add_playground_options, run_playground
 from handlers.clock import SystemClock
 from handlers.invites import InviteError, create_invite
 from handlers.durations import parse_duration
@@ -25,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="weerbaar", description="Weerbaar: safe reporting with feedback.",
                                      parents=[config_option])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", parents=[config_option], help="run the bot")
+    run = commands.add_parser("run", parents=[config_option], help="run the bot")
+    run.add_argument("--playground-when-unconfigured", action="store_true",
+                     help="without a config file, or with one that has neither [telegram] nor [matrix], "
+                          "start the playground instead (what `make run` does)")
+    playground = commands.add_parser("playground", help="try the whole loop in the browser, without any account")
+    add_playground_options(playground)
     db = commands.add_parser("db", parents=[config_option], help="database tasks")
     db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the latest version")
     invite = commands.add_parser("invite", parents=[config_option], help="print a single-use invite code and link")
@@ -35,10 +42,21 @@ def main(argv: list[str] | None = None) -> int:
     add_stats_command(commands, config_option)
     args = parser.parse_args(argv)
     config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
+    if args.command == "playground" or (getattr(args, "playground_when_unconfigured", False)
+                                        and not _has_platform(Path(config_path))):
+        if args.command == "run":
+            print(f"{config_path}: no [telegram] or [matrix] configured, so starting the playground.")
+            args = parser.parse_args(["playground"])
+        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+        return run_playground(args)
     try:
         config = load_config(Path(config_path))
     except ConfigError as error:
         print(error, file=sys.stderr)
+        return 2
+    if args.command == "run" and config.telegram is None and config.matrix is None:
+        print(f"{config_path}: neither [telegram] nor [matrix] is configured; "
+              "`weerbaar playground` tries the bot without any account", file=sys.stderr)
         return 2
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in the URL
@@ -51,6 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "stats":
         return run_stats(config, args)
     return asyncio.run(_run(config))
+
+
+def _has_platform(path: Path) -> bool:
+    """Whether the config file exists and names a platform (its other errors are for `run` to report)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, tomllib.TOMLDecodeError):
+        return True
+    return "telegram" in raw or "matrix" in raw
 
 
 def _invite(config: Config, args) -> int:
