@@ -20,9 +20,10 @@ run: $(STAMP) catalogs
 test: $(STAMP) catalogs chromium
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-# The playground's browser test drives Debian's Chromium (never a downloaded browser build).
+# The playground's browser test drives Debian's Chromium (never a downloaded browser build);
+# the emoji font makes its screenshots show the bot's emoji.
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium; } \
+	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium fonts-noto-color-emoji; } \
 	  || echo "could not install chromium; the browser test skips (and fails under CI=true)"
 
 bench: $(STAMP)

@@ -54,7 +54,8 @@ async def browser_page():
 
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        page = await browser.new_page(viewport={"width": 1440, "height": 900}, locale="nl-NL")
+        context = await browser.new_context(viewport={"width": 1440, "height": 900}, locale="nl-NL")
+        page = await context.new_page()
         errors = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
@@ -74,7 +75,7 @@ class Visitor:
 
     async def next_step(self, title_key: str) -> None:
         await self.page.get_by_role("button", name=self.label("playground.tour.next")).click()
-        await self.expect(self.page.locator(".step:not([hidden]) h3")).to_have_text(self.label(title_key))
+        await self.expect(self.page.locator(".step.current .step-title")).to_contain_text(self.label(title_key))
 
     async def act_as(self, name: str) -> None:
         await self.page.locator(f'.persona:has-text("{name}")').click()
@@ -104,7 +105,7 @@ async def test_the_guided_tour_walks_the_whole_loop(playground, page_url, browse
     visitor = Visitor(page, Translator.load())
     label = visitor.label
     await page.goto(page_url)
-    await visitor.expect(page.locator(".step:not([hidden]) h3")).to_have_text(label("playground.tour.group.title"))
+    await visitor.expect(page.locator(".step.current .step-title")).to_contain_text(label("playground.tour.group.title"))
 
     # 1. Erik, in the group, asks to report; the group sees nothing of the report.
     await visitor.sees("group", "Bedrijvenpark De Zuidpolder")
@@ -138,6 +139,8 @@ async def test_the_guided_tour_walks_the_whole_loop(playground, page_url, browse
     await visitor.sees("private", "Elke nacht rond 2 uur")
     assert "Erik" not in await page.locator("#private-messages").inner_text()
     await visitor.expect(page.locator("#private-messages img.photo")).to_have_count(1)
+    OUTPUT.mkdir(exist_ok=True)
+    await page.screenshot(path=OUTPUT / "playground-delivered.png")
     await visitor.press("private", label("action.claim"))
 
     # 4. The municipality sees that the police took it.
@@ -147,6 +150,8 @@ async def test_the_guided_tour_walks_the_whole_loop(playground, page_url, browse
 
     # 5. Feedback with a ready-made answer.
     await visitor.next_step("playground.tour.feedback.title")
+    await page.get_by_role("button", name=label("playground.clock.hour")).click()
+    await visitor.expect(page.locator("#clock")).to_contain_text("10:00")
     await visitor.press("private", label("action.feedback"))
     ready_answer = label("feedback.ready.1")
     await visitor.press("private", ready_answer[:30])
@@ -184,9 +189,27 @@ async def test_the_guided_tour_walks_the_whole_loop(playground, page_url, browse
     await visitor.next_step("playground.tour.statistics.title")
     await visitor.type("private", "/statistiek")
     await visitor.sees("private", "Meldingen: 2")
+    await visitor.sees("private", "mediaan 1 uur")
 
-    OUTPUT.mkdir(exist_ok=True)
     await page.screenshot(path=OUTPUT / "playground-tour.png")
+
+
+async def test_english_and_live_updates_in_a_second_tab(playground, page_url, browser_page):
+    """The language button starts over in English; another tab follows the clock by server-sent events."""
+    page = browser_page
+    await page.goto(page_url)
+    await page.get_by_role("button", name="English").click()
+    await page.wait_for_load_state()
+    from playwright.async_api import expect
+
+    await expect(page.locator("h1")).to_have_text("Weerbaar playground")
+    await expect(page.locator("#group-messages")).to_contain_text("Report safely (private)")
+    await expect(page.locator(".step.current .step-title")).to_contain_text("Report a suspicious van")
+    other = await page.context.new_page()
+    await other.goto(page_url + "/?as=police")
+    await expect(other.locator("#private-title")).to_contain_text("Piet")
+    await page.get_by_role("button", name="+1 hour").click()
+    await expect(other.locator("#clock")).to_contain_text("10:00")
 
 
 async def test_actions_are_json_only_so_other_sites_cannot_post(playground, page_url):

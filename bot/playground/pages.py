@@ -209,14 +209,17 @@ def location_picker(t) -> str:
 
 
 def tour(t) -> str:
+    """All steps as a list; the current one is open (playground.js moves it)."""
     steps = []
     for number, (persona, key) in enumerate(TOUR_STEPS, start=1):
+        current = " current" if number == 1 else ""
         steps.append(
-            f'<li class="step" data-step="{number}" data-persona="{persona}"{"" if number == 1 else " hidden"}>'
-            f'<p class="step-count">{t("playground.tour.step", number=number, total=len(TOUR_STEPS))}</p>'
-            f'<h3>{t(key + ".title")}</h3><div class="step-text">{t(key + ".text")}</div>'
+            f'<li class="step{current}" data-step="{number}" data-persona="{persona}">'
+            f'<button class="step-title" data-goto="{number}"><span class="number">{number}</span>'
+            f'<span>{t(key + ".title")}</span></button>'
+            f'<div class="step-body"><div class="step-text">{t(key + ".text")}</div>'
             f'<button class="show-persona" data-switch="{persona}">{t("playground.tour.show", name=_name(persona))}'
-            f'</button></li>')
+            f'</button></div></li>')
     return f"""<aside class="tour" aria-label="{t("playground.tour")}">
   <h2>{t("playground.tour")}</h2>
   <ol class="steps">{"".join(steps)}</ol>

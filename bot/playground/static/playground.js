@@ -114,7 +114,7 @@
   function showStep(number) {
     step = Math.max(1, Math.min(number, steps.length));
     sessionStorage.setItem("weerbaar-step", String(step));
-    for (const element of steps) element.hidden = Number(element.dataset.step) !== step;
+    for (const element of steps) element.classList.toggle("current", Number(element.dataset.step) === step);
     $('[data-tour="back"]').disabled = step === 1;
     $('[data-tour="next"]').disabled = step === steps.length;
   }
@@ -124,8 +124,8 @@
     if (!target || target.disabled) return;
     const data = target.dataset;
     if (data.switch) return switchTo(data.switch);
-    if (data.tour) {
-      showStep(step + (data.tour === "next" ? 1 : -1));
+    if (data.tour || data.goto) {
+      showStep(data.goto ? Number(data.goto) : step + (data.tour === "next" ? 1 : -1));
       const wanted = steps[step - 1].dataset.persona;
       if (wanted !== persona) switchTo(wanted);
       return;
