@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "playground" or (getattr(args, "playground_when_unconfigured", False)
                                         and not _has_platform(Path(config_path))):
         if args.command == "run":
-            print(f"{config_path}: no [telegram] or [matrix] configured, so starting the playground.")
+            reason = "not found" if not Path(config_path).exists() else "has neither [telegram] nor [matrix]"
+            print(f"{config_path} {reason}, so starting the playground.")
             args = parser.parse_args(["playground"])
         logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
         return run_playground(args)

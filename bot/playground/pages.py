@@ -142,7 +142,7 @@ def bubble(message: dict, clock_time: str, t, viewer: int) -> str:
         body.append(f'<img class="photo" src="{file_url(photo)}" alt="{t("playground.photo")}">')
     location = message.get("location")
     if location:
-        body.append(f'<div class="location">📍 {location["latitude"]:.5f}, {location["longitude"]:.5f}</div>')
+        body.append(location_html(location["latitude"], location["longitude"]))
     text = message.get("text") or message.get("caption")
     entities = message.get("entities") or message.get("caption_entities") or []
     if text:
@@ -152,6 +152,17 @@ def bubble(message: dict, clock_time: str, t, viewer: int) -> str:
     css = "bubble mine" if mine else "bubble"
     return (f'<div class="{css}" data-message-id="{message["message_id"]}">{author}{"".join(body)}'
             f'<div class="meta">{clock_time}</div>{keyboard(message)}</div>')
+
+
+def location_html(latitude: float, longitude: float) -> str:
+    """A shared place: a pin on the demo park's map when it lies on it, and the coordinates."""
+    north, west, south, east = MAP_BOUNDS
+    x, y = (longitude - west) / (east - west), (latitude - north) / (south - north)
+    pin = ""
+    if 0 <= x <= 1 and 0 <= y <= 1:
+        pin = (f'<div class="minimap"><img src="/static/park-map.svg" alt="">'
+               f'<span class="pin" style="left:{x * 100:.1f}%;top:{y * 100:.1f}%">📍</span></div>')
+    return f'<div class="location">{pin}📍 {latitude:.5f}, {longitude:.5f}</div>'
 
 
 def keyboard(message: dict) -> str:

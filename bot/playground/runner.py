@@ -39,7 +39,7 @@ def run_playground(args) -> int:
             return 2
         except OSError as error:
             print(f"The playground could not listen on {args.host}:{args.port}: {error.strerror}; "
-                  "choose another with --port", file=sys.stderr)
+                  "choose another: .venv/bin/weerbaar playground --port 8081", file=sys.stderr)
             return 2
 
 
