@@ -63,6 +63,14 @@ async def browser_page():
         assert errors == []
 
 
+@pytest.fixture(autouse=True)
+def patient_expectations():
+    """Expectations wait for the page (never sleep); a busy CI machine may need longer than 5 s."""
+    from playwright.async_api import expect
+
+    expect.set_options(timeout=20_000)
+
+
 class Visitor:
     """Clicks and types on the page as a person would, and reads what the panes show."""
 
@@ -219,6 +227,14 @@ async def test_actions_are_json_only_so_other_sites_cannot_post(playground, page
             assert response.status == 415
         async with session.post(f"{page_url}/act", json={"action": "say", "as": "nobody", "text": "hoi"}) as response:
             assert response.status == 400
+        async with session.post(f"{page_url}/act", json={"action": "say", "as": "police", "where": "group",
+                                                          "text": "hoi"}) as response:
+            assert response.status == 409
+            assert await response.text() == "Alleen leden van de groep kunnen daar iets zeggen."
+        async with session.post(f"{page_url}/act", json={"action": "press", "as": "police", "where": "group",
+                                                          "message_id": 2, "data": "x"}) as response:
+            assert response.status == 400
+            assert "Dat kan hier niet" in await response.text()
     assert playground.clock.now() == MONDAY_MORNING
 
 
@@ -257,6 +273,13 @@ def test_run_without_a_platform_points_to_the_playground(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "weerbaar playground" in result.stderr
+
+
+def test_only_loopback_is_quiet():
+    from bot.playground.runner import _is_loopback
+
+    assert [_is_loopback(host) for host in ("127.0.0.1", "::1", "localhost", "0.0.0.0", "192.0.2.1")] == [
+        True, True, True, False, False]
 
 
 def _free_port() -> int:

@@ -95,6 +95,7 @@ async def _act(request: web.Request) -> web.Response:
     except ValueError:
         raise web.HTTPBadRequest(text="not JSON") from None
     playground = request.app[PLAYGROUND_KEY]
+    texts = request.app[TEXTS_KEY]
     kind = action.get("action")
     who = action.get("as")
     where = "group" if action.get("where") == "group" else "private"
@@ -106,7 +107,7 @@ async def _act(request: web.Request) -> web.Response:
             words = str(action.get("text", "")).strip()[:4096]
             if words:
                 if where == "group" and not playground.in_group(who):
-                    raise web.HTTPConflict(text="not a member of the group")
+                    raise web.HTTPConflict(text=texts(playground.language, "playground.error.not_in_group"))
                 await playground.say(who, where, words)
         elif kind == "press":
             toast = await playground.press(who, where, int(action["message_id"]), str(action["data"]))
@@ -134,9 +135,9 @@ async def _act(request: web.Request) -> web.Response:
     except (KeyError, ValueError, AssertionError) as error:
         # The simulator refuses what Telegram would not allow (e.g. a button on a deleted message).
         log.info("playground action refused: %s", type(error).__name__)
-        raise web.HTTPBadRequest(text="that is not possible here") from None
+        raise web.HTTPBadRequest(text=texts(playground.language, "playground.error.not_possible")) from None
     except TimeoutError:
-        raise web.HTTPServiceUnavailable(text="the bot did not answer in time") from None
+        raise web.HTTPServiceUnavailable(text=texts(playground.language, "playground.error.slow")) from None
     return web.json_response({"toast": toast})
 
 
