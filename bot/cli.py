@@ -11,7 +11,6 @@ from pathlib import Path
 
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
-from bot.playground.runner import add_playground_options, run_playground
 from handlers.clock import SystemClock
 from handlers.invites import InviteError, create_invite
 from handlers.durations import parse_duration
@@ -21,6 +20,8 @@ DEFAULT_CONFIG = "config.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
+    from bot.playground.runner import add_playground_options, run_playground
+
     config_option = argparse.ArgumentParser(add_help=False)
     config_option.add_argument("--config", default=argparse.SUPPRESS,
                                help="path to config.toml (default: $WEERBAAR_CONFIG or ./config.toml)")
@@ -55,10 +56,6 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    if args.command == "run" and config.telegram is None and config.matrix is None:
-        print(f"{config_path}: neither [telegram] nor [matrix] is configured; "
-              "`weerbaar playground` tries the bot without any account", file=sys.stderr)
-        return 2
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in the URL
     if args.command == "db":
@@ -69,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
+    if config.telegram is None and config.matrix is None:
+        print(f"{config_path}: neither [telegram] nor [matrix] is configured; "
+              "`weerbaar playground` tries the bot without any account", file=sys.stderr)
+        return 2
     return asyncio.run(_run(config))
 
 
