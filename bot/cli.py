@@ -42,15 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     add_stats_command(commands, config_option)
     args = parser.parse_args(argv)
+    if args.command == "playground" or getattr(args, "playground_when_unconfigured", False):
+        playground_args = _playground_instead(args, parser)
+        if playground_args is not None:
+            logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+            return run_playground(playground_args)
     config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
-    if args.command == "playground" or (getattr(args, "playground_when_unconfigured", False)
-                                        and not _has_platform(Path(config_path))):
-        if args.command == "run":
-            reason = "not found" if not Path(config_path).exists() else "has neither [telegram] nor [matrix]"
-            print(f"{config_path} {reason}, so starting the playground.")
-            args = parser.parse_args(["playground"])
-        logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-        return run_playground(args)
     try:
         config = load_config(Path(config_path))
     except ConfigError as error:
@@ -66,11 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
-    if config.telegram is None and config.matrix is None:
-        print(f"{config_path}: neither [telegram] nor [matrix] is configured; "
-              "`weerbaar playground` tries the bot without any account", file=sys.stderr)
-        return 2
     return asyncio.run(_run(config))
+
+
+def _playground_instead(args, parser):
+    """The playground's arguments for `weerbaar playground`, or for `run` when no platform is configured."""
+    if args.command == "playground":
+        return args
+    config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
+    if _has_platform(Path(config_path)):
+        return None
+    reason = "not found" if not Path(config_path).exists() else "has neither [telegram] nor [matrix]"
+    print(f"{config_path} {reason}, so starting the playground.")
+    return parser.parse_args(["playground"])
 
 
 def _has_platform(path: Path) -> bool:
@@ -108,6 +113,11 @@ def _invite(config: Config, args) -> int:
 
 async def _run(config: Config) -> int:
     from bot.bootstrap import build
+
+    if config.telegram is None and config.matrix is None:
+        print("neither [telegram] nor [matrix] is configured; `weerbaar playground` tries the bot without "
+              "any account", file=sys.stderr)
+        return 2
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
