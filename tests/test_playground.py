@@ -249,6 +249,21 @@ async def test_the_clock_runs_the_sweeps_and_reset_starts_over(playground):
     assert "Report safely" in str(welcome["reply_markup"])
 
 
+async def test_it_talks_only_to_the_simulator_on_loopback(playground):
+    app = playground.app
+    assert app.matrix is None
+    assert app.telegram.application.bot.base_url.startswith(f"http://127.0.0.1:{playground.simulator.port}/bot")
+    assert playground.simulator.token not in os.environ.get("WEERBAAR_TELEGRAM_TOKEN", "")
+
+
+async def test_it_refuses_a_file_that_is_not_its_own(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("important")
+    with pytest.raises(PlaygroundRefused, match="not an SQLite database"):
+        await Playground(notes).start()
+    assert notes.read_text() == "important"
+
+
 async def test_it_refuses_a_database_with_real_parks(tmp_path):
     path = tmp_path / "real.db"
     db = Database(make_engine(f"sqlite:///{path}"))

@@ -53,6 +53,8 @@ DEMO_PARK_TABLE = {
 
 def demo_config(database_url: str, base_url: str, base_file_url: str, token: str) -> Config:
     """The playground's configuration: the demo park, Telegram on the in-process simulator only."""
+    if not base_url.startswith("http://127.0.0.1:"):
+        raise ValueError("the playground's Telegram is the simulator on loopback, never the real one")
     raw = {
         "database": {"url": database_url},
         "telegram": {"base_url": base_url, "base_file_url": base_file_url},

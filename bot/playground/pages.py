@@ -55,7 +55,7 @@ def page(playground: Playground, texts: Translator, who: str) -> str:
 <div class="layout">
   {tour(t)}
   <main>
-    <nav class="personas" id="personas">{live["personas"]}</nav>
+    <nav class="personas" id="personas" role="tablist">{live["personas"]}</nav>
     <div class="panes">
       <section class="pane" data-where="group">
         <h2><span class="avatar group-avatar">👥</span><span id="group-title">{live["group_title"]}</span></h2>

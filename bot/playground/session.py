@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DatabaseError
 
 from bot.bootstrap import Weerbaar, build, prepare_database
 from bot.botapi_simulator import BOT_ID, FakeChat, FakeTelegram, FakeUser
@@ -57,7 +58,7 @@ class Playground:
     # ---- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        refuse_real_parks(self.database_url)
+        refuse_real_parks(self.database_path)
         self.clock = ManualClock(self.start_moment or this_weeks_monday_morning())
         # A token of the real form (so the config check accepts it) that only the simulator knows.
         token = f"{BOT_ID}:AA{secrets.token_hex(17)}"
@@ -225,14 +226,22 @@ class Playground:
         self.changed.fire()
 
 
-def refuse_real_parks(database_url: str) -> None:
-    """The playground wipes and fills its database: never run it on one with other parks."""
-    engine = make_engine(database_url)
+def refuse_real_parks(path: Path) -> None:
+    """The playground fills and, on reset, deletes its database: only ever its own."""
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    engine = make_engine(f"sqlite:///{path.resolve()}")
     try:
-        if not inspect(engine).has_table("park"):
+        tables = inspect(engine).get_table_names()
+        if "park" not in tables:
+            if tables:
+                raise PlaygroundRefused(f"{path} is not a Weerbaar database; the playground only runs on its own "
+                                        "throwaway database")
             return
         with engine.connect() as connection:
             slugs = {row[0] for row in connection.execute(text("SELECT slug FROM park"))}
+    except DatabaseError:
+        raise PlaygroundRefused(f"{path} is not an SQLite database") from None
     finally:
         engine.dispose()
     others = sorted(slugs - {DEMO_PARK})
