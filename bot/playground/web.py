@@ -80,10 +80,23 @@ async def _events(request: web.Request) -> web.StreamResponse:
                 await response.write(f"event: changed\ndata: {current[0]}\n\n".encode())
             else:
                 await response.write(b": keep-alive\n\n")
-            await playground.changed.wait(KEEPALIVE_SECONDS)
+            await _next_change(playground)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     return response
+
+
+async def _next_change(playground: Playground) -> None:
+    """Until the visitor acted, the bot sent something by itself (a retry), or the keep-alive is due."""
+    signals = [playground.changed]
+    if playground.simulator is not None:
+        signals.append(playground.simulator.world.message_signal)
+    waits = [asyncio.create_task(signal.wait(KEEPALIVE_SECONDS)) for signal in signals]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
 
 
 async def _act(request: web.Request) -> web.Response:

@@ -4,5 +4,34 @@ It lives in the bot package so the playground (``weerbaar playground``) can run 
 Telegram adapter against it; the tests keep importing it from here.
 """
 
-from bot.botapi_simulator import *  # noqa: F401,F403
-from bot.botapi_simulator import __all__  # noqa: F401
+from bot.botapi_simulator import (
+    BOT_ID,
+    AnsweredCallback,
+    ApiError,
+    ApiFailure,
+    ApiRequest,
+    DeepLink,
+    EntityParseError,
+    FakeChat,
+    FakeTelegram,
+    FakeUser,
+    ManualClock,
+    RecordedMessage,
+    parse_html,
+)
+
+__all__ = [
+    "BOT_ID",
+    "AnsweredCallback",
+    "ApiError",
+    "ApiFailure",
+    "ApiRequest",
+    "DeepLink",
+    "EntityParseError",
+    "FakeChat",
+    "FakeTelegram",
+    "FakeUser",
+    "ManualClock",
+    "RecordedMessage",
+    "parse_html",
+]
