@@ -16,6 +16,7 @@ import pytest
 
 from bot.config import parse_config
 from bot.park_setup import apply_parks
+from bot.playground.runner import add_playground_options
 from bot.playground.session import Playground, PlaygroundRefused
 from bot.playground.web import start_site
 from handlers.i18n import Translator
@@ -288,6 +289,29 @@ def test_run_without_a_platform_points_to_the_playground(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "weerbaar playground" in result.stderr
+
+
+def test_make_run_starts_the_playground_only_without_a_platform(tmp_path, capsys):
+    import argparse
+
+    from bot.cli import _playground_instead
+
+    parser = argparse.ArgumentParser()
+    commands = parser.add_subparsers(dest="command")
+    add_playground_options(commands.add_parser("playground"))
+    config = tmp_path / "config.toml"
+
+    def run_with(text: str | None):
+        if text is not None:
+            config.write_text(text)
+        return _playground_instead(argparse.Namespace(command="run", config=str(config)), parser)
+
+    missing = run_with(None)
+    assert (missing.command, missing.host, missing.port) == ("playground", "127.0.0.1", 8080)
+    assert "not found, so starting the playground" in capsys.readouterr().out
+    assert run_with('[[parks]]\nslug = "p"\n').command == "playground"
+    assert run_with('[telegram]\ntoken_env = "T"\n') is None
+    assert run_with('[matrix]\nhomeserver = "https://m.example"\n') is None
 
 
 def test_only_loopback_is_quiet():

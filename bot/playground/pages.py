@@ -181,7 +181,7 @@ def keyboard(message: dict) -> str:
                 is_bot_link, _ = parse_bot_link(button["url"], BOT_USERNAME)
                 if is_bot_link:
                     buttons.append(f'<button class="key link" data-link="{escape(button["url"])}">{label} ↗</button>')
-                else:
+                elif button["url"].startswith(("https://", "http://")):
                     buttons.append(f'<a class="key link" href="{escape(button["url"])}" target="_blank" '
                                    f'rel="noopener noreferrer">{label} ↗</a>')
         html_rows.append(f'<div class="keyrow">{"".join(buttons)}</div>')

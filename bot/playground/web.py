@@ -58,7 +58,11 @@ def _persona(request: web.Request) -> str:
 async def _page(request: web.Request) -> web.Response:
     playground = request.app[PLAYGROUND_KEY]
     html = page(playground, request.app[TEXTS_KEY], _persona(request))
-    return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+    return web.Response(text=html, content_type="text/html", headers={
+        "Cache-Control": "no-store", "X-Frame-Options": "DENY",
+        # Only this server's script; nothing from anywhere else (the pins' positions are style attributes).
+        "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                   "frame-ancestors 'none'"})
 
 
 async def _live(request: web.Request) -> web.Response:
