@@ -75,6 +75,9 @@ class Playground:
         self._bump()
 
     async def stop(self) -> None:
+        if self.simulator is not None:  # the bot's long poll returns at once instead of after its timeout
+            self.simulator.closing = True
+            self.simulator.world.update_signal.fire()
         if self.app is not None:
             await self.app.stop()
             self.app.services.db.engine.dispose()
