@@ -325,3 +325,13 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_messages_render_entities_by_utf16_offsets_and_escape_the_rest():
+    from bot.playground.render import message_html
+
+    text = "🛡 Melding <script>x</script> ZP-0001"
+    entities = [{"type": "bold", "offset": 3, "length": 7},
+                {"type": "text_link", "offset": 30, "length": 7, "url": "javascript:alert(1)"},
+                {"type": "italic", "offset": 30, "length": 7}]
+    assert message_html(text, entities) == "🛡 <b>Melding</b> &lt;script&gt;x&lt;/script&gt; <i>ZP-0001</i>"
