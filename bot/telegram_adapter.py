@@ -119,7 +119,7 @@ class TelegramAdapter:
         if message.location is not None:
             return Incoming(sender=sender, chat=chat, location=(message.location.latitude, message.location.longitude))
         if message.photo:
-            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id)
+            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id, caption=message.caption)
         return Incoming(sender=sender, chat=chat, unsupported=True)
 
     def _command(self, message: Message) -> tuple[str | None, str]:
