@@ -3,10 +3,16 @@
 from sqlmodel import Session, select
 
 from storage.models import AdminChange, Category, OutboxMessage, Park, Person, Role
-from tests.test_admin import role_id
 from tests.telegram_people import file_report, last, open_report_from_group, press, say
 
 TELEGRAM_LIMIT = 4096
+
+
+def role_id(bot, user) -> int:
+    """The number admins type for this person (their role's number; for the cast, also their place in the park)."""
+    with Session(bot.db.engine) as session:
+        person = session.exec(select(Person).where(Person.external_id == str(user.id))).one()
+        return session.exec(select(Role).where(Role.person_id == person.id, Role.revoked_at == None)).first().id  # noqa: E711
 
 
 def category_id(bot, key: str) -> int:
