@@ -147,3 +147,13 @@ async def test_out_of_range_numbers_are_answered_like_unknown_ones(bot, server, 
         assert session.exec(select(Report)).one().lead_person_id is None
         assert all(row.status == "sent" for row in session.exec(select(OutboxMessage)))
         assert session.exec(select(Person)).all()
+
+
+async def test_a_toast_shows_a_name_as_written_not_as_markup(bot, server, cast):
+    officer = server.add_user("Wijkteam <Zuid> & Co", language_code="nl")
+    await bot.verify(officer, "police")
+    await file_report(bot, server, cast.erik, cast.group)
+    await press(bot, server, officer, "Oppakken", message=delivery_to(server, officer))
+    await press(bot, server, cast.police, "Oppakken", message=delivery_to(server, cast.police))
+    toast = server.answered_callbacks[-1].text
+    assert "Wijkteam <Zuid> & Co" in toast and "&amp;" not in toast and "<b>" not in toast
