@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, select
 
-from storage.models import AdminChange, Category, OutboxMessage, Park, Person, Role
+from storage.models import AdminChange, Category, OutboxMessage, Park, Person, Report, ReportRecipient, Role
 from tests.telegram_people import file_report, last, open_report_from_group, press, say
 
 TELEGRAM_LIMIT = 4096
@@ -145,3 +145,30 @@ async def test_the_park_language_is_the_default_for_its_people_without_one(bot, 
     dutch = server.add_user("Daan", language_code="nl")
     server.add_member(cast.group, dutch)
     assert "Kies een soort" in (await open_report_from_group(bot, server, dutch, cast.group)).text
+
+
+async def test_a_long_open_list_is_split_never_dropped(bot, server, cast):
+    lead = server.add_user("Wijkagent " + "Lang" * 14, last_name="Achternaam" * 6, language_code="nl")
+    await bot.verify(lead, "police")
+    with bot.db.transaction() as session:
+        park = session.exec(select(Park).where(Park.slug == "spaanse-polder")).one()
+        officer = session.exec(select(Person).where(Person.external_id == str(lead.id))).one()
+        reporter = session.exec(select(Person).where(Person.external_id == str(cast.admin.id))).one()
+        category = Category(park_id=park.id, key="lang", name_nl="Een soort met een lange naam " + "x" * 31,
+                            name_en="Long", roles=["police"], position=9)
+        session.add(category)
+        session.flush()
+        for number in range(1, 21):
+            report = Report(park_id=park.id, number=number, category_id=category.id, roles=["police"],
+                            when_kind="now", what="x", reporter_person_id=reporter.id, created_at=bot.clock.now(),
+                            lead_person_id=officer.id)
+            session.add(report)
+            session.flush()
+            session.add(ReportRecipient(report_id=report.id, person_id=officer.id))
+    before = len(server.messages(lead.private))
+    await say(bot, lead, lead.private, "/open")
+    shown = texts_since(server, lead.private, before)
+    assert len(shown) >= 2 and all(len(text) <= TELEGRAM_LIMIT for text in shown)
+    assert all(f"SP-{number:04d}" in "\n".join(shown) for number in range(1, 21))
+    assert server.messages(lead.private)[-1].buttons  # the buttons come under the last part
+    assert_nothing_failed(bot)
