@@ -57,7 +57,7 @@ def _tell_admins_unreachable(session: Session, services: Services, park: Park, r
         language = texts.language_for(admin.language)
         _tell(session, services, admin, "failure.official_unreachable", number=report_number(park, report),
               what=texts(language, f"failure.what.{purpose}"), name=official.display_name,
-              role=role_label(texts, language, roles[0]), report_id=report.id)
+              role=role_label(texts, language, roles[0]), report_id=report.id, once=True)
 
 
 def _refused(row: OutboxMessage) -> bool:
@@ -81,7 +81,13 @@ def _last_author(session: Session, report_id: int, kinds: tuple[str, ...]) -> Pe
 
 
 def _tell(session: Session, services: Services, person: Person, key: str, *, report_id: int | None,
-          **values) -> None:
+          once: bool = False, **values) -> None:
+    """An alert in the person's language; with ``once``, not again if they already have this very alert
+    (a blocked official's every reminder would otherwise alert the admins each time)."""
     texts = services.texts
-    enqueue_to(session, now=services.clock.now(), person=person,
-               text=texts(texts.language_for(person.language), key, **values), purpose="alert", report_id=report_id)
+    text = texts(texts.language_for(person.language), key, **values)
+    if once and session.exec(select(OutboxMessage.id).where(
+            OutboxMessage.purpose == "alert", OutboxMessage.report_id == report_id,
+            OutboxMessage.recipient_person_id == person.id, OutboxMessage.text == text)).first() is not None:
+        return
+    enqueue_to(session, now=services.clock.now(), person=person, text=text, purpose="alert", report_id=report_id)

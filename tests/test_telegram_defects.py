@@ -65,6 +65,10 @@ async def test_reminders_and_claims_that_cannot_reach_an_official_are_reported_t
     await file_report(bot, server, cast.erik, cast.group, what="Tweede melding")
     await bot.advance(timedelta(hours=5))
     assert "Een herinnering over SP-0002 kon Gwen (gemeente) niet bereiken" in last(server, cast.admin.private).text
+    await bot.advance(timedelta(hours=16))  # the next reminder fails the same way: the admins were told already
+    assert bot.reports()[1].reminder_count == 2
+    told = [m for m in server.messages(cast.admin.private) if "Een herinnering over SP-0002 kon Gwen" in m.text]
+    assert len(told) == 1
 
 
 async def test_confirmation_names_only_roles_that_received_it_and_admins_hear_of_the_rest(bot, server, cast):
