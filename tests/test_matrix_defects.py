@@ -1,5 +1,8 @@
 """Issue 7's loop defects where Matrix differs: image captions, and names that look like markup."""
 
+from sqlmodel import select
+
+from storage.models import Category, Park
 from tests.matrix_people import MatrixWorld
 from tests.test_matrix_loop import PHOTO, linked_park
 
@@ -34,3 +37,18 @@ async def test_a_matrix_caption_is_kept_and_a_hostile_name_stays_text(world: Mat
     assert 'Bakker & Zn <a href="https://evil.example/">Politie</a>' in delivery.body
     assert '<a href="https://evil' not in delivery.html
     await piet.expect(piet.dm, "SP-0001 · foto 1/1: Kenteken 12-ABC-3 op de bestelbus")
+
+
+async def test_a_long_list_is_split_into_notices_that_matrix_takes(world: MatrixWorld):
+    anna = await world.person("anna")
+    await world.verify(anna, "admin")
+    with world.db.transaction() as session:
+        park = session.exec(select(Park).where(Park.slug == "spaanse-polder")).one()
+        for index in range(90):
+            session.add(Category(park_id=park.id, key=f"soort-{index}", name_nl=f"Soort {index:02d} " + "ë" * 50,
+                                 name_en=f"Kind {index:02d}", roles=["police"], position=10 + index))
+    await world.tell(anna, anna.dm, "!categorieen")
+    await anna.expect(anna.dm, "Soort 89")
+    parts = [notice.body for notice in anna.all_notices(anna.dm) if "Soort" in notice.body]
+    assert len(parts) >= 2 and all(len(part) <= 6000 for part in parts)
+    assert all(f"Soort {index:02d}" in "\n".join(parts) for index in range(90))
