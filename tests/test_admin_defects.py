@@ -9,7 +9,7 @@ TELEGRAM_LIMIT = 4096
 
 
 def role_id(bot, user) -> int:
-    """The number admins type for this person (their role's number; for the cast, also their place in the park)."""
+    """The number admins type for this person: their role id (for the cast also their place in the park)."""
     with Session(bot.db.engine) as session:
         person = session.exec(select(Person).where(Person.external_id == str(user.id))).one()
         return session.exec(select(Role).where(Role.person_id == person.id, Role.revoked_at == None)).first().id  # noqa: E711
