@@ -52,3 +52,18 @@ async def test_a_long_list_is_split_into_notices_that_matrix_takes(world: Matrix
     parts = [notice.body for notice in anna.all_notices(anna.dm) if "Soort" in notice.body]
     assert len(parts) >= 2 and all(len(part) <= 6000 for part in parts)
     assert all(f"Soort {index:02d}" in "\n".join(parts) for index in range(90))
+
+
+async def test_matrix_people_read_their_parks_language(world: MatrixWorld):
+    """Matrix clients send no language: the park's language is theirs until they choose one."""
+    with world.db.transaction() as session:
+        session.exec(select(Park).where(Park.slug == "noorderveld")).one().language = "en"
+    olaf = await world.person("olaf")
+    await world.open_dm(olaf)
+    await world.tell(olaf, olaf.dm, f"!start {world.bot.invite('police', 'noorderveld')}")
+    await olaf.expect(olaf.dm, "You are verified as")
+    await world.tell(olaf, olaf.dm, "!open")
+    await olaf.expect(olaf.dm, "no open reports")
+    await world.tell(olaf, olaf.dm, "!taal nl")
+    await world.tell(olaf, olaf.dm, "!open")
+    await olaf.expect(olaf.dm, "geen open meldingen")
