@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from handlers.context import Context
-from handlers.language import adopt_park_language
+from handlers.park_language import adopt_park_language
 from handlers.rendering import role_label
 from storage.models import Invite, Park, Role
 from storage.queries import ADMIN

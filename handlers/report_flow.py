@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from handlers.context import Context
 from handlers.i18n import Markup
-from handlers.language import adopt_park_language
+from handlers.park_language import adopt_park_language
 from handlers.messages import Button
 from handlers.numbers import as_id
 from handlers.rendering import category_name, report_details

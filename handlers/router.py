@@ -11,6 +11,7 @@ from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.numbers import as_id
+from handlers.park_language import adopt_park_language
 from handlers.services import Services
 from storage.models import GroupChat, Park, Person, Report, ReportDraft
 from storage.queries import active_roles, group_by_chat, park_by_slug
@@ -27,7 +28,7 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
     with services.db.transaction() as session:
         now = services.clock.now()
         person = _upsert_person(session, incoming, now)
-        language.adopt_park_language(session, person, member_of)
+        adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
         if incoming.chat.is_private:
