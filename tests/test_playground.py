@@ -240,6 +240,12 @@ async def test_actions_are_json_only_so_other_sites_cannot_post(playground, page
 
 
 async def test_the_clock_runs_the_sweeps_and_reset_starts_over(playground):
+    await playground.say("erik", "private", "/melden")
+    await playground.advance("hour")
+    assert playground.clock.now() == datetime(2026, 11, 30, 9, 0)
+    await playground.advance("hour")
+    expired = str(Translator.load()("nl", "report.expired"))
+    assert playground.history(playground.chat_of("erik", "private"))[-1]["text"] in expired
     await playground.advance("monday")
     assert playground.clock.now() == datetime(2026, 12, 7, 8, 0)
     await playground.advance("workday")
