@@ -15,10 +15,18 @@ catalogs: $(STAMP)
 	$(PY) -m handlers.compile_catalogs
 
 run: $(STAMP) catalogs
-	$(VENV)/bin/weerbaar run --config $${WEERBAAR_CONFIG:-config.toml}
+	$(VENV)/bin/weerbaar run --playground-when-unconfigured --config $${WEERBAAR_CONFIG:-config.toml}
 
 test: $(STAMP) catalogs
 	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# The playground's browser test drives Debian's Chromium (never a downloaded browser build);
+# the emoji font makes its screenshots show the bot's emoji.
+.PHONY: chromium
+test: chromium
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -q && apt-get install -y -q chromium fonts-noto-color-emoji; } \
+	  || echo "could not install chromium; the browser test skips (and fails under CI=true)"
 
 bench: $(STAMP)
 	$(PY) bench/run.py
