@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--role", required=True, help="admin or an official role")
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     add_stats_command(commands, config_option)
+    matrix = commands.add_parser("matrix", parents=[config_option], help="the bot's Matrix identity")
+    matrix.add_argument("action", choices=["identity", "reset-identity"],
+                        help="identity: print the cross-signing fingerprint people can compare; "
+                             "reset-identity: replace the account's cross-signing keys with new ones (needs the "
+                             "password; stop the bot first)")
     args = parser.parse_args(argv)
     config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
     try:
@@ -50,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
+    if args.command == "matrix":
+        return asyncio.run(_matrix_identity(config, args.action))
     return asyncio.run(_run(config))
 
 
@@ -72,6 +79,29 @@ def _invite(config: Config, args) -> int:
         print(f"Telegram link: https://t.me/{username}?start={issued.code}")
     else:
         print("Telegram: send the bot '/start CODE' in a private chat (set telegram.bot_username to print a link)")
+    return 0
+
+
+async def _matrix_identity(config: Config, action: str) -> int:
+    from bot.matrix_cross_signing import CrossSigningError, describe_identity, fingerprint, reset_identity, saved_login
+
+    if config.matrix is None:
+        print("this configuration has no [matrix] section", file=sys.stderr)
+        return 2
+    try:
+        login = saved_login(config.matrix)
+        if action == "identity":
+            print("\n".join(await describe_identity(login, config.matrix)))
+        else:
+            master = await reset_identity(login, config.matrix)
+            print(f"New identity published; the bot's device is signed by it.\nMaster key fingerprint: "
+                  f"{fingerprint(master)}")
+    except CrossSigningError as error:
+        print(f"cannot {action}: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ConnectionError) as error:
+        print(f"cannot reach the homeserver: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -81,6 +81,8 @@ class MatrixConfig:
     access_token: str | None = None
     device_name: str = "Weerbaar"
     pickle_key: str | None = None
+    display_name: str = "Weerbaar"
+    avatar: Path | None = None
 
     def __repr__(self) -> str:  # never print the secrets
         return f"MatrixConfig(homeserver={self.homeserver!r}, user_id={self.user_id!r}, state_dir={self.state_dir!r})"
@@ -182,6 +184,13 @@ def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
     if state_dir.exists() and not state_dir.is_dir():
         raise ConfigError("matrix.state_dir", f"{state_dir} exists and is not a directory")
     device_name = str(raw.get("device_name", "Weerbaar")).strip() or "Weerbaar"
+    display_name = str(raw.get("display_name", "Weerbaar")).strip() or "Weerbaar"
+    avatar = None
+    if raw.get("avatar"):
+        avatar = Path(str(raw["avatar"]))
+        avatar = avatar if avatar.is_absolute() else (base_dir / avatar).resolve()
+        if not avatar.is_file():
+            raise ConfigError("matrix.avatar", f"{avatar} is not an image file")
     secrets = {}
     for name, default in (("password", DEFAULT_MATRIX_PASSWORD_ENV), ("access_token", DEFAULT_MATRIX_TOKEN_ENV),
                           ("pickle_key", DEFAULT_MATRIX_PICKLE_KEY_ENV)):
@@ -197,7 +206,8 @@ def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
                           "so the bot can log in; later starts reuse the login kept in matrix.state_dir")
     return MatrixConfig(homeserver=homeserver, user_id=user_id, state_dir=state_dir,
                         password=secrets["password"][1], access_token=secrets["access_token"][1],
-                        device_name=device_name, pickle_key=secrets["pickle_key"][1])
+                        device_name=device_name, pickle_key=secrets["pickle_key"][1],
+                        display_name=display_name, avatar=avatar)
 
 
 def _park(raw, key: str, official_roles: tuple[str, ...]) -> ParkConfig:

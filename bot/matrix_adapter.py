@@ -55,6 +55,8 @@ from sqlmodel import Session, col, select
 
 from bot.config import MatrixConfig
 from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transient
+from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
+from bot.matrix_profile import set_profile
 from bot.matrix_media import MatrixMedia, is_matrix_photo
 from bot.matrix_render import location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
@@ -114,6 +116,8 @@ class MatrixAdapter:
         self._caught_up: set[str] = set()
         self._send_lock = asyncio.Lock()
         self.started_at = 0.0
+        #: The public master key of the bot's cross-signing identity, once it is set up.
+        self.master_key: str | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -124,6 +128,8 @@ class MatrixAdapter:
         self.media = MatrixMedia(client)
         if client.should_upload_keys:
             await client.keys_upload()
+        await self._cross_sign()
+        await self._set_profile()
         client.add_event_callback(self._on_invite, (InviteMemberEvent,))
         client.add_event_callback(self._on_room_event, (RoomMessage, MegolmEvent))
         client.add_event_callback(self._on_member, (RoomMemberEvent,))
@@ -141,6 +147,21 @@ class MatrixAdapter:
         self._ready = True
         await self._note_sync()
         self._sync_task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
+
+    async def _cross_sign(self) -> None:
+        """Sign the bot's device with its own identity, so Element trusts it; a failure is said, not fatal."""
+        client = self.client
+        login = Login(self.config.homeserver, client.user_id, client.device_id, client.access_token)
+        try:
+            self.master_key = await ensure_cross_signed(login, self.config)
+        except CrossSigningError as error:
+            log.error("Matrix cross-signing: %s", error)
+        except (ClientError, ConnectionError, TimeoutError, OSError) as error:
+            log.warning("Matrix cross-signing not done this time (%s); tried again at the next start", error)
+
+    async def _set_profile(self) -> None:
+        """The display name (and avatar) people see, set only when they differ from the config."""
+        await set_profile(self.client, self.config)
 
     async def stop(self) -> None:
         """Stop syncing and close the connection. Never logs out: that would destroy the keys."""
