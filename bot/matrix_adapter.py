@@ -29,6 +29,7 @@ interactive verification (``ignore_unverified_devices``); see docs/matrix.md.
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
@@ -58,7 +59,8 @@ from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transien
 from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
 from bot.matrix_profile import set_profile
 from bot.matrix_media import MatrixMedia, is_matrix_photo
-from bot.matrix_render import location_content, match_choice, mention_html, message_content, parse_geo_uri
+from bot.matrix_replies import edited, own_words, replied_to
+from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
@@ -81,6 +83,8 @@ BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mij
                  "officials", "categorieen", "categories", "beleid", "policy", "logboek", "audit", "statistiek",
                  "stats"}
 ROOM_WAIT = 15.0
+#: The purpose of the adapter's own short notices: never a question a number could answer.
+TOAST = "toast"
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
 
@@ -361,15 +365,18 @@ class MatrixAdapter:
             await self._mark_seen(event.event_id)
 
     def to_incoming(self, room: MatrixRoom, event: RoomMessage) -> Incoming | None:
-        content = event.source.get("content", {})
+        content = own_words(event.source.get("content", {}))
         msgtype = content.get("msgtype")
-        relation = content.get("m.relates_to") or {}
-        if msgtype == "m.notice" or relation.get("rel_type") == "m.replace":
+        if msgtype == "m.notice":
             return None
         partner = self._direct_partner(room.room_id)
         private = partner is not None
         if private and partner != event.sender:
             return None  # somebody else in a person's direct chat: not theirs to use
+        if edited(content) is not None:
+            if private:  # in a room an edit is chatter; in a direct chat the person expects an effect
+                self._answer(room.room_id, event.sender, "matrix.edit_ignored")
+            return None
         sender = Sender(platform=PLATFORM, external_id=event.sender,
                         display_name=room.user_name(event.sender) or event.sender,
                         username=event.sender.lstrip("@"))
@@ -377,7 +384,7 @@ class MatrixAdapter:
                     title=room.display_name if not private else "")
         if msgtype == "m.text" or msgtype == "m.emote":
             text = str(content.get("body", "")).strip()
-            return self._text_incoming(sender, chat, text)
+            return self._text_incoming(sender, chat, text, replied_to(content))
         if not private:
             return None
         if msgtype == "m.image":
@@ -388,13 +395,18 @@ class MatrixAdapter:
                 return Incoming(sender=sender, chat=chat, location=location)
         return Incoming(sender=sender, chat=chat, unsupported=True)
 
-    def _text_incoming(self, sender: Sender, chat: Chat, text: str) -> Incoming | None:
+    def _text_incoming(self, sender: Sender, chat: Chat, text: str, reply_to: str | None = None) -> Incoming | None:
         command, args = _command(text)
         if command is not None:
             return Incoming(sender=sender, chat=chat, text=text, command=command, args=args)
         if not chat.is_private:
             return None  # ordinary room chatter is none of the bot's business
-        data = match_choice(text, self._last_choices(chat.chat_id))
+        questions = self._recent_questions(chat.chat_id)
+        current = questions[0] if questions else None
+        if current is not None and _answers_an_older_list(text, reply_to, questions):
+            self._repeat_question(chat.chat_id, sender.external_id, current)
+            return None
+        data = match_choice(text, current.choices if current else [])
         if data is not None:
             return Incoming(sender=sender, chat=chat, press=ButtonPress(data=data))
         head, _, rest = text.partition(" ")
@@ -403,24 +415,54 @@ class MatrixAdapter:
             return Incoming(sender=sender, chat=chat, text=text, command=word, args=rest.strip())
         return Incoming(sender=sender, chat=chat, text=text)
 
-    def _last_choices(self, room_id: str) -> list:
-        """The choices of the last question sent to this chat (photos and locations do not count)."""
+    def _recent_questions(self, room_id: str) -> list[OutboxMessage]:
+        """The last messages sent to this chat that a person answers, newest first.
+
+        Photos, the extra parts of a delivery and toasts are not questions.
+        """
         with Session(self.db.engine) as session:
             rows = session.exec(
                 select(OutboxMessage).where(OutboxMessage.platform == PLATFORM, OutboxMessage.chat_id == room_id,
                                             OutboxMessage.status == "sent")
                 .order_by(col(OutboxMessage.id).desc()).limit(25))
-            for row in rows:
-                if row.text is None or row.photo or row.purpose == "delivery_extra":
-                    continue
-                return list(row.choices or [])
-        return []
+            return [row for row in rows
+                    if row.text is not None and not row.photo and row.purpose not in ("delivery_extra", TOAST)][:10]
+
+    def _repeat_question(self, room_id: str, user_id: str, current: OutboxMessage) -> None:
+        """An answer to an older list: say so, and ask the current question again."""
+        try:
+            with self.db.transaction() as session:
+                self._enqueue_answer(session, room_id, user_id, "matrix.stale_choice")
+                now = self.clock.now()
+                session.add(OutboxMessage(platform=PLATFORM, chat_id=room_id, text=current.text,
+                                          choices=list(current.choices or []), purpose="reply",
+                                          report_id=current.report_id,
+                                          recipient_person_id=current.recipient_person_id,
+                                          next_attempt_at=now, created_at=now))
+        except Exception:  # noqa: BLE001
+            log_failure(log, "could not queue the repeated question")
+
+    def _answer(self, room_id: str, user_id: str, key: str) -> None:
+        """A short notice of the adapter's own (edits, stale answers), in the person's language."""
+        try:
+            with self.db.transaction() as session:
+                self._enqueue_answer(session, room_id, user_id, key)
+        except Exception:  # noqa: BLE001
+            log_failure(log, "could not queue an answer")
+
+    def _enqueue_answer(self, session: Session, room_id: str, user_id: str, key: str) -> None:
+        person = session.exec(select(Person).where(Person.platform == PLATFORM,
+                                                   Person.external_id == user_id)).first()
+        texts = self.texts.on(PLATFORM)
+        text = texts(texts.language_for(person.language if person else None), key)
+        enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=room_id, text=text, purpose=TOAST)
 
     def _send_toast(self, incoming: Incoming, toast: str) -> None:
         """What Telegram shows as a small pop-up after a button press is a short notice here."""
         try:
             with self.db.transaction() as session:
-                enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=incoming.chat.chat_id, text=toast)
+                enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=incoming.chat.chat_id, text=toast,
+                        purpose=TOAST)
         except Exception:  # noqa: BLE001
             log_failure(log, "could not queue a toast")
 
@@ -525,7 +567,7 @@ class MatrixAdapter:
             with Session(self.db.engine) as session:
                 person = session.get(Person, row.recipient_person_id)
                 language = person.language if person else None
-        return str(self.texts(self.texts.language_for(language), "matrix.choose_hint"))
+        return str(self.texts.on(PLATFORM)(self.texts.language_for(language), "matrix.choose_hint"))
 
 
 #: ``AsyncClient.send`` (a raw request) with nio's HTTP session created on first use.
@@ -554,6 +596,19 @@ def _result_of_error(response) -> DeliveryResult:
     if code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_TOO_LARGE") and (status is None or status < 500):
         return Permanent(f"{code}: {message}"[:255])
     return Transient(f"{code or status}: {message}"[:255])
+
+
+def _answers_an_older_list(text: str, reply_to: str | None, questions: list[OutboxMessage]) -> bool:
+    """A choice of an earlier numbered list: a reply to an older question, or a bare number
+    while the current question has no list and the one before it had one."""
+    current = questions[0]
+    if reply_to is not None and reply_to != current.platform_message_id:
+        older = next((row for row in questions[1:] if row.platform_message_id == reply_to), None)
+        if older is not None and match_choice(text, older.choices) is not None:
+            return True
+    if re.fullmatch(r"\s*\d{1,3}\s*[.)]?\s*", text) and not choice_buttons(current.choices) and len(questions) > 1:
+        return match_choice(text, questions[1].choices) is not None
+    return False
 
 
 def _command(text: str) -> tuple[str | None, str]:

@@ -41,6 +41,6 @@ def _last_author(session: Session, report_id: int, kinds: tuple[str, ...]) -> Pe
 
 
 def _tell(session: Session, services: Services, person: Person, key: str, *, report_id: int, **values) -> None:
-    texts = services.texts
+    texts = services.texts.on(person.platform)
     enqueue_to(session, now=services.clock.now(), person=person,
                text=texts(texts.language_for(person.language), key, **values), purpose="alert", report_id=report_id)
