@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
     try:
-        config = load_config(Path(config_path))
+        # Only running the bot needs its secrets: invite, db, stats and matrix work before the first start.
+        config = load_config(Path(config_path), require_login=args.command in ("run",))
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -74,12 +75,24 @@ def _invite(config: Config, args) -> int:
         return 2
     print(f"Invite for {issued.role} of {issued.park.name}, single use, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
     print(f"Code: {issued.code}")
-    username = config.telegram.bot_username if config.telegram else None
-    if username:
-        print(f"Telegram link: https://t.me/{username}?start={issued.code}")
-    else:
-        print("Telegram: send the bot '/start CODE' in a private chat (set telegram.bot_username to print a link)")
+    for hint in invite_hints(config, issued.code):
+        print(hint)
     return 0
+
+
+def invite_hints(config: Config, code: str) -> list[str]:
+    """How the invited person redeems the code, per configured platform."""
+    hints = []
+    if config.telegram is not None:
+        username = config.telegram.bot_username
+        if username:
+            hints.append(f"Telegram link: https://t.me/{username}?start={code}")
+        else:
+            hints.append(f"Telegram: send the bot '/start {code}' in a private chat "
+                         "(set telegram.bot_username to print a link)")
+    if config.matrix is not None:
+        hints.append(f"Matrix: open a direct chat with {config.matrix.user_id} and send '!start {code}'")
+    return hints
 
 
 async def _matrix_identity(config: Config, action: str) -> int:

@@ -102,7 +102,8 @@ class Config:
     log_level: str = "INFO"
 
 
-def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Config:
+def load_config(path: Path | str, environ: dict[str, str] | None = None, require_login: bool = True) -> Config:
+    """The config file, checked; ``require_login=False`` for commands that only use the database (no secrets)."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(str(path), "file not found; copy config.example.toml to config.toml and edit it")
@@ -110,10 +111,11 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), f"not valid TOML: {error}") from None
-    return parse_config(raw, os.environ if environ is None else environ, base_dir=path.parent)
+    return parse_config(raw, os.environ if environ is None else environ, base_dir=path.parent,
+                        require_login=require_login)
 
 
-def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
+def parse_config(raw: dict, environ, base_dir: Path = Path("."), require_login: bool = True) -> Config:
     bot = _table(raw, "bot")
     roles = tuple(_list(bot, "bot.official_roles", list(DEFAULT_OFFICIAL_ROLES)))
     for index, role in enumerate(roles):
@@ -132,8 +134,8 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
     return Config(
         database_url=url,
         parks=parks,
-        telegram=_telegram(raw.get("telegram"), environ),
-        matrix=_matrix(raw.get("matrix"), environ, base_dir),
+        telegram=_telegram(raw.get("telegram"), environ, require_login),
+        matrix=_matrix(raw.get("matrix"), environ, base_dir, require_login),
         official_roles=roles,
         draft_idle_timeout=_duration(bot, "bot.draft_idle_timeout", "24h"),
         invite_valid_for=_duration(bot, "bot.invite_valid_for", "7d"),
@@ -143,7 +145,7 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
     )
 
 
-def _telegram(raw, environ) -> TelegramConfig | None:
+def _telegram(raw, environ, require_login: bool = True) -> TelegramConfig | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -152,7 +154,7 @@ def _telegram(raw, environ) -> TelegramConfig | None:
     if "token" in raw:
         raise ConfigError("telegram.token", f"never put the token in the file; set the environment variable {env_name}")
     token = environ.get(env_name, "")
-    if not token or PLACEHOLDER_PATTERN.search(token) or not TOKEN_PATTERN.match(token):
+    if (require_login or token) and (not token or PLACEHOLDER_PATTERN.search(token) or not TOKEN_PATTERN.match(token)):
         raise ConfigError(f"telegram.token_env ({env_name})",
                           "missing, a placeholder, or not a bot token like 123456789:AA…; get one from @BotFather")
     base_url = raw.get("base_url") or None
@@ -163,7 +165,7 @@ def _telegram(raw, environ) -> TelegramConfig | None:
                           bot_username=username.lstrip("@") if username else None)
 
 
-def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
+def _matrix(raw, environ, base_dir: Path, require_login: bool = True) -> MatrixConfig | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -200,7 +202,7 @@ def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
             raise ConfigError(f"matrix.{name}_env ({env_name})", "looks like a placeholder")
         secrets[name] = (env_name, value)
     has_session = (state_dir / MATRIX_SESSION_FILE).exists()
-    if not has_session and secrets["password"][1] is None and secrets["access_token"][1] is None:
+    if require_login and not has_session and secrets["password"][1] is None and secrets["access_token"][1] is None:
         raise ConfigError(f"matrix.password_env ({secrets['password'][0]})",
                           f"first start: set this environment variable (or {secrets['access_token'][0]}) "
                           "so the bot can log in; later starts reuse the login kept in matrix.state_dir")

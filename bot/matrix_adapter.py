@@ -119,6 +119,7 @@ class MatrixAdapter:
         #: everything before its own join event is history, not something to answer.
         self._caught_up: set[str] = set()
         self._send_lock = asyncio.Lock()
+        self._background: set[asyncio.Task] = set()
         self.started_at = 0.0
         #: The public master key of the bot's cross-signing identity, once it is set up.
         self.master_key: str | None = None
@@ -170,6 +171,9 @@ class MatrixAdapter:
     async def stop(self) -> None:
         """Stop syncing and close the connection. Never logs out: that would destroy the keys."""
         self._ready = False
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._sync_task is not None:
             self._sync_task.cancel()
             await asyncio.gather(self._sync_task, return_exceptions=True)
@@ -331,8 +335,30 @@ class MatrixAdapter:
                 await self._remember_direct(inviter, room.room_id)
             log.info("joined %s %s", "direct chat" if direct else "room", room.room_id)
         else:
-            await self.client.room_leave(room.room_id)
-            log.info("declined an invite to %s from someone who is not a verified admin", room.room_id)
+            task = asyncio.create_task(self._decline(room.room_id, inviter), name="matrix-decline")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _decline(self, room_id: str, inviter: str) -> None:
+        """Join just long enough to say in one line why the bot does not stay, then leave.
+
+        Runs beside the sync loop: the room is usable only after a later sync has listed it.
+        """
+        try:
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinResponse) and await self._wait_for_room(room_id):
+                with Session(self.db.engine) as session:
+                    person = session.exec(select(Person).where(Person.platform == PLATFORM,
+                                                               Person.external_id == inviter)).first()
+                texts = self.texts.on(PLATFORM)
+                reason = texts(texts.language_for(person.language if person else None), "matrix.invite_declined")
+                async with self._send_lock:
+                    await self._send(room_id, message_content(reason, []), f"decline-{room_id}")
+        except (_SendFailed, LocalProtocolError, ClientError, TimeoutError, OSError) as error:
+            log.info("could not explain the declined invite (%s)", type(error).__name__)
+        finally:
+            await self.client.room_leave(room_id)
+            log.info("declined an invite to %s from someone who is not a verified admin", room_id)
 
     def _is_verified_admin(self, user_id: str) -> bool:
         with Session(self.db.engine) as session:

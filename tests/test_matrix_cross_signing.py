@@ -5,7 +5,12 @@ import json
 import aiohttp
 
 from bot.matrix_cross_signing import IDENTITY_FILE, fingerprint, signature_valid
+from tests.matrix_people import MatrixWorld
 from tests.test_cli import weerbaar
+
+#: The smallest valid PNG (one transparent pixel).
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ff"
+                    "ff3f0005fe02fea7d6a4840000000049454e44ae426082")
 
 PICKLE = {"WEERBAAR_MATRIX_PICKLE_KEY": "test-pickle-key"}
 
@@ -51,6 +56,8 @@ async def test_the_bot_signs_its_device_with_its_own_identity_and_keeps_it(world
     master_key, self_signing_key, device = chain_of(keys, user_id, device_id)
     assert signature_valid(device, user_id, self_signing_key), "the bot's device is not cross-signed"
     assert bot.master_key == master_key
+    name = await person.client.get_displayname(user_id)
+    assert name.displayname == "Weerbaar"                 # not the bare localpart
     stored = world.tmp_path / "bot-matrix-state" / IDENTITY_FILE
     assert stored.stat().st_mode & 0o077 == 0, "the private keys are readable by the owner only"
     assert set(json.loads(stored.read_text())) == {"user_id", "master", "self_signing", "user_signing"}
@@ -95,3 +102,16 @@ async def test_an_identity_the_bot_does_not_hold_is_reported_and_reset_on_reques
     new_master, self_signing_key, device = chain_of(keys, user_id, device_id)
     assert new_master != old_master and fingerprint(new_master) in printed
     assert signature_valid(device, user_id, self_signing_key)
+
+
+async def test_a_configured_avatar_and_display_name_are_set(synapse, sqlite_database, clock, tmp_path):
+    avatar = tmp_path / "schild.png"
+    avatar.write_bytes(PNG)
+    world = MatrixWorld(synapse, tmp_path, sqlite_database, clock)
+    try:
+        await world.start_bot(display_name="Weerbaar Spaanse Polder", avatar=str(avatar))
+        person = await world.person("carla")
+        assert (await person.client.get_displayname(world.bot_user_id)).displayname == "Weerbaar Spaanse Polder"
+        assert (await person.client.get_avatar(world.bot_user_id)).avatar_url.startswith("mxc://")
+    finally:
+        await world.close()
