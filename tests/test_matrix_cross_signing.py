@@ -115,3 +115,17 @@ async def test_a_configured_avatar_and_display_name_are_set(synapse, sqlite_data
         assert (await person.client.get_avatar(world.bot_user_id)).avatar_url.startswith("mxc://")
     finally:
         await world.close()
+
+
+async def test_a_new_device_of_the_bot_is_signed_with_the_identity_it_keeps(world):
+    person = await world.person("dirk")
+    user_id, old_device, master = world.bot_user_id, world.adapter.client.device_id, world.adapter.master_key
+    await world.bot.stop()
+    state = world.tmp_path / "bot-matrix-state"
+    (state / "session.json").unlink()                    # the login is gone, the identity file is not
+    await world.bot.start()
+    new_device = world.adapter.client.device_id
+    assert new_device != old_device
+    keys = await own_keys_as_seen_by(person, user_id)
+    same_master, self_signing_key, device = chain_of(keys, user_id, new_device)
+    assert same_master == master and signature_valid(device, user_id, self_signing_key)
