@@ -110,7 +110,7 @@ async def _matrix_identity(config: Config, action: str) -> int:
             print(f"New identity published; the bot's device is signed by it.\nMaster key fingerprint: "
                   f"{fingerprint(master)}")
     except CrossSigningError as error:
-        print(f"cannot {action}: {error}", file=sys.stderr)
+        print(f"weerbaar matrix {action}: {error}", file=sys.stderr)
         return 2
     except (OSError, ConnectionError) as error:
         print(f"cannot reach the homeserver: {error}", file=sys.stderr)

@@ -7,15 +7,20 @@ What it does, in the order a message travels:
   old timelines. On the very first start (no token yet) that sync's timelines are
   skipped: nothing from before the bot existed is answered. After a restart, events
   newer than the kept token (sent while the bot was down) are answered, once.
+- **Start.** The bot cross-signs its own device (``matrix_cross_signing``) and sets its
+  display name and avatar (``matrix_profile``) before the first sync.
 - **Invites.** A room invite is accepted only from a verified admin of a park (they
   then ``!koppel`` it); a direct-chat invite (``is_direct``) from anyone, because anyone
   may report or redeem an invite code -- what they may do is decided by the handlers.
-  Every other invite is declined. Direct chats are recorded in ``m.direct``.
-- **Incoming.** Notices, the bot's own events, edits and undecryptable events are
-  ignored. In rooms only ``!command`` (or ``/command``) counts. In a direct chat a
-  command works with or without ``!``; an answer to the numbered choices of the last
-  message (``2``, ``Anoniem``, ``anoniem``) becomes a button press, looked up in the
-  outbox table so it survives restarts; images (also encrypted ones) become a photo
+  Every other invite gets one line why, then the bot leaves. Direct chats are recorded
+  in ``m.direct``.
+- **Incoming.** Notices, the bot's own events and undecryptable events are ignored; the
+  reply fallback is stripped first (``matrix_replies``); an edit in a direct chat gets a
+  short "edits are not taken over". In rooms only ``!command`` (or ``/command``) counts.
+  In a direct chat a command works with or without ``!``; an answer to the numbered
+  choices of the last question (``2``, ``Anoniem``, ``anoniem``) becomes a button press,
+  looked up in the outbox table so it survives restarts, and an answer to an older list
+  gets the current question again; images (also encrypted ones) become a photo
   reference, ``m.location`` a location.
 - **Outgoing** (``deliver``): ``m.notice`` with a plain body and sanitised HTML; rows
   for a person without a direct chat open one (encrypted, ``is_direct``, in
@@ -23,7 +28,7 @@ What it does, in the order a message travels:
   homeserver ``Transient``; the outbox retries.
 
 Device trust: the bot encrypts to every device of the people in its rooms without
-interactive verification (``ignore_unverified_devices``); see docs/matrix.md.
+interactive verification (``ignore_unverified_devices``); see the README (trust model).
 """
 
 import asyncio
@@ -163,6 +168,8 @@ class MatrixAdapter:
             log.error("Matrix cross-signing: %s", error)
         except (ClientError, ConnectionError, TimeoutError, OSError) as error:
             log.warning("Matrix cross-signing not done this time (%s); tried again at the next start", error)
+        except Exception:  # noqa: BLE001 - an odd answer must not keep the bot from running
+            log_failure(log, "Matrix cross-signing failed; tried again at the next start")
 
     async def _set_profile(self) -> None:
         """The display name (and avatar) people see, set only when they differ from the config."""

@@ -89,8 +89,8 @@ class ElementPerson:
     async def join(self, room_id: str) -> None:
         await self.call("join", roomId=room_id, timeoutMs=WAIT_MS)
 
-    async def say(self, text: str, room_id: str | None = None) -> str:
-        return (await self.call("say", roomId=room_id or self.dm, text=text))["eventId"]
+    async def say(self, text: str, room_id: str | None = None, reply_to: str | None = None) -> str:
+        return (await self.call("say", roomId=room_id or self.dm, text=text, replyTo=reply_to))["eventId"]
 
     async def expect(self, contains: str, room_id: str | None = None) -> dict:
         """The next bot message (not read before) containing the text, with its shield."""
@@ -101,6 +101,10 @@ class ElementPerson:
 
     async def bot_messages(self, room_id: str | None = None) -> list[dict]:
         return (await self.call("allBotMessages", roomId=room_id or self.dm))["messages"]
+
+    async def bot_devices(self) -> list[dict]:
+        """The bot's devices as this client sees them, with whether their owner signed them."""
+        return (await self.call("botDevices"))["devices"]
 
     async def close(self) -> None:
         if self.process.returncode is None:

@@ -47,8 +47,10 @@ async def test_a_strict_element_user_reports_gets_feedback_and_rates(world, elem
 
     await eva.open_dm()
     await world.settle(await eva.say("melden"))
-    await eva.expect("Kies een soort")
-    for answer, next_question in (("1", "Waar"), ("Bij hal 3, achter de loods", "Wanneer"), ("nu", "Wat"),
+    categories = await eva.expect("Kies een soort")
+    await world.settle(await eva.say("1", reply_to=categories["eventId"]))  # answered as an Element reply
+    await eva.expect("Waar")
+    for answer, next_question in (("Bij hal 3, achter de loods", "Wanneer"), ("nu", "Wat"),
                                   ("Elke nacht busjes met zware pakketten", "foto"), ("klaar", "Mogen instanties"),
                                   ("anoniem", "dringend"), ("Nee", "Versturen")):
         await world.settle(await eva.say(answer))
@@ -69,6 +71,7 @@ async def test_a_strict_element_user_reports_gets_feedback_and_rates(world, elem
     await piet.expect(piet.dm, "nog niet genoeg")
     assert world.bot.reports()[0].rating == "not_enough"
 
+    assert await eva.bot_devices() == [{"deviceId": world.adapter.client.device_id, "signedByOwner": True}]
     messages = await eva.bot_messages()
     assert len(messages) >= 10
     for message in messages:

@@ -92,8 +92,10 @@ async function join({ roomId, timeoutMs }) {
     return {};
 }
 
-async function say({ roomId, text }) {
-    const { event_id: eventId } = await state.client.sendMessage(roomId, { msgtype: "m.text", body: text });
+async function say({ roomId, text, replyTo }) {
+    const content = { msgtype: "m.text", body: text };
+    if (replyTo) content["m.relates_to"] = { "m.in_reply_to": { event_id: replyTo } };  // as Element replies now
+    const { event_id: eventId } = await state.client.sendMessage(roomId, content);
     return { eventId };
 }
 
@@ -148,7 +150,18 @@ async function allBotMessages({ roomId }) {
     return { messages };
 }
 
-const commands = { setup, openDm, join, say, expect, allBotMessages };
+async function botDevices() {
+    const crypto = state.client.getCrypto();
+    const devices = (await crypto.getUserDeviceInfo([state.bot], true)).get(state.bot) || new Map();
+    const result = [];
+    for (const deviceId of devices.keys()) {
+        const status = await crypto.getDeviceVerificationStatus(state.bot, deviceId);
+        result.push({ deviceId, signedByOwner: Boolean(status && status.signedByOwner) });
+    }
+    return { devices: result };
+}
+
+const commands = { botDevices, setup, openDm, join, say, expect, allBotMessages };
 
 const readline = await import("node:readline");
 const lines = readline.createInterface({ input: process.stdin });
