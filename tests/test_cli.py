@@ -102,3 +102,17 @@ def test_invite_before_the_first_start_on_matrix_only_prints_the_matrix_way_in(t
     run = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)], capture_output=True,
                          text=True, env=environment, timeout=60)
     assert run.returncode == 2 and "matrix.password_env" in run.stderr      # running does need the secrets
+
+
+def test_invite_hints_name_every_configured_platform():
+    from bot.cli import invite_hints
+    from tests.harness import bot_config
+
+    class Server:
+        base_url, base_file_url, token = "http://127.0.0.1:1/bot", "http://127.0.0.1:1/file/bot", TEST_TOKEN
+
+    both = bot_config(Server(), matrix={"homeserver": "https://m.example.org", "user_id": "@weerbaar:example.org",
+                                        "state_dir": "/tmp/unused-state"}, matrix_env={"WEERBAAR_MATRIX_PASSWORD": "pw"})
+    hints = invite_hints(both, "ABC123")
+    assert hints[0].startswith("Telegram: send the bot '/start ABC123'")
+    assert hints[1] == "Matrix: open a direct chat with @weerbaar:example.org and send '!start ABC123'"

@@ -73,7 +73,8 @@ async def test_a_strict_element_user_reports_gets_feedback_and_rates(world, elem
 
     assert await eva.bot_devices() == [{"deviceId": world.adapter.client.device_id, "signedByOwner": True}]
     messages = await eva.bot_messages()
-    assert len(messages) >= 10
-    for message in messages:
+    in_the_group = await eva.bot_messages(room)
+    assert len(messages) >= 10 and any("Spaanse Polder" in (message["body"] or "") for message in in_the_group)
+    for message in messages + in_the_group:
         assert message["encrypted"] and not message["failed"], message
         assert message["shieldColour"] == SHIELD_NONE, f"Element shows a shield on the bot's message: {message}"
