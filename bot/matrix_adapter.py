@@ -128,6 +128,7 @@ class MatrixAdapter:
         self.started_at = 0.0
         #: The public master key of the bot's cross-signing identity, once it is set up.
         self.master_key: str | None = None
+        self._last_sync_ok = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -154,7 +155,7 @@ class MatrixAdapter:
         await self._housekeeping()
         self._caught_up.update(client.rooms)
         self._live, self._restoring = True, False
-        self._ready = True
+        self._ready = self._last_sync_ok = True
         await self._note_sync()
         self._sync_task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
 
@@ -189,6 +190,11 @@ class MatrixAdapter:
             await self.client.close()
             self.client = None
 
+    @property
+    def connected(self) -> bool:
+        """Started, and the last sync with the homeserver worked (for ``/readyz``)."""
+        return self._ready and self._last_sync_ok
+
     async def _sync_forever(self) -> None:
         backoff = 1.0
         while True:
@@ -199,10 +205,11 @@ class MatrixAdapter:
                 await self._housekeeping()
                 self._caught_up.update(self.client.rooms)
                 await self._note_sync()
-                backoff = 1.0
+                backoff, self._last_sync_ok = 1.0, True
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the homeserver may be away; keep trying
+                self._last_sync_ok = False
                 log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
