@@ -428,7 +428,7 @@ class MatrixAdapter:
         if not private:
             return None
         if msgtype == "m.image":
-            return Incoming(sender=sender, chat=chat, photo=MatrixMedia.reference(content))
+            return Incoming(sender=sender, chat=chat, photo=MatrixMedia.reference(content), caption=_caption(content))
         if msgtype == "m.location":
             location = parse_geo_uri(str(content.get("geo_uri", "")))
             if location is not None:
@@ -659,3 +659,11 @@ def _command(text: str) -> tuple[str | None, str]:
     name = head.strip().lower()
     return (name, args.strip()) if name.isalnum() else (None, "")
 
+
+
+def _caption(content: dict) -> str | None:
+    """An image's caption: with a separate ``filename``, ``body`` is the caption (MSC2530)."""
+    body, filename = content.get("body"), content.get("filename")
+    if isinstance(body, str) and isinstance(filename, str) and body.strip() and body != filename:
+        return body.strip()
+    return None
