@@ -42,6 +42,11 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--role", required=True, help="admin or an official role")
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     add_stats_command(commands, config_option)
+    matrix = commands.add_parser("matrix", parents=[config_option], help="the bot's Matrix identity")
+    matrix.add_argument("action", choices=["identity", "reset-identity"],
+                        help="identity: print the cross-signing fingerprint people can compare; "
+                             "reset-identity: replace the account's cross-signing keys with new ones (needs the "
+                             "password; stop the bot first)")
     args = parser.parse_args(argv)
     if args.command == "playground" or getattr(args, "playground_when_unconfigured", False):
         playground_args = _playground_instead(args, parser)
@@ -50,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_playground(playground_args)
     config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
     try:
-        config = load_config(Path(config_path))
+        # Only running the bot needs its secrets: invite, db, stats and matrix work before the first start.
+        config = load_config(Path(config_path), require_login=args.command in ("run",))
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
@@ -63,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
+    if args.command == "matrix":
+        return asyncio.run(_matrix_identity(config, args.action))
     return asyncio.run(_run(config))
 
 
@@ -103,11 +111,46 @@ def _invite(config: Config, args) -> int:
         return 2
     print(f"Invite for {issued.role} of {issued.park.name}, single use, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
     print(f"Code: {issued.code}")
-    username = config.telegram.bot_username if config.telegram else None
-    if username:
-        print(f"Telegram link: https://t.me/{username}?start={issued.code}")
-    else:
-        print("Telegram: send the bot '/start CODE' in a private chat (set telegram.bot_username to print a link)")
+    for hint in invite_hints(config, issued.code):
+        print(hint)
+    return 0
+
+
+def invite_hints(config: Config, code: str) -> list[str]:
+    """How the invited person redeems the code, per configured platform."""
+    hints = []
+    if config.telegram is not None:
+        username = config.telegram.bot_username
+        if username:
+            hints.append(f"Telegram link: https://t.me/{username}?start={code}")
+        else:
+            hints.append(f"Telegram: send the bot '/start {code}' in a private chat "
+                         "(set telegram.bot_username to print a link)")
+    if config.matrix is not None:
+        hints.append(f"Matrix: open a direct chat with {config.matrix.user_id} and send '!start {code}'")
+    return hints
+
+
+async def _matrix_identity(config: Config, action: str) -> int:
+    from bot.matrix_cross_signing import CrossSigningError, describe_identity, fingerprint, reset_identity, saved_login
+
+    if config.matrix is None:
+        print("this configuration has no [matrix] section", file=sys.stderr)
+        return 2
+    try:
+        login = saved_login(config.matrix)
+        if action == "identity":
+            print("\n".join(await describe_identity(login, config.matrix)))
+        else:
+            master = await reset_identity(login, config.matrix)
+            print(f"New identity published; the bot's device is signed by it.\nMaster key fingerprint: "
+                  f"{fingerprint(master)}")
+    except CrossSigningError as error:
+        print(f"weerbaar matrix {action}: {error}", file=sys.stderr)
+        return 2
+    except (OSError, ConnectionError) as error:
+        print(f"cannot reach the homeserver: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
