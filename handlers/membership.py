@@ -20,25 +20,30 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from handlers import groups
+from handlers import groups, report_flow
+from handlers.numbers import as_id
 from handlers.messages import Incoming
-from storage.models import GroupChat, Park, ParkMember, Person, Report, Role
+from storage.models import GroupChat, Park, ParkMember, Person, Report, ReportDraft, Role
 
 REPORT_COMMANDS = {"melden", "report"}
 SIGNAL_COMMANDS = {"signalen", "signals"}
 KNOWN = "known"
 
 
-def parks_to_check(incoming: Incoming) -> str | int | None:
-    """What a private message needs to know: the person's known parks, one named park, or nothing."""
+def parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
+    """What a private message needs to know: the person's known parks, one named park, the park of
+    the draft being sent (``("draft", id)``: asked again, they may have left the group), or nothing."""
     if not incoming.chat.is_private:
         return None
+    sending = report_flow.parse_data(incoming.press.data) if incoming.press else None
+    if sending is not None and sending[1:] == (report_flow.SUMMARY, "send"):
+        return ("draft", sending[0])
     if incoming.command in REPORT_COMMANDS or incoming.command in SIGNAL_COMMANDS:
         return KNOWN
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
         return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
-    if incoming.press and re.fullmatch(r"p\d+", incoming.press.data):
-        return int(incoming.press.data[1:])
+    if incoming.press and re.fullmatch(r"p[0-9]+", incoming.press.data):
+        return as_id(incoming.press.data[1:])
     return None
 
 
@@ -56,9 +61,11 @@ async def confirmed_parks(services, incoming: Incoming) -> set[int]:
     now = services.clock.now()
     cache = services.membership_cache
 
+    sending = isinstance(wanted, tuple)  # sending a report: always ask afresh, they may have just left
+
     async def ask(chat_id: str) -> bool:
         key = (platform, chat_id, user)
-        answer = cache.get(key, now)
+        answer = None if sending else cache.get(key, now)
         if answer is None:
             answer = await port.is_group_member(chat_id, user)
             cache.put(key, answer, now)
@@ -74,6 +81,11 @@ async def confirmed_parks(services, incoming: Incoming) -> set[int]:
 
 def _groups_to_ask(session: Session, platform: str, person_id: int | None, wanted) -> list[tuple[int, str]]:
     query = select(GroupChat.park_id, GroupChat.chat_id).where(GroupChat.platform == platform)
+    if isinstance(wanted, tuple):  # the "send" press of a draft: the draft's park
+        draft = session.get(ReportDraft, wanted[1])
+        if draft is None:
+            return []
+        wanted = draft.park_id
     if wanted == KNOWN:
         if person_id is None:
             return []

@@ -11,12 +11,14 @@ from handlers import (
 from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
+from handlers.numbers import as_id
+from handlers.park_language import adopt_park_language
 from handlers.services import Services
 from storage.models import Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
 REPORT_COMMANDS = {"melden", "report"}
-NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?(\d{1,6})\b\s*(.*)$", re.S)
+NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
 OFFICIAL_COMMANDS = {"oppakken": "claim", "claim": "claim", "feedback": "fbt", "vraag": "ask", "ask": "ask",
                      "sluit": "clt", "close": "clt"}
 
@@ -27,6 +29,7 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
     with services.db.transaction() as session:
         now = services.clock.now()
         person = _upsert_person(session, incoming, now)
+        adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
         if incoming.chat.is_private:
@@ -116,12 +119,15 @@ def _press(ctx: Context, data: str) -> None:
             ctx.toast = ctx.t("input.stale_button")
             return None
         if report_flow.on_press(ctx, step, value) == "send":
+            if draft.park_id not in ctx.member_of_parks:  # left the group while writing
+                ctx.session.delete(draft)
+                return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
             submit(ctx, draft)
         return None
-    if re.fullmatch(r"p\d+", data):
-        return _start_report_in(ctx, int(data[1:]))
-    if match := re.fullmatch(r"pc(\d+):(\d+)", data):
-        pending = park_choice.take_pending(ctx, int(match.group(1)), int(match.group(2)))
+    if re.fullmatch(r"p[0-9]+", data):
+        return _start_report_in(ctx, as_id(data[1:]))
+    if match := re.fullmatch(r"pc([0-9]+):([0-9]+)", data):
+        pending = park_choice.take_pending(ctx, as_id(match.group(1)), as_id(match.group(2)))
         if pending is None:
             ctx.toast = ctx.t("input.stale_button")
             return None
@@ -235,7 +241,7 @@ def _official_command(ctx: Context, action: str, args: str) -> None:
     match = NUMBER_PATTERN.match(args or "")
     if not match:
         return ctx.reply(ctx.t("command.needs_number"))
-    prefix, number, text = match.group(1).upper(), int(match.group(2)), match.group(3).strip()
+    prefix, number, text = match.group(1).upper(), as_id(match.group(2)), match.group(3).strip()
     report = ctx.session.exec(
         select(Report).join(Park, col(Park.id) == col(Report.park_id))
         .where(Park.prefix == prefix, Report.number == number)).first()
