@@ -116,7 +116,10 @@ def ensure_sqlite(reports: int, say=print) -> str:
     url = sqlite_url(reports)
     done = CACHE / f"store-{reports}.{BUILD_VERSION}.done"
     if done.exists():
-        _indexes_as_in_models(make_engine(url))
+        engine = make_engine(url)
+        upgrade(engine)  # migrations added since the store was built
+        _indexes_as_in_models(engine)
+        engine.dispose()
         return url
     path = CACHE / f"store-{reports}.db"
     for stale in (path, path.with_suffix(".db-wal"), path.with_suffix(".db-shm")):
@@ -143,6 +146,7 @@ def ensure_postgres(base: str, reports: int, say=print) -> Engine:
         if comment == f"complete {BUILD_VERSION}":
             admin.dispose()
             engine = postgres_engine(base, schema)
+            upgrade(engine)  # migrations added since the store was built
             _indexes_as_in_models(engine)
             return engine
         connection.execute(text(f'drop schema if exists "{schema}" cascade'))
