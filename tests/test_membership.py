@@ -24,7 +24,7 @@ async def test_only_known_parks_are_checked_and_answers_are_cached(bot, server, 
         assert len(session.exec(select(GroupChat)).all()) == 6
 
     unknown = await say(bot, cast.erik, cast.erik.private, "/melden")
-    assert "alleen als je lid bent" in unknown.text and "één keer op /melden in de groep" in unknown.text
+    assert "alleen als je lid bent" in unknown.text and "één keer /melden in de groep" in unknown.text
     assert membership_checks(server, cast.erik) == 0
 
     await say(bot, cast.erik, cast.group, "/help")  # seen in the Spaanse Polder group
