@@ -10,7 +10,9 @@ took a digest anyway (a hold shorter than the sweep) does the person get a secon
 with the cumulative list.
 
 A digest shows the most pressing reports (urgent first, then oldest) with a claim and a
-feedback button each, and says how many more there are ("and 14 more — /open").
+feedback button each, and says how many more there are ("and 14 more — /open"). Its outbox
+row names the most pressing report, so a digest that can never be delivered is reported to
+that park's admins like any reminder (``handlers.failures``).
 """
 
 import heapq
@@ -124,7 +126,7 @@ class Digests:
                 if digest.changed:
                     text, choices = self.render(digest)
                     rewrites.append({"id": digest.outbox_id, "text": text, "choices": choices,
-                                     "next_attempt_at": self.now})
+                                     "report_id": digest.items()[0].report_id, "next_attempt_at": self.now})
                 else:
                     releases.append(digest.outbox_id)
             elif digest.changed:  # new, or already taken by a sender: a row of its own
@@ -147,7 +149,8 @@ class Digests:
     def _row(self, digest: Digest, text: str, choices: list, due_at: datetime) -> dict:
         person = digest.person
         return dict(platform=person.platform, chat_id=person.private_chat_id or "", text=text, choices=choices,
-                    purpose=digest.kind, report_id=None, recipient_person_id=person.id, status="pending",
+                    purpose=digest.kind, report_id=digest.items()[0].report_id, recipient_person_id=person.id,
+                    status="pending",
                     attempts=0, next_attempt_at=due_at, created_at=self.now)
 
     def render(self, digest: Digest) -> tuple[str, list]:
