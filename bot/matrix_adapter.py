@@ -59,6 +59,7 @@ from bot.matrix_media import MatrixMedia, is_matrix_photo
 from bot.matrix_render import location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
 from bot.safe_logging import log_failure
+from handlers import commands
 from handlers.clock import Clock
 from handlers.i18n import Translator
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -72,12 +73,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 COMMAND_PREFIXES = ("!", "/")
-#: Said without ``!`` in a direct chat, these words alone are commands (with arguments, ``!`` is needed,
-#: so report text that happens to start with such a word is never taken for a command).
-BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mijnmeldingen", "myreports", "open",
-                 "help", "hulp", "signalen", "signals", "taal", "language", "beheer", "admin", "instanties",
-                 "officials", "categorieen", "categories", "beleid", "policy", "logboek", "audit", "statistiek",
-                 "stats"}
 ROOM_WAIT = 15.0
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
@@ -378,7 +373,9 @@ class MatrixAdapter:
             return Incoming(sender=sender, chat=chat, press=ButtonPress(data=data))
         head, _, rest = text.partition(" ")
         word = head.lower()
-        if word in BARE_COMMANDS and (not rest.strip() or word == "start"):
+        # Said without ``!``, a command word on its own is a command (with arguments ``!`` is needed, so
+        # report text that happens to start with such a word is never taken for a command).
+        if word in commands.bare_words() and (not rest.strip() or word == "start"):
             return Incoming(sender=sender, chat=chat, text=text, command=word, args=rest.strip())
         return Incoming(sender=sender, chat=chat, text=text)
 

@@ -50,7 +50,7 @@ def policy_command(ctx: Context, args: str) -> None:
     ctx.session.add(park)
     moved = reschedule(ctx, park)
     audit.record(ctx, park, f"policy.{setting}", park.slug, before=before, after=snapshot(park))
-    ctx.reply(Markup(ctx.t("policy.changed", count=moved) + "\n\n" + describe(ctx, park)))
+    ctx.reply(Markup(ctx.tn("policy.changed", moved) + "\n\n" + describe(ctx, park)))
     return None
 
 

@@ -31,6 +31,10 @@ class Context:
     def t(self, key: str, **values: object) -> Markup:
         return self.services.texts(self.language, key, **values)
 
+    def tn(self, key: str, count: int, **values: object) -> Markup:
+        """A text with plural forms, in the form for ``count``."""
+        return self.services.texts.plural(self.language, key, count, **values)
+
     def t_for(self, person: Person, key: str, **values: object) -> Markup:
         texts = self.services.texts
         return texts(texts.language_for(person.language), key, **values)

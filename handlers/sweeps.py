@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
+from handlers.buttons import ReportAction
 from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.outbox import enqueue_to
@@ -53,9 +54,9 @@ def _remind(session: Session, texts: Translator, now: datetime, park: Park, repo
         key = "reminder.lead" if lead else "reminder.unclaimed"
         text = texts(language, key, number=report_number(park, report), count=report.reminder_count,
                      category=category_name(category, language), age=age(texts, language, report.created_at, now))
-        buttons = [[Button(texts(language, "action.feedback"), data=f"r{report.id}:fb")]]
+        buttons = [[Button(texts(language, "action.feedback"), data=ReportAction(report.id, "fb"))]]
         if not lead:
-            buttons[0].insert(0, Button(texts(language, "action.claim"), data=f"r{report.id}:claim"))
+            buttons[0].insert(0, Button(texts(language, "action.claim"), data=ReportAction(report.id, "claim")))
         enqueue_to(session, now=now, person=official, text=text, buttons=buttons, purpose="reminder",
                    report_id=report.id)
 
