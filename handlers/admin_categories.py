@@ -141,7 +141,8 @@ def on_role_toggle(ctx: Context, category_id: int, role: str) -> None:
         return None
     park = ctx.session.get(Park, category.park_id)
     before = _snapshot(category)
-    roles = [r for r in category.roles if r != role] if role in category.roles else [*category.roles, role]
+    wanted = set(category.roles) ^ {role}
+    roles = [r for r in ctx.services.settings.official_roles if r in wanted]  # in the configured order
     if not roles:
         return ctx.reply(ctx.t("category.needs_a_role"))
     category.roles = roles

@@ -155,11 +155,11 @@ def run(ctx: Context, command: Command, args: str, *, in_group: bool) -> bool:
     return True
 
 
-def help_lines(ctx: Context, who: str) -> Markup:
-    """One line per command listed for ``who``: ``/melden — een melding doen``."""
+def help_lines(ctx: Context, *who: str) -> Markup:
+    """One line per command listed for any of ``who``: ``/melden — een melding doen``."""
     lines = []
     for command in table():
-        if not command.in_help or (command.listed_for or command.who) != who:
+        if not command.in_help or (command.listed_for or command.who) not in who:
             continue
         name = command.name_in(ctx.language)
         usage = f" {ctx.t(f'command.{command.key}.usage')}" if command.usage else ""
