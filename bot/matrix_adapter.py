@@ -387,7 +387,7 @@ class MatrixAdapter:
                                             OutboxMessage.status == "sent")
                 .order_by(col(OutboxMessage.id).desc()).limit(25))
             for row in rows:
-                if row.text is None or row.photo or row.purpose == "delivery_extra":
+                if row.text is None or row.photo or row.attachment_kind or row.purpose == "delivery_extra":
                     continue
                 return list(row.choices or [])
         return []
@@ -462,6 +462,16 @@ class MatrixAdapter:
         return room_id
 
     async def _send_row(self, row: OutboxMessage, room_id: str) -> str:
+        if row.attachment is not None:
+            if row.text:
+                await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
+            content = await self.media.upload_file(
+                row.attachment, encrypted=self.client.rooms[room_id].encrypted,
+                mimetype=row.attachment_mime or "application/octet-stream", filename=row.attachment_name or "weerbaar",
+                msgtype="m.image" if row.attachment_kind == "image" else "m.file")
+            if content is None:
+                raise _SendFailed(Transient("upload failed"))
+            return await self._send(room_id, content, f"w{row.id}-file")
         if row.photo:
             if row.text:
                 await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")

@@ -1,5 +1,6 @@
 """The entry point: one incoming message → one database transaction → outbox rows."""
 
+import asyncio
 import re
 
 from sqlmodel import Session, col, select
@@ -9,9 +10,10 @@ from handlers import report_actions, report_flow
 from handlers.buttons import (
     AnswerQuestion, DraftStep, LanguageChoice, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
 )
-from handlers.context import Context
+from handlers.context import Context, LaterFile
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
+from handlers.outbox import enqueue_to
 from handlers.services import Services
 from storage.models import GroupChat, Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
@@ -31,7 +33,19 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
             _private(ctx)
         else:
             _group(ctx)
-        return Outcome(toast=ctx.toast)
+    await _send_later_files(services, ctx.later_files)
+    return Outcome(toast=ctx.toast)
+
+
+async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
+    """Files made off the event loop after the answer (charts), each enqueued when ready."""
+    for item in later:
+        attachment = await asyncio.to_thread(item.render)
+        if attachment is None:
+            continue
+        with services.db.transaction() as session:
+            person = session.get(Person, item.person_id)
+            enqueue_to(session, now=services.clock.now(), person=person, text=item.caption, attachment=attachment)
 
 
 # ---- who is writing ------------------------------------------------------------------------------

@@ -56,3 +56,15 @@ async def test_admin_actions_and_refusals_on_matrix(world):
         drugs = session.exec(select(Category).where(Category.park_id == park.id, Category.key == "drugs")).one()
     assert park.first_reminder_after_s == 3600 and not drugs.enabled
     assert [c.action for c in changes] == ["invite", "policy.first", "category.disable", "invite", "invite.cancel"]
+
+
+async def test_the_board_gets_a_chart_and_a_csv_file_on_matrix(world):
+    anna = await world.person("anna")
+    await world.verify(anna, "admin")
+    await world.tell(anna, anna.dm, "!statistiek")
+    await anna.expect(anna.dm, "Grafiek")
+    await anna.sync_until(lambda: anna.images.get(anna.dm) and anna.files.get(anna.dm), "the chart and the CSV")
+    [chart], [csv] = anna.images[anna.dm], anna.files[anna.dm]
+    assert chart["info"]["mimetype"] == "image/png" and "file" in chart  # encrypted, like the room
+    assert csv["body"] == "weerbaar-spaanse-polder-2026-11-30.csv" and csv["info"]["mimetype"] == "text/csv"
+    assert "file" in csv
