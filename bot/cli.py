@@ -11,8 +11,9 @@ from pathlib import Path
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
 from handlers.clock import SystemClock
-from handlers.invites import InviteError, create_invite
 from handlers.durations import parse_duration
+from handlers.invites import InviteError, create_invite
+from handlers.rendering import local_time
 from storage.db import Database, make_engine, upgrade
 
 DEFAULT_CONFIG = "config.toml"
@@ -65,7 +66,8 @@ def _invite(config: Config, args) -> int:
     except (InviteError, ValueError) as error:
         print(f"cannot create the invite: {error}", file=sys.stderr)
         return 2
-    print(f"Invite for {issued.role} of {issued.park.name}, single use, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+    until = local_time(issued.park, issued.expires_at, "en")
+    print(f"Invite for {issued.role} of {issued.park.name}, single use, valid until {until} ({issued.park.timezone})")
     print(f"Code: {issued.code}")
     username = config.telegram.bot_username if config.telegram else None
     if username:
