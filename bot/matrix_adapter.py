@@ -109,6 +109,7 @@ class MatrixAdapter:
         self._caught_up: set[str] = set()
         self._send_lock = asyncio.Lock()
         self.started_at = 0.0
+        self._last_sync_ok = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -133,7 +134,7 @@ class MatrixAdapter:
         await self._housekeeping()
         self._caught_up.update(client.rooms)
         self._live, self._restoring = True, False
-        self._ready = True
+        self._ready = self._last_sync_ok = True
         await self._note_sync()
         self._sync_task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
 
@@ -148,6 +149,11 @@ class MatrixAdapter:
             await self.client.close()
             self.client = None
 
+    @property
+    def connected(self) -> bool:
+        """Started, and the last sync with the homeserver worked (for ``/readyz``)."""
+        return self._ready and self._last_sync_ok
+
     async def _sync_forever(self) -> None:
         backoff = 1.0
         while True:
@@ -158,10 +164,11 @@ class MatrixAdapter:
                 await self._housekeeping()
                 self._caught_up.update(self.client.rooms)
                 await self._note_sync()
-                backoff = 1.0
+                backoff, self._last_sync_ok = 1.0, True
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the homeserver may be away; keep trying
+                self._last_sync_ok = False
                 log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)

@@ -67,6 +67,11 @@ class TelegramAdapter:
             await self.application.stop()
         await self.application.shutdown()
 
+    @property
+    def connected(self) -> bool:
+        """Started and taking updates (for ``/readyz``)."""
+        return self.application.running
+
     async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
         """Wait until ``count`` updates have been handled (tests and health checks)."""
         async with self._handled:

@@ -59,3 +59,4 @@ class Outcome:
     """What the adapter shows right away, besides the outbox (a toast for a button press)."""
 
     toast: str | None = None
+    failed: bool = False  # handling raised; nothing was saved (counted by the metrics)
