@@ -12,6 +12,7 @@ import re
 from sqlmodel import col, select
 
 from handlers import audit, park_choice, park_numbers
+from handlers.admin_officials import entry_keyboard
 from handlers.buttons import CategoryAction, CategoryRole
 from handlers.context import Context
 from handlers.i18n import Markup, escape
@@ -39,15 +40,10 @@ def list_categories(ctx: Context, args: str) -> None:
         key = "category.line" if category.enabled else "category.line_disabled"
         number, name = numbers[category.id], category_name(category, ctx.language)
         lines.append(ctx.t(key, id=number, name=name, roles=roles))
-        keyboard.append([
-            Button(ctx.t("category.button_off" if category.enabled else "category.button_on", number=number,
-                         name=name), data=CategoryAction(category.id, "off" if category.enabled else "on")),
-            Button(ctx.t("category.button_up", number=number), data=CategoryAction(category.id, "up")),
-            Button(ctx.t("category.button_down", number=number), data=CategoryAction(category.id, "down")),
-            Button(ctx.t("category.button_roles", number=number), data=CategoryAction(category.id, "roles")),
-        ])
+        keyboard.append(Button(f"#{number} {name}", data=CategoryAction(category.id, "manage")))
     lines.append(ctx.t("category.usage"))
-    ctx.reply(Markup("\n".join(lines)), keyboard)
+    keyboard_rows = entry_keyboard(ctx, keyboard, lines)
+    ctx.reply(Markup("\n".join(lines)), keyboard_rows)
     return None
 
 
@@ -119,6 +115,8 @@ def on_category_button(ctx: Context, category_id: int, action: str) -> None:
         return None
     park = ctx.session.get(Park, category.park_id)
     before = _snapshot(category)
+    if action == "manage":
+        return _category_menu(ctx, park, category)
     if action in ("on", "off"):
         if category.enabled == (action == "on"):
             ctx.toast = ctx.t("input.stale_button")
@@ -148,6 +146,17 @@ def on_role_toggle(ctx: Context, category_id: int, role: str) -> None:
     category.roles = roles
     _changed(ctx, park, category, "roles", before)
     return _ask_roles(ctx, park, category)
+
+
+def _category_menu(ctx: Context, park: Park, category: Category) -> None:
+    """The actions for one category: on or off, up, down, routing."""
+    number, name = park_numbers.categories(ctx.session, park.id)[category.id], category_name(category, ctx.language)
+    ctx.reply(ctx.t("category.manage", number=number, name=name), [
+        [Button(ctx.t("category.button_off" if category.enabled else "category.button_on", number=number, name=name),
+                data=CategoryAction(category.id, "off" if category.enabled else "on"))],
+        [Button(ctx.t("category.button_up", number=number), data=CategoryAction(category.id, "up")),
+         Button(ctx.t("category.button_down", number=number), data=CategoryAction(category.id, "down"))],
+        [Button(ctx.t("category.button_roles", number=number), data=CategoryAction(category.id, "roles"))]])
 
 
 def _ask_roles(ctx: Context, park: Park, category: Category) -> None:

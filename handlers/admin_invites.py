@@ -7,6 +7,7 @@ be redeemed; the cancellation is in the audit log, as is who redeemed which invi
 from sqlmodel import col, select
 
 from handlers import audit, park_choice, park_numbers
+from handlers.admin_officials import entry_keyboard
 from handlers.buttons import InviteCancel
 from handlers.context import Context
 from handlers.i18n import Markup
@@ -38,9 +39,10 @@ def list_invites(ctx: Context, args: str) -> None:
         lines.append(ctx.t("invites.line", number=numbers[invite.id], role=label,
                            until=local_time(park, invite.expires_at, ctx.language),
                            issuer=issuer.display_name if issuer else ctx.t("invites.command_line")))
-        keyboard.append([Button(ctx.t("invites.cancel_button", number=numbers[invite.id], role=label),
-                                data=InviteCancel(invite.id))])
-    ctx.reply(Markup("\n".join(lines)), keyboard)
+        keyboard.append(Button(ctx.t("invites.cancel_button", number=numbers[invite.id], role=label),
+                               data=InviteCancel(invite.id)))
+    keyboard_rows = entry_keyboard(ctx, keyboard, lines)
+    ctx.reply(Markup("\n".join(lines)), keyboard_rows)
     return None
 
 

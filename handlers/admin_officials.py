@@ -21,6 +21,8 @@ from storage.models import Park, Person, Report, ReportEvent, ReportRecipient, R
 from storage.queries import ADMIN, add_recipient, people_with_roles, routed_officials
 
 INVITE_MAX_VALIDITY_DAYS = 90
+#: Buttons in one listing (Telegram allows 100 in a message; the rest of an entry is typed).
+MAX_ENTRY_BUTTONS = 90
 
 
 def invite(ctx: Context, args: str) -> None:
@@ -86,8 +88,9 @@ def list_people(ctx: Context, args: str) -> None:
                 else None
             if backup is not None:
                 lines.append(ctx.t("admin.people_away", backup=backup.display_name))
-        keyboard.extend(_entry_buttons(ctx, number, person, roles))
-    ctx.reply(Markup("\n".join(lines)), keyboard)
+        keyboard.append(Button(f"{number}. {person.display_name}", data=RoleAction(roles[0].id, "manage")))
+    keyboard_rows = entry_keyboard(ctx, keyboard, lines)
+    ctx.reply(Markup("\n".join(lines)), keyboard_rows)
     return None
 
 
@@ -101,6 +104,27 @@ def _entries(ctx: Context, park: Park) -> list[tuple[Person, list[Role]]]:
         entries.setdefault(person.id, (person, []))[1].append(role)
     numbers = park_numbers.people(ctx.session, park.id)
     return sorted(entries.values(), key=lambda entry: numbers[entry[0].id])
+
+
+def entry_keyboard(ctx: Context, buttons: list[Button], lines: list) -> list[list[Button]]:
+    """One button per entry of a listing, two to a row; within what one message may carry.
+
+    Entries beyond ``MAX_ENTRY_BUTTONS`` are managed by typing their number (``lines`` says so).
+    """
+    if len(buttons) > MAX_ENTRY_BUTTONS:
+        lines.append(ctx.t("admin.more_by_number", shown=MAX_ENTRY_BUTTONS))
+    shown = buttons[:MAX_ENTRY_BUTTONS]
+    return [shown[index:index + 2] for index in range(0, len(shown), 2)]
+
+
+def _person_menu(ctx: Context, park: Park, person: Person) -> None:
+    """The actions for one person: per role revoke, and away or back."""
+    roles = list(ctx.session.exec(select(Role).where(
+        Role.person_id == person.id, Role.park_id == park.id, col(Role.revoked_at).is_(None)).order_by(col(Role.id))))
+    number = park_numbers.people(ctx.session, park.id)[person.id]
+    labels = ", ".join(role_label(ctx.services.texts, ctx.language, role.role) for role in roles)
+    ctx.reply(ctx.t("admin.manage_person", number=number, name=person.display_name, roles=labels),
+              _entry_buttons(ctx, number, person, roles))
 
 
 def _entry_buttons(ctx: Context, number: int, person: Person, roles: list[Role]) -> list[list[Button]]:
@@ -195,6 +219,8 @@ def on_role_button(ctx: Context, role_id: int, action: str) -> None:
     if found is None:
         return None
     role, park, person = found
+    if action == "manage":
+        return _person_menu(ctx, park, person)
     if action == "revoke":
         label = role_label(ctx.services.texts, ctx.language, role.role)
         return ctx.reply(ctx.t("admin.revoke_confirm", name=person.display_name, role=label, park=park.name),

@@ -107,7 +107,7 @@ class RoleAction(ButtonData):
 
     prefix: ClassVar[str] = "o"
     role_id: int
-    action: Literal["revoke", "revoke_yes", "away", "back"]
+    action: Literal["manage", "revoke", "revoke_yes", "away", "back"]
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class CategoryAction(ButtonData):
 
     prefix: ClassVar[str] = "c"
     category_id: int
-    action: Literal["on", "off", "up", "down", "roles"]
+    action: Literal["manage", "on", "off", "up", "down", "roles"]
 
 
 @dataclass(frozen=True)

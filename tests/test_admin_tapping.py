@@ -14,19 +14,23 @@ async def test_away_with_a_picker_of_same_role_backups_then_back_and_revoke(bot,
     await bot.verify(paula, "police")
     listing = await say(bot, cast.admin, cast.admin.private, "/instanties")
     assert "#2 Piet — politie (wijkagent)" in listing.text and "#5 Paula — politie (wijkagent)" in listing.text
-    picker = await press(bot, server, cast.admin, "2. Piet: afwezig", message=listing)
+    menu = await press(bot, server, cast.admin, "2. Piet", message=listing)
+    assert menu.text == "#2 Piet — politie (wijkagent). Wat wil je doen?"
+    picker = await press(bot, server, cast.admin, "afwezig", message=menu)
     assert [b["text"] for row in picker.buttons for b in row] == ["5. Paula"]  # not Gwen (gemeente) or Bram
     reply = await press(bot, server, cast.admin, "Paula", message=picker)
     assert "Piet is afwezig; Paula ontvangt" in reply.text
     assert "Je vervangt Piet" in last(server, paula.private).text
     listing = await say(bot, cast.admin, cast.admin.private, "/instanties")
     assert "afwezig; vervanger: Paula" in listing.text
-    reply = await press(bot, server, cast.admin, "2. Piet: terug", message=listing)
+    menu = await press(bot, server, cast.admin, "2. Piet", message=listing)
+    reply = await press(bot, server, cast.admin, "2. Piet: terug", message=menu)
     assert "Piet is terug" in reply.text
 
     await file_report(bot, server, cast.erik, cast.group)  # to Piet and Paula
     listing = await say(bot, cast.admin, cast.admin.private, "/instanties")
-    confirm = await press(bot, server, cast.admin, "5. Paula: intrekken", message=listing)
+    menu = await press(bot, server, cast.admin, "5. Paula", message=listing)
+    confirm = await press(bot, server, cast.admin, "5. Paula: intrekken", message=menu)
     assert "De rol politie (wijkagent) van Paula bij De Spaanse Polder intrekken?" in confirm.text
     reply = await press(bot, server, cast.admin, "Ja, intrekken", message=confirm)
     assert reply.text == ("De rol van Paula bij De Spaanse Polder is ingetrokken; "
@@ -47,7 +51,10 @@ async def test_one_person_with_two_roles_is_one_entry_and_roles_can_be_typed_in_
     await bot.settle()
     listing = await say(bot, cast.admin, cast.admin.private, "/instanties")
     assert listing.text.count("Bram") == 1 and "#4 Bram — brandweer, politie (wijkagent)" in listing.text
-    assert "✖ 4. Bram (brandweer): intrekken" in [b["text"] for row in listing.buttons for b in row]
+    menu = await press(bot, server, cast.admin, "4. Bram", message=listing)
+    assert [b["text"] for row in menu.buttons for b in row] == [
+        "✖ 4. Bram (brandweer): intrekken", "🌴 4. Bram (brandweer): afwezig",
+        "✖ 4. Bram (politie (wijkagent)): intrekken", "🌴 4. Bram (politie (wijkagent)): afwezig"]
     which = await say(bot, cast.admin, cast.admin.private, "/intrekken 4")
     assert "Bram heeft meer rollen" in which.text
     reply = await say(bot, cast.admin, cast.admin.private, "/intrekken 4 politie")
@@ -72,10 +79,13 @@ async def test_categories_by_tapping_in_english(bot, server, cast):
     await say(bot, cast.admin, cast.admin.private, "/language en")
     listing = await say(bot, cast.admin, cast.admin.private, "/categories")
     assert "#2 Real estate → municipality" in listing.text
-    reply = await press(bot, server, cast.admin, "#1 Drugs: off", message=listing)
+    assert [b["text"] for row in listing.buttons for b in row] == ["#1 Drugs", "#2 Real estate", "#3 Fire hazard"]
+    menu = await press(bot, server, cast.admin, "#1 Drugs", message=listing)
+    reply = await press(bot, server, cast.admin, "#1 Drugs: off", message=menu)
     assert reply.text == "Category #1 (Drugs) was updated."
-    await press(bot, server, cast.admin, "#2 ↑", message=listing)
-    toggles = await press(bot, server, cast.admin, "#2 routing", message=listing)
+    menu = await press(bot, server, cast.admin, "#2 Real estate", message=listing)
+    await press(bot, server, cast.admin, "#2 ↑", message=menu)
+    toggles = await press(bot, server, cast.admin, "#2 routing", message=menu)
     assert [b["text"] for row in toggles.buttons for b in row][:2] == ["▫️ police (neighbourhood officer)",
                                                                        "✅ municipality"]
     toggles = await press(bot, server, cast.admin, "police", message=toggles)
@@ -163,3 +173,15 @@ async def test_a_forged_button_with_a_huge_number_is_an_outdated_button(bot, ser
         assert "eerder bericht" in server.answered_callbacks[-1].text
     assert bot.reports()[0].lead_person_id is None
 
+
+
+async def test_a_long_listing_keeps_within_the_buttons_one_message_may_carry(bot, server, cast):
+    with bot.db.transaction() as session:
+        park = session.exec(select(Park).where(Park.slug == "spaanse-polder")).one()
+        for index in range(95):
+            session.add(Category(park_id=park.id, key=f"c{index}", name_nl=f"C{index}", name_en=f"C{index}",
+                                 roles=["police"], position=10 + index))
+    listing = await say(bot, cast.admin, cast.admin.private, "/categorieen")
+    assert "#98 C94" in listing.text and "Alleen de eerste 90 hebben een knop" in listing.text
+    assert sum(len(row) for row in listing.buttons) == 90
+    assert "Soort #98 (C94) is bijgewerkt" in (await say(bot, cast.admin, cast.admin.private, "/categorie uit 98")).text
