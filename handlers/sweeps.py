@@ -74,9 +74,9 @@ def _escalate(session: Session, texts: Translator, now: datetime, park: Park, re
     lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
     for admin in people_with_roles(session, park.id, [ADMIN]):
         language = texts.language_for(admin.language)
-        text = texts(language, "escalation.to_admin", number=report_number(park, report),
-                     count=report.reminder_count, age=age(texts, language, report.created_at, now),
-                     lead=lead.display_name if lead else texts(language, "open.no_lead"))
+        text = texts.plural(language, "escalation.to_admin", report.reminder_count, number=report_number(park, report),
+                            age=age(texts, language, report.created_at, now),
+                            lead=lead.display_name if lead else texts(language, "open.no_lead"))
         enqueue_to(session, now=now, person=admin, text=text, purpose="escalation", report_id=report.id)
 
 

@@ -154,7 +154,9 @@ async def test_audit_reads_as_sentences_in_the_park_time_zone(bot, server, cast)
 
 async def test_plurals_follow_the_number(bot, server, cast):
     reply = await say(bot, cast.admin, cast.admin.private, "/beleid herhaal 3h")
-    assert "0 open meldingen zijn opnieuw ingepland" in reply.text
+    assert "0 open meldingen zijn opnieuw ingepland" in reply.text and "na 2 herinneringen worden" in reply.text
+    reply = await say(bot, cast.admin, cast.admin.private, "/beleid escalatie 1")
+    assert "na 1 herinnering worden de beheerders ingelicht" in reply.text
     await file_report(bot, server, cast.erik, cast.group)
     assert "1 open melding is opnieuw ingepland" in (await say(bot, cast.admin, cast.admin.private,
                                                                 "/beleid eerste 5h")).text
@@ -162,6 +164,8 @@ async def test_plurals_follow_the_number(bot, server, cast):
     await say(bot, cast.admin, cast.admin.private, "/taal en")
     assert "2 open reports were rescheduled" in (await say(bot, cast.admin, cast.admin.private,
                                                            "/policy first 6h")).text
+    await bot.advance(timedelta(hours=6))
+    assert "after 1 reminder (" in last(server, cast.admin.private).text  # the escalation, in the singular
 
 
 async def test_a_forged_button_with_a_huge_number_is_an_outdated_button(bot, server, cast):
