@@ -73,7 +73,7 @@ def change(ctx: Context, args: str) -> None:
         if not _switch(ctx, park, category, action == "enable"):
             return None
     elif action == "move":
-        if not value.isdigit() or not 1 <= int(value) <= 1000:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= 1000:
             return ctx.reply(ctx.t("category.usage"))
         _move(ctx, park, category, int(value))
     elif action == "roles":
@@ -190,7 +190,8 @@ def _add(ctx: Context, name: str) -> None:
     ctx.session.add(category)
     ctx.session.flush()
     audit.record(ctx, park, "category.add", category.name_nl, after=_snapshot(category))
-    ctx.reply(ctx.t("category.added", id=park_numbers.categories(ctx.session, park.id)[category.id], name=names[0],
+    ctx.reply(ctx.t("category.added", id=park_numbers.categories(ctx.session, park.id)[category.id],
+                    name=category_name(category, ctx.language),
                     role=role_label(ctx.services.texts, ctx.language, category.roles[0])))
     return None
 

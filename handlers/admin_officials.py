@@ -10,7 +10,7 @@ from sqlmodel import col, func, select
 from handlers import audit, park_choice, park_numbers
 from handlers.buttons import BackupChoice, RoleAction
 from handlers.context import Context
-from handlers.delivery import deliver_to
+from handlers.delivery import alert_uncovered_roles, deliver_to
 from handlers.durations import parse_duration
 from handlers.i18n import Markup
 from handlers.invites import InviteError, create_invite
@@ -18,7 +18,7 @@ from handlers.messages import Button
 from handlers.rendering import local_time, report_number, role_label
 from handlers.role_names import invitable, parse_role
 from storage.models import Park, Person, Report, ReportEvent, ReportRecipient, Role
-from storage.queries import ADMIN, add_recipient, people_with_roles, routed_officials
+from storage.queries import ADMIN, add_recipient, has_role, people_with_roles, routed_officials
 
 INVITE_MAX_VALIDITY_DAYS = 90
 #: Buttons in one listing (Telegram allows 100 in a message; the rest of an entry is typed).
@@ -316,10 +316,10 @@ def _reroute_after_revoke(ctx: Context, park: Park, person: Person) -> int:
             elif released:
                 ctx.send_to(official, ctx.t_for(official, "admin.lead_released", number=number,
                                                 name=person.display_name), purpose="notice", report_id=report.id)
-        if not others:
-            for admin in people_with_roles(ctx.session, park.id, [ADMIN]):
-                ctx.send_to(admin, ctx.t_for(admin, "admin.no_officials", number=number, roles=", ".join(report.roles)),
-                            purpose="alert", report_id=report.id)
+        uncovered = [role for role in report.roles if not people_with_roles(ctx.session, park.id, [role])]
+        if uncovered:
+            covered = [role for role in report.roles if role not in uncovered]
+            alert_uncovered_roles(ctx, park, report, uncovered, covered, revoked=person)
     return len(reports)
 
 
@@ -329,6 +329,11 @@ def _set_away(ctx: Context, role: Role, park: Park, person: Person, backup: Pers
     if (role.role == ADMIN or backup.id == person.id or not any(r.role != ADMIN for r in backup_roles)
             or any(r.away_since is not None for r in backup_roles)):
         ctx.reply(ctx.t("admin.away_usage"))
+        return False
+    if not has_role(ctx.session, backup.id, park.id, [role.role]):
+        # A stand-in acts on what it is sent, so it must hold the absent official's role here.
+        ctx.reply(ctx.t("admin.away_backup_other_role", name=person.display_name, backup=backup.display_name,
+                        role=role_label(ctx.services.texts, ctx.language, role.role)))
         return False
     role.away_since, role.backup_person_id = ctx.now, backup.id
     ctx.session.add(role)

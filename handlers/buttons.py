@@ -5,18 +5,21 @@ written after the prefix, separated by ``:`` (``r12:claim``, ``d7:when:now``, ``
 The formats of the kinds that existed before this module are kept, so buttons already in
 people's chats keep working after an upgrade.
 
-``unpack`` never raises: data that fits no kind, a number out of range (more than 18 digits,
-so it always fits the database's 64-bit integers) or a word outside a kind's allowed values
-reads as ``Unknown``, which the router answers as an outdated button.
+``unpack`` never raises: data that fits no kind or a word outside a kind's allowed values
+reads as ``Unknown``, which the router answers as an outdated button. A number no row can
+have (above ``handlers.numbers.MAX_ID``, the database's 32-bit ids) reads as ``NO_ROW``, so a
+forged ``r99999999999999999999999:claim`` gets the same answer as any unknown report.
 """
 
 import re
 from dataclasses import dataclass, fields
 from typing import ClassVar, Literal, get_args, get_origin, get_type_hints
 
+from handlers.numbers import as_id
+
 #: Telegram's limit for ``callback_data``, in bytes.
 MAX_BYTES = 64
-NUMBER = re.compile(r"\d{1,18}")
+NUMBER = re.compile(r"[0-9]+")
 WORD = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 ReportActionName = Literal["claim", "fb", "fbt", "ask", "close", "clt", "fb1", "fb2", "fb3", "cl1", "cl2",
@@ -183,7 +186,7 @@ def _read(kind: type[ButtonData], rest: str) -> ButtonData | None:
 
 def _convert(hint, part: str):
     if hint is int:
-        return int(part) if NUMBER.fullmatch(part) else None
+        return as_id(part) if NUMBER.fullmatch(part) else None
     if get_origin(hint) is Literal:
         return part if part in get_args(hint) else None
     return part if WORD.fullmatch(part) else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from handlers.context import Context
-from handlers.i18n import Markup
+from handlers.i18n import BANG_COMMAND_PLATFORM, Markup
 from storage.queries import ADMIN, active_roles
 
 Handler = Callable[[Context, str], None]
@@ -157,11 +157,12 @@ def run(ctx: Context, command: Command, args: str, *, in_group: bool) -> bool:
 
 def help_lines(ctx: Context, *who: str) -> Markup:
     """One line per command listed for any of ``who``: ``/melden — een melding doen``."""
+    prefix = "!" if ctx.chat.platform == BANG_COMMAND_PLATFORM else "/"
     lines = []
     for command in table():
         if not command.in_help or (command.listed_for or command.who) not in who:
             continue
         name = command.name_in(ctx.language)
         usage = f" {ctx.t(f'command.{command.key}.usage')}" if command.usage else ""
-        lines.append(f"/{name}{usage} — {ctx.t(f'command.{command.key}.help')}")
+        lines.append(f"{prefix}{name}{usage} — {ctx.t(f'command.{command.key}.help')}")
     return Markup("\n".join(lines))

@@ -40,6 +40,7 @@ class Incoming:
     press: ButtonPress | None = None
     location: tuple[float, float] | None = None
     photo: str | None = None
+    caption: str | None = None  # the text sent with a photo
     unsupported: bool = False
     migrated_to_chat_id: str | None = None
 

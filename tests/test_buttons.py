@@ -7,7 +7,7 @@ from handlers.buttons import (
     LanguageChoice, ParkChoice, ReportAction, ReportPark, RoleAction, ShowSignals, Unknown, unpack,
 )
 
-LARGEST = 10 ** 18 - 1
+LARGEST = 2 ** 31 - 1  # the largest id a row can have
 EXAMPLES = [
     DraftStep(LARGEST, "when_detail", "unknown"), ReportPark(LARGEST), ParkChoice(LARGEST, LARGEST),
     LanguageChoice("en"), ShowSignals(), ReportAction(LARGEST, "wdy"), AnswerQuestion(LARGEST),
@@ -39,12 +39,21 @@ def test_buttons_already_in_chats_keep_their_meaning():
 
 
 @pytest.mark.parametrize("forged", [
-    "", "r", "r12", "r12:", "r12:delete", "r-1:claim", "r1.5:claim", "r99999999999999999999999:claim",
+    "", "r", "r12", "r12:", "r12:delete", "r-1:claim", "r1.5:claim", "r１２:claim",
     "q7:del", "p", "p1:2", "pc1", "lang:de", "signals:1", "o1:promote", "ob1:x", "cr1:", "cr1:a:b", "i1:use",
     "c1:explode", "x" * 65, "r12:claim\n", "d1:when:now:extra:", "zzz",
 ])
 def test_forged_or_damaged_data_reads_as_unknown(forged):
     assert isinstance(unpack(forged), Unknown)
+
+
+def test_a_number_no_row_can_have_reads_as_an_unknown_row():
+    """Like an unknown number (issue 7, F): never an integer overflow in the database."""
+    from handlers.numbers import NO_ROW
+
+    assert unpack("r99999999999999999999999:claim") == ReportAction(NO_ROW, "claim")
+    assert unpack("r2147483648:claim") == ReportAction(NO_ROW, "claim")
+    assert unpack(f"pc{'9' * 30}:5") == ParkChoice(NO_ROW, 5)
 
 
 def test_a_value_that_does_not_fit_is_refused_when_packing():
