@@ -68,6 +68,7 @@ from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
 from bot.safe_logging import log_failure
+from handlers import commands
 from handlers.clock import Clock
 from handlers.i18n import Translator
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -81,12 +82,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 COMMAND_PREFIXES = ("!", "/")
-#: Said without ``!`` in a direct chat, these words alone are commands (with arguments, ``!`` is needed,
-#: so report text that happens to start with such a word is never taken for a command).
-BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mijnmeldingen", "myreports", "open",
-                 "help", "hulp", "signalen", "signals", "taal", "language", "beheer", "admin", "instanties",
-                 "officials", "categorieen", "categories", "beleid", "policy", "logboek", "audit", "statistiek",
-                 "stats"}
 ROOM_WAIT = 15.0
 #: The purpose of the adapter's own short notices: never a question a number could answer.
 TOAST = "toast"
@@ -451,7 +446,9 @@ class MatrixAdapter:
             return Incoming(sender=sender, chat=chat, press=ButtonPress(data=data))
         head, _, rest = text.partition(" ")
         word = head.lower()
-        if word in BARE_COMMANDS and (not rest.strip() or word == "start"):
+        # Said without ``!``, a command word on its own is a command (with arguments ``!`` is needed, so
+        # report text that happens to start with such a word is never taken for a command).
+        if word in commands.bare_words() and (not rest.strip() or word == "start"):
             return Incoming(sender=sender, chat=chat, text=text, command=word, args=rest.strip())
         return Incoming(sender=sender, chat=chat, text=text)
 
@@ -466,7 +463,8 @@ class MatrixAdapter:
                                             OutboxMessage.status == "sent")
                 .order_by(col(OutboxMessage.id).desc()).limit(25))
             return [row for row in rows
-                    if row.text is not None and not row.photo and row.purpose not in ("delivery_extra", TOAST)][:10]
+                    if row.text is not None and not row.photo and not row.attachment_kind
+                    and row.purpose not in ("delivery_extra", TOAST)][:10]
 
     def _repeat_question(self, room_id: str, user_id: str, current: OutboxMessage) -> None:
         """An answer to an older list: say so, and ask the current question again."""
@@ -568,6 +566,16 @@ class MatrixAdapter:
         return room_id
 
     async def _send_row(self, row: OutboxMessage, room_id: str) -> str:
+        if row.attachment is not None:
+            if row.text:
+                await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
+            content = await self.media.upload_file(
+                row.attachment, encrypted=self.client.rooms[room_id].encrypted,
+                mimetype=row.attachment_mime or "application/octet-stream", filename=row.attachment_name or "weerbaar",
+                msgtype="m.image" if row.attachment_kind == "image" else "m.file")
+            if content is None:
+                raise _SendFailed(Transient("upload failed"))
+            return await self._send(room_id, content, f"w{row.id}-file")
         if row.photo:
             if row.text:
                 await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
