@@ -1,5 +1,6 @@
 """Lists: a reporter's own reports (``/mijnmeldingen``) and an official's open ones (``/open``)."""
 
+from handlers.buttons import OpenPage, ReportAction
 from handlers.context import Context
 from handlers.delivery import official_actions
 from handlers.i18n import Markup
@@ -23,7 +24,7 @@ def my_reports(ctx: Context) -> None:
                            status=ctx.t(status_key(report)), age=age(ctx.services.texts, ctx.language,
                                                                        report.created_at, ctx.now)))
         if report.status == "open":
-            buttons.append([Button(ctx.t("mine.withdraw_button", number=number), data=f"r{report.id}:wd")])
+            buttons.append([Button(ctx.t("mine.withdraw_button", number=number), data=ReportAction(report.id, "wd"))])
     ctx.reply(Markup("\n".join(lines)), buttons)
     return None
 
@@ -61,15 +62,15 @@ def open_reports(ctx: Context, page: int = 1) -> None:
         lines.append(ctx.t("open.page", page=page, pages=pages))
         turn = []
         if page > 1:
-            turn.append(Button(ctx.t("open.previous"), data=f"open:{page - 1}"))
+            turn.append(Button(ctx.t("open.previous"), data=OpenPage(page - 1)))
         if page < pages:
-            turn.append(Button(ctx.t("open.next"), data=f"open:{page + 1}"))
+            turn.append(Button(ctx.t("open.next"), data=OpenPage(page + 1)))
         buttons.append(turn)
     ctx.reply(Markup("\n".join(lines)), buttons)
     return None
 
 
-def page_number(args: str) -> int:
+def open_page(ctx: Context, args: str) -> None:
     """``/open 3`` shows page 3; anything else the first page."""
     text = (args or "").strip()
-    return int(text) if text.isdigit() and 0 < len(text) < 6 else 1
+    open_reports(ctx, int(text) if text.isdigit() and 0 < len(text) < 6 else 1)

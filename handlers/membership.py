@@ -14,19 +14,16 @@ chatter) start their first report from the group's ``/melden`` button; after tha
 """
 
 import asyncio
-import re
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from handlers import groups, report_flow
-from handlers.numbers import as_id
+from handlers import commands, groups, report_flow
+from handlers.buttons import DraftStep, ReportPark, unpack
 from handlers.messages import Incoming
 from storage.models import GroupChat, Park, ParkMember, Person, Report, ReportDraft, Role
 
-REPORT_COMMANDS = {"melden", "report"}
-SIGNAL_COMMANDS = {"signalen", "signals"}
 KNOWN = "known"
 
 
@@ -35,15 +32,15 @@ def parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
     the draft being sent (``("draft", id)``: asked again, they may have left the group), or nothing."""
     if not incoming.chat.is_private:
         return None
-    sending = report_flow.parse_data(incoming.press.data) if incoming.press else None
-    if sending is not None and sending[1:] == (report_flow.SUMMARY, "send"):
-        return ("draft", sending[0])
-    if incoming.command in REPORT_COMMANDS or incoming.command in SIGNAL_COMMANDS:
+    pressed = unpack(incoming.press.data) if incoming.press else None
+    if isinstance(pressed, DraftStep) and (pressed.step, pressed.value) == (report_flow.SUMMARY, "send"):
+        return ("draft", pressed.draft_id)
+    if commands.needs_membership(incoming.command):
         return KNOWN
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
         return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
-    if incoming.press and re.fullmatch(r"p[0-9]+", incoming.press.data):
-        return as_id(incoming.press.data[1:])
+    if isinstance(pressed, ReportPark):
+        return pressed.park_id
     return None
 
 

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, update
 from sqlmodel import Session, col
 
+from handlers.buttons import ReportAction
 from handlers.i18n import Markup, Translator
 from handlers.messages import Button
 from handlers.rendering import age
@@ -155,36 +156,39 @@ class Digests:
 
     def render(self, digest: Digest) -> tuple[str, list]:
         """The digest's text and buttons in the reader's language."""
-        language = self.texts.language_for(digest.person.language)
+        texts = self.texts.on(digest.person.platform)  # Matrix: "!open", no talk of tapping
+        language = texts.language_for(digest.person.language)
         items = digest.items()
         many = "one" if digest.total == 1 else "many"
-        lines = [self.texts(language, f"{digest.kind}.digest_header_{many}", count=digest.total)]
+        lines = [texts(language, f"{digest.kind}.digest_header_{many}", count=digest.total)]
         choices = []
         for item in items:
-            line, buttons = self._line(digest.kind, language, item)
+            line, buttons = self._line(texts, digest.kind, language, item)
             lines.append(line)
             if buttons is not None:
                 choices.append(buttons)
         if digest.total > len(items):
-            lines.append(self.texts(language, f"{digest.kind}.digest_more", more=digest.total - len(items)))
+            lines.append(texts(language, f"{digest.kind}.digest_more", more=digest.total - len(items)))
         return Markup("\n".join(lines)), choices
 
-    def _line(self, kind: str, language: str, item: DigestItem) -> tuple[str, list | None]:
-        """One report's line (and its row of buttons), rendered once per sweep, language and kind."""
-        key = (kind, language, item)
+    def _line(self, texts: Translator, kind: str, language: str, item: DigestItem) -> tuple[str, list | None]:
+        """One report's line (and its row of buttons), rendered once per sweep, platform, language and kind."""
+        key = (texts.platform, kind, language, item)
         if key in self._lines:
             return self._lines[key]
-        t = lambda key, **values: self.texts(language, key, **values)  # noqa: E731
+        t = lambda key, **values: texts(language, key, **values)  # noqa: E731
         values = dict(number=item.number, category=item.category(language), count=item.reminder_count,
-                      age=age(self.texts, language, item.created_at, self.now),
+                      age=age(texts, language, item.created_at, self.now),
                       urgent=t("digest.urgent") if item.urgent else "")
         if kind == "escalation":
-            rendered = (t("escalation.digest_line", lead=item.lead_name or t("open.no_lead"), **values), None)
+            rendered = (texts.plural(language, "escalation.digest_line", item.reminder_count,
+                                     lead=item.lead_name or t("open.no_lead"),
+                                     **{name: value for name, value in values.items() if name != "count"}), None)
         else:
             key_name = "reminder.digest_line_lead" if item.led_by_reader else "reminder.digest_line_unclaimed"
-            row = [Button(f"{item.number}: {t('action.feedback')}", data=f"r{item.report_id}:fb")]
+            row = [Button(f"{item.number}: {t('action.feedback')}", data=ReportAction(item.report_id, "fb"))]
             if not item.led_by_reader:
-                row.insert(0, Button(f"{item.number}: {t('action.claim')}", data=f"r{item.report_id}:claim"))
+                row.insert(0, Button(f"{item.number}: {t('action.claim')}", data=ReportAction(item.report_id, "claim")))
             rendered = (t(key_name, **values), [button.as_json() for button in row])
         self._lines[key] = rendered
         return rendered
