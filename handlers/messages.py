@@ -40,6 +40,9 @@ class Incoming:
     photo: str | None = None
     unsupported: bool = False
     migrated_to_chat_id: str | None = None
+    #: The platform's id of the update (``telegram:<update_id>``, ``matrix:<event_id>``): the inbox
+    #: records it with the update's effects, so a redelivered update is applied only once.
+    update_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -57,3 +60,4 @@ class Outcome:
     """What the adapter shows right away, besides the outbox (a toast for a button press)."""
 
     toast: str | None = None
+    already_applied: bool = False  # a redelivered update: nothing was done again

@@ -11,6 +11,7 @@ from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.services import Services
+from storage.inbox import mark_applied
 from storage.models import GroupChat, Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
@@ -21,10 +22,21 @@ OFFICIAL_COMMANDS = {"oppakken": "claim", "claim": "claim", "feedback": "fbt", "
 
 
 async def handle(services: Services, incoming: Incoming) -> Outcome:
-    """Handle one incoming message; everything it changes and sends is committed together."""
+    """Handle one incoming message; everything it changes and sends is committed together.
+
+    The transaction runs in the database's thread pool, off the event loop. With an
+    ``update_key`` the inbox records the update in the same transaction; a key already
+    applied changes and sends nothing.
+    """
     member_of = await _membership_needed(services, incoming)
+    return await services.db.run(lambda: _apply(services, incoming, member_of))
+
+
+def _apply(services: Services, incoming: Incoming, member_of: set[int]) -> Outcome:
     with services.db.transaction() as session:
         now = services.clock.now()
+        if incoming.update_key and not mark_applied(session, incoming.update_key, now):
+            return Outcome(already_applied=True)
         person = _upsert_person(session, incoming, now)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
@@ -41,14 +53,18 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
     sender = incoming.sender
     person = session.exec(select(Person).where(
         Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    changes = {"display_name": sender.display_name[:255], "username": sender.username}
     if person is None:
         person = Person(platform=sender.platform, external_id=sender.external_id, created_at=now)
-    person.display_name = sender.display_name[:255]
-    person.username = sender.username
     if sender.language_code and not person.language_chosen:
-        person.language = sender.language_code[:8]
+        changes["language"] = sender.language_code[:8]
     if incoming.chat.is_private:
-        person.private_chat_id = incoming.chat.chat_id
+        changes["private_chat_id"] = incoming.chat.chat_id
+    changed = {name: value for name, value in changes.items() if getattr(person, name) != value}
+    if person.id is not None and not changed:
+        return person  # the usual case: nothing to write
+    for name, value in changed.items():
+        setattr(person, name, value)
     session.add(person)
     session.flush()
     return person
@@ -65,12 +81,16 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
     port = services.platforms.get(incoming.chat.platform)
     if port is None:
         return set()
-    with Session(services.db.engine) as session:
-        query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
-        if wanted != "all":
-            query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
-                (Park.slug == wanted) if isinstance(wanted, str) else (Park.id == wanted))
-        groups_to_ask = [(group.park_id, group.chat_id) for group in session.exec(query)]
+
+    def linked_groups() -> list[tuple[int, str]]:
+        with Session(services.db.engine) as session:
+            query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
+            if wanted != "all":
+                query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
+                    (Park.slug == wanted) if isinstance(wanted, str) else (Park.id == wanted))
+            return [(group.park_id, group.chat_id) for group in session.exec(query)]
+
+    groups_to_ask = await services.db.run(linked_groups)
     member_of: set[int] = set()
     for park_id, chat_id in groups_to_ask:
         if park_id not in member_of and await port.is_group_member(chat_id, incoming.sender.external_id):
