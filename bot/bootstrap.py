@@ -65,6 +65,9 @@ class Weerbaar:
             await self.telegram.stop()
         self.services.db.close()
 
+    def add_fatal_listener(self, listener) -> None:
+        self._fatal_listeners.append(listener)
+
     def on_fatal(self, message: str) -> None:
         self.fatal = message
         for listener in self._fatal_listeners:

@@ -29,6 +29,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
 from bot.pacing import Pacing
+from bot.single_instance import holder_is_gone, instance_name
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
 from storage.db import Database
@@ -112,6 +113,7 @@ class OutboxDispatcher:
         self._results: list[tuple[OutboxMessage, DeliveryResult | NotTried]] = []
         self._next_ready: float | None = None
         self.sent_count = 0
+        self.holder = instance_name()
         self._marks = 0  # how many batches were marked (marking can add rows: failure alerts)
 
     def wake(self) -> None:
@@ -126,6 +128,12 @@ class OutboxDispatcher:
 
     async def run_forever(self) -> None:
         self._running = True
+        try:
+            released = await self.db.run(self.release_orphans)
+            if released:
+                log.info("released %s outbox rows leased by a sender that crashed", released)
+        except Exception:  # noqa: BLE001 - their leases run out by themselves
+            log_failure(log, "releasing crashed leases failed")
         renewer = asyncio.create_task(self._renew_forever(), name="outbox leases")
         try:
             while self._running:
@@ -240,9 +248,24 @@ class OutboxDispatcher:
             claimed = self._within_pacing(by_chat)
             lease_until = now + LEASE
             for row in claimed:
-                row.next_attempt_at = lease_until
+                row.next_attempt_at, row.claimed_by = lease_until, self.holder
                 session.add(row)
             return claimed
+
+    def release_orphans(self) -> int:
+        """Rows leased by a sender on this machine that no longer runs (a crash) are due again at once."""
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            holders = set(session.exec(select(OutboxMessage.claimed_by).where(
+                OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) > now,
+                col(OutboxMessage.claimed_by).is_not(None)).distinct()))
+            gone = [holder for holder in holders if holder != self.holder and holder_is_gone(holder)]
+            if not gone:
+                return 0
+            result = session.exec(update(OutboxMessage).where(
+                OutboxMessage.status == "pending", col(OutboxMessage.claimed_by).in_(gone))
+                .values(next_attempt_at=now, claimed_by=None))
+            return result.rowcount or 0
 
     @staticmethod
     def _first_not_due(session: Session, due: list[OutboxMessage], now: datetime) -> dict[tuple[str, str], int]:
@@ -285,6 +308,7 @@ class OutboxDispatcher:
                 for index, row in enumerate(rows):
                     result = await self._deliver(row)
                     self._results.append((row, result))
+                    self._wake.set()  # mark it soon: a crash before the mark sends it again
                     if isinstance(result, RetryAfter) and row.platform in self.pacing:
                         self.pacing[row.platform].pause(row.chat_id, result.seconds, self._seconds())
                     if not isinstance(result, Sent):

@@ -35,7 +35,7 @@ class InstanceLease:
         self.db = db
         self.clock = clock
         self.name = name
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.holder = instance_name()
         self._task: asyncio.Task | None = None
 
     async def acquire(self) -> None:
@@ -50,7 +50,7 @@ class InstanceLease:
         for attempt in range(2):
             try:
                 with self.db.transaction() as session:
-                    return leases.acquire(session, self.name, self.holder, self.clock.now(), TTL, _gone)
+                    return leases.acquire(session, self.name, self.holder, self.clock.now(), TTL, holder_is_gone)
             except IntegrityError:
                 if attempt:
                     raise
@@ -82,7 +82,12 @@ class InstanceLease:
             log_failure(log, "could not release the lease %s", self.name)
 
 
-def _gone(holder: str) -> bool:
+def instance_name() -> str:
+    """Who holds a lease: this machine, this process, and a random part (two holders in one process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def holder_is_gone(holder: str) -> bool:
     """True when the holder was a process on this machine that has ended."""
     host, _, rest = holder.partition(":")
     pid_text = rest.partition(":")[0]

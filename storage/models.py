@@ -194,6 +194,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[NaiveDatetime] = None
     error: Optional[str] = Field(default=None, max_length=255)
     platform_message_id: Optional[str] = Field(default=None, max_length=255)
+    claimed_by: Optional[str] = Field(default=None, max_length=120)  # the sender holding its lease
 
 
 class PendingCommand(SQLModel, table=True):

@@ -33,12 +33,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('name')
     )
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True))
         batch_op.create_index('ix_outbox_chat_pending', ['platform', 'chat_id', 'status', 'id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_chat_pending')
+        batch_op.drop_column('claimed_by')
     op.drop_table('lease')
     with op.batch_alter_table('inboxupdate', schema=None) as batch_op:
         batch_op.drop_index('ix_inboxupdate_pending')
