@@ -139,7 +139,6 @@ class OutboxDispatcher:
             while self._running:
                 try:
                     await self._claim_and_spawn()
-                    await self._flush()
                 except Exception:  # noqa: BLE001 - keep delivering; rows stay pending
                     log_failure(log, "outbox round failed")
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
@@ -209,10 +208,26 @@ class OutboxDispatcher:
     # ---- claiming ------------------------------------------------------------------------------
 
     async def _claim_and_spawn(self) -> int:
-        async with self._claiming:
-            busy_chats = frozenset(self._active) | frozenset(chat_of(row) for row, _ in self._results)
-            held = frozenset(self._held)
-            rows = await self.db.run(lambda: self._claim(busy_chats, held))
+        """One round: mark the results so far and claim what may go now, in one transaction."""
+        async with self._claiming, self._marking:
+            batch = list(self._results)
+            marked = {row.id for row, _ in batch}
+            busy_chats = frozenset(self._active)
+            held = frozenset(row_id for row_id in self._held if row_id not in marked)
+
+            def mark_and_claim() -> tuple[bool, list[OutboxMessage], Exception | None]:
+                if batch:
+                    self._mark(batch)  # its own transaction: if it fails, the results stay for the next try
+                try:
+                    return bool(batch), self._claim(busy_chats, held), None
+                except Exception as error:  # noqa: BLE001 - the marks are written; forget them first
+                    return bool(batch), [], error
+
+            marked_now, rows, error = await self.db.run(mark_and_claim)
+            if marked_now:
+                self._forget_marked(batch)
+            if error is not None:
+                raise error
             by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
             for row in rows:
                 self._held[row.id] = row
@@ -337,13 +352,16 @@ class OutboxDispatcher:
                 return 0
             batch = list(self._results)
             await self.db.run(lambda: self._mark(batch))
-            del self._results[:len(batch)]
-            self._marks += 1
-            for row, result in batch:
-                self._held.pop(row.id, None)
-                if isinstance(result, Sent):
-                    self.sent_count += 1
-            return sum(1 for _, result in batch if not isinstance(result, NotTried))
+            return self._forget_marked(batch)
+
+    def _forget_marked(self, batch) -> int:
+        del self._results[:len(batch)]
+        self._marks += 1
+        for row, result in batch:
+            self._held.pop(row.id, None)
+            if isinstance(result, Sent):
+                self.sent_count += 1
+        return sum(1 for _, result in batch if not isinstance(result, NotTried))
 
     def _mark(self, batch: list[tuple[OutboxMessage, DeliveryResult | NotTried]]) -> None:
         with self.db.transaction() as session:

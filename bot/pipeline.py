@@ -18,6 +18,8 @@
 import asyncio
 import dataclasses
 import logging
+import time
+from datetime import timedelta
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -32,6 +34,9 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 64
 MAX_WAITING = 2000  # received but not yet handled; beyond this the adapter stops taking updates
 RETRY_START, RETRY_MAX = 0.5, 30.0
+#: Applied keys are kept this long: longer than Telegram keeps an update (24 h) or a sync token is replayed.
+INBOX_RETENTION = timedelta(days=3)
+PRUNE_EVERY = 3600.0
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
 
@@ -131,6 +136,7 @@ class Pipeline:
         self._room = asyncio.Semaphore(MAX_WAITING)
         self._stopping = False
         self._queued: set[str] = set()
+        self._next_prune = 0.0
 
     async def store(self, batch: list[Received]) -> list[Received]:
         """Write the batch to the inbox (one transaction); returns the items not seen before.
@@ -144,8 +150,16 @@ class Pipeline:
         return [received for received in batch if received.key in fresh]
 
     def _receive(self, items: list[tuple[str, dict]]) -> set[str]:
+        with self.db.transaction(durable=True) as session:  # acknowledged right after: must survive power loss
+            fresh = inbox.receive(session, items, self.clock.now())
+        if time.monotonic() >= self._next_prune:
+            self._prune()
+        return fresh
+
+    def _prune(self) -> None:
+        self._next_prune = time.monotonic() + PRUNE_EVERY
         with self.db.transaction() as session:
-            return inbox.receive(session, items, self.clock.now())
+            inbox.prune(session, self.clock.now() - INBOX_RETENTION)
 
     async def resume(self) -> int:
         """Submit what was received but never applied (a crash, or a stop during an outage)."""

@@ -211,6 +211,7 @@ class TelegramAdapter:
         return Received(incoming=incoming, extra=extra)
 
     async def _after(self, received: Received, outcome: Outcome) -> None:
+        self._after_update()  # the answers are in the outbox: send them while the button is answered
         query_id = received.extra.get("callback_query_id")
         if query_id:
             try:
