@@ -107,7 +107,7 @@ class BotProcess:
 
     async def kill(self) -> None:
         self.kill_now()
-        if self.process is not None:
+        if self.process is not None and self.process.returncode is None:
             await self.process.wait()
 
     async def stop(self) -> int:

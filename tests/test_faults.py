@@ -15,7 +15,7 @@ from storage.db import make_engine
 from storage.models import InboxUpdate
 from tests.bot_process import BotProcess
 from tests.databases import POSTGRES_URL, postgres_unavailable_reason
-from tests.test_crash import live_server, message_in  # noqa: F401 - the fixture
+from tests.test_crash import live_server, message_in, processes  # noqa: F401 - the fixtures
 
 USERS = 4
 
@@ -87,12 +87,14 @@ async def postgres_schema():
     admin.dispose()
 
 
-async def test_while_the_database_is_away_no_update_is_acknowledged_or_lost(live_server, tmp_path, postgres_schema):
+async def test_while_the_database_is_away_no_update_is_acknowledged_or_lost(live_server, tmp_path, postgres_schema,
+                                                                            processes):
     server = live_server
     proxy = SwitchableProxy(int(POSTGRES_URL.rsplit(":", 1)[1].split("/")[0]))
     port = await proxy.start()
     url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/test?options=-csearch_path%3D{postgres_schema}"
     bot = BotProcess(tmp_path, server, database_url=url)
+    processes.append(bot)
     db = await asyncio.to_thread(bot.prepare)  # through the proxy, which runs on this loop
     users = [server.add_user(f"User{n}", language_code="nl") for n in range(USERS)]
     await bot.start()
