@@ -195,3 +195,23 @@ async def test_a_second_instance_on_the_same_token_exits_clearly(live_server, tm
     assert "another Weerbaar instance" in second.log() and "already runs telegram-poller" in second.log()
     assert first.process.returncode is None  # the first keeps polling
     assert await first.stop() == 0
+
+
+async def test_a_poller_with_another_database_meets_409_and_one_of_them_stops(live_server, tmp_path, processes):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = BotProcess(tmp_path / "a", live_server), BotProcess(tmp_path / "b", live_server)
+    processes.extend([first, second])
+    first.prepare()
+    second.prepare()
+    await first.start()
+    await second.start(wait=False)
+    done, _ = await asyncio.wait([asyncio.create_task(first.process.wait()),
+                                  asyncio.create_task(second.process.wait())],
+                                 timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    assert done, "neither instance stopped"
+    stopped, running = (first, second) if first.process.returncode is not None else (second, first)
+    assert stopped.process.returncode == 3
+    assert "409 Conflict" in stopped.log() and "only one may" in stopped.log()
+    assert running.process.returncode is None
+    assert await running.stop() == 0

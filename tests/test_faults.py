@@ -126,3 +126,35 @@ async def test_while_the_database_is_away_no_update_is_acknowledged_or_lost(live
     assert "could not even apologise" not in bot.log()
     db.engine.dispose()
     await proxy.close()
+
+
+async def test_bot_api_failures_slow_answers_and_429s_lose_or_repeat_nothing(live_server, tmp_path, processes):
+    server = live_server
+    server.rate_limits = True  # the fake's flood control, on real time like the bot's pacing
+    bot = BotProcess(tmp_path, server)
+    processes.append(bot)
+    bot.prepare()
+    users = [server.add_user(f"User{n}", language_code="nl") for n in range(USERS)]
+    await bot.start()
+    for _ in range(3):
+        server.fail_next("sendMessage", status=502)
+    for user in users[:3]:
+        server.fail_next("sendMessage", status=429, retry_after=1, chat_id=user)  # a 429 storm
+    server.fail_next("getUpdates", status=502)
+    server.latency = 2.0  # slow answers: under the bot's read timeout, so nothing is sent twice
+    try:
+        for user in users:
+            user.start()
+            user.send(user.private, "/mijnmeldingen")
+            user.send(user.private, "hallo")
+        for user in users:
+            await message_in(server, user, "Dat begrijp ik niet")
+    finally:
+        server.latency = 0.0
+        assert await bot.stop() == 0, bot.log()[-3000:]
+    for user in users:
+        texts = [message.text for message in server.messages(user.private)]
+        assert len(texts) == 3, texts  # each answered once ...
+        assert "Welkom" in texts[0] and "nog geen meldingen" in texts[1] and "begrijp" in texts[2]  # ... in order
+    too_many = [error for error in server.errors if error.error_code == 429]
+    assert len(too_many) == 3  # only the injected ones: the bot never went over the limits itself
