@@ -36,6 +36,7 @@ from bot.config import TelegramConfig
 from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
 from bot.dispatcher import RetryAfter as Retry
 from bot.pipeline import Pipeline, Received
+from bot.safe_logging import log_failure
 from bot.single_instance import InstanceLease
 from handlers.clock import Clock
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -147,9 +148,15 @@ class TelegramAdapter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 continue
-            delay = RETRY_START
             if updates:
-                await self._take(updates)
+                try:
+                    await self._take(updates)
+                except Exception:  # noqa: BLE001 - not acknowledged: the same batch comes again
+                    log_failure(log, "taking a batch of Telegram updates failed")
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
+                    continue
+            delay = RETRY_START
 
     async def _take(self, updates: list[Update]) -> None:
         """Store the batch, then acknowledge it (the next offset), then hand it to the lanes."""
