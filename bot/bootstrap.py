@@ -4,10 +4,12 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bot.config import Config
+from bot.config import Config, MonitoringConfig
 from bot.dispatcher import OutboxDispatcher
+from bot.health_server import HealthServer
 from bot.jobs import Jobs
 from bot.pacing import MATRIX_LIMITS, TELEGRAM_LIMITS, Pacing
+from bot.monitoring import MeteredSender, Metrics
 from bot.park_setup import apply_parks
 from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
@@ -38,10 +40,13 @@ class Weerbaar:
     matrix: MatrixAdapter | None = None
     #: Why the deployment cannot go on (e.g. another instance polls the same token); the CLI exits.
     fatal: str | None = None
+    health: HealthServer | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _fatal_listeners: list = field(default_factory=list)
 
     async def start(self, run_jobs: bool = True) -> None:
+        if self.health is not None:  # first, so /healthz answers while the platforms connect
+            await self.health.start()
         if self.telegram is not None:
             await self.telegram.start()
             await register_menus(self.telegram.application.bot, self.services.texts)
@@ -63,7 +68,14 @@ class Weerbaar:
             await self.matrix.stop()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.health is not None:
+            await self.health.stop()
         self.services.db.close()
+
+    def platforms_connected(self) -> dict[str, bool]:
+        """For ``/readyz``: is each configured platform connected?"""
+        adapters = {"telegram": self.telegram, "matrix": self.matrix}
+        return {name: adapter.connected for name, adapter in adapters.items() if adapter is not None}
 
     def add_fatal_listener(self, listener) -> None:
         self._fatal_listeners.append(listener)
@@ -86,7 +98,7 @@ class Weerbaar:
                 raise
             log_failure(log, "handling a %s message failed", incoming.chat.platform)
             await self.services.db.run(lambda: _apologise(self.services, incoming))
-            return Outcome()
+            return Outcome(failed=True)
 
 
 def prepare_database(config: Config) -> Database:
@@ -113,23 +125,39 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
                                   failures.on_permanent_failure(session, services, row))
     app = Weerbaar(services=services, dispatcher=dispatcher,
                    jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
+    metrics = Metrics(db, clock) if config.monitoring is not None else None
+    handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
-            config.telegram, db, clock, handle=app.handle,
+            config.telegram, db, clock, handle=handle,
             after_update=dispatcher.wake, on_fatal=app.on_fatal)
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
         app.matrix = MatrixAdapter(
-            config.matrix, db, clock, services.texts, handle=app.handle,
+            config.matrix, db, clock, services.texts, handle=handle,
             after_event=dispatcher.wake)
         services.platforms["matrix"] = app.matrix
         dispatcher.senders["matrix"] = app.matrix
+    if metrics is not None:
+        _add_monitoring(app, config.monitoring, metrics, db)
     if app.telegram is not None and app.matrix is not None:
         # A photo reported on one platform reaches officials on the other as bytes.
         app.telegram.foreign_photos = app.matrix.fetch_photo
         app.matrix.foreign_photos = app.telegram.fetch_photo
     return app
+
+
+def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: Metrics, db: Database) -> None:
+    """Count deliveries and sweeps, and serve ``/metrics``, ``/healthz``, ``/readyz``."""
+    for platform, sender in list(app.dispatcher.senders.items()):
+        app.dispatcher.senders[platform] = MeteredSender(sender, metrics)
+
+    def swept(seconds: float, reminders: int) -> None:
+        metrics.sweep_seconds.observe(seconds)
+        metrics.reminders.inc(reminders)
+    app.jobs.on_swept = swept
+    app.health = HealthServer(monitoring.host, monitoring.port, metrics, db, app.platforms_connected)
 
 
 def _apologise(services: Services, incoming: Incoming) -> None:

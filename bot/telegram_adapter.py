@@ -19,6 +19,7 @@ Telegram offers no way to detect it, so this rare duplicate is accepted (see REA
 
 import asyncio
 import dataclasses
+import html
 import logging
 import re
 import warnings
@@ -113,6 +114,11 @@ class TelegramAdapter:
         await self._acknowledge()
         await self.lease.release()
         await self.application.shutdown()
+
+    @property
+    def connected(self) -> bool:
+        """Started and taking updates (for ``/readyz``)."""
+        return self._running and self._poller is not None and not self._poller.done()
 
     async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
         """Wait until ``count`` updates have been handled (tests and health checks)."""
@@ -223,7 +229,7 @@ class TelegramAdapter:
         if query_id:
             try:
                 await self.application.bot.answer_callback_query(
-                    query_id, text=outcome.toast[:200] if outcome.toast else None)
+                    query_id, text=plain_text(outcome.toast)[:200] if outcome.toast else None)
             except TelegramError as error:
                 log.info("could not answer a callback query: %s", type(error).__name__)
 
@@ -252,7 +258,7 @@ class TelegramAdapter:
         if message.location is not None:
             return Incoming(sender=sender, chat=chat, location=(message.location.latitude, message.location.longitude))
         if message.photo:
-            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id)
+            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id, caption=message.caption)
         return Incoming(sender=sender, chat=chat, unsupported=True)
 
     def _command(self, message: Message) -> tuple[str | None, str]:
@@ -343,6 +349,11 @@ class TelegramAdapter:
                  else InlineKeyboardButton(button["label"], callback_data=button["data"]) for button in row]
                 for row in choices]
         return InlineKeyboardMarkup(rows)
+
+
+def plain_text(fragment: str) -> str:
+    """A toast is plain text on Telegram: the HTML fragment's text, tags dropped, references read."""
+    return html.unescape(re.sub(r"<[^>]*>", "", fragment))
 
 
 def _seconds(error: RetryAfter) -> float:

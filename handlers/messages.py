@@ -38,6 +38,7 @@ class Incoming:
     press: ButtonPress | None = None
     location: tuple[float, float] | None = None
     photo: str | None = None
+    caption: str | None = None  # the text sent with a photo
     unsupported: bool = False
     migrated_to_chat_id: str | None = None
     #: The platform's id of the update (``telegram:<update_id>``, ``matrix:<event_id>``): the inbox
@@ -61,3 +62,4 @@ class Outcome:
 
     toast: str | None = None
     already_applied: bool = False  # a redelivered update: nothing was done again
+    failed: bool = False  # handling raised; nothing was saved (counted by the metrics)
