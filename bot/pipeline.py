@@ -163,16 +163,23 @@ class Pipeline:
 
     async def resume(self) -> int:
         """Submit what was received but never applied (a crash, or a stop during an outage)."""
-        def load() -> list[Received]:
-            with self.db.transaction() as session:
-                return [Received.from_payload(row.payload) for row in inbox.pending(session, self.key_prefix)
-                        if row.payload]
-        waiting = await self.db.run(load)
-        for received in waiting:
-            await self.submit(received)
-        if waiting:
-            log.info("%s: resuming %s received but unapplied updates", self.platform, len(waiting))
-        return len(waiting)
+        resumed, after_id = 0, 0
+        while True:
+            def load(after_id=after_id) -> list[tuple[int, Received | None]]:
+                with self.db.transaction() as session:
+                    return [(row.id, Received.from_payload(row.payload) if row.payload else None)
+                            for row in inbox.pending(session, self.key_prefix, after_id=after_id)]
+            page = await self.db.run(load)
+            if not page:
+                break
+            after_id = page[-1][0]
+            for _, received in page:
+                if received is not None:
+                    await self.submit(received)
+                    resumed += 1
+        if resumed:
+            log.info("%s: resuming %s received but unapplied updates", self.platform, resumed)
+        return resumed
 
     async def submit(self, received: Received) -> None:
         """Queue one stored item in its lanes; waits while too much is queued already."""

@@ -42,10 +42,11 @@ def mark_applied(session: Session, key: str, now: datetime) -> bool:
     return True
 
 
-def pending(session: Session, prefix: str, limit: int = 1000) -> list[InboxUpdate]:
-    """Received, not yet applied updates of one platform (``telegram:``), in the order received."""
+def pending(session: Session, prefix: str, after_id: int = 0, limit: int = 500) -> list[InboxUpdate]:
+    """Received, not yet applied updates of one platform (``telegram:``), in the order received (a page)."""
     return list(session.exec(
-        select(InboxUpdate).where(col(InboxUpdate.applied_at).is_(None), col(InboxUpdate.key).startswith(prefix))
+        select(InboxUpdate).where(col(InboxUpdate.applied_at).is_(None), col(InboxUpdate.key).startswith(prefix),
+                                  col(InboxUpdate.id) > after_id)
         .order_by(col(InboxUpdate.id)).limit(limit)))
 
 
