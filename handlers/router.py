@@ -84,8 +84,22 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
     port = services.platforms.get(incoming.chat.platform)
     if port is None:
         return set()
-from storage.inbox import mark_applied
-from storage.models import GroupChat, Park, Person, Report, ReportDraft
+
+    def linked_groups() -> list[tuple[int, str]]:
+        with Session(services.db.engine) as session:
+            park = wanted
+            if isinstance(park, tuple):  # the "send" press of a draft: the draft's park, asked again
+                draft = session.get(ReportDraft, park[1])
+                if draft is None:
+                    return []
+                park = draft.park_id
+            query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
+            if park != "all":
+                query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
+                    (Park.slug == park) if isinstance(park, str) else (Park.id == park))
+            return [(group.park_id, group.chat_id) for group in session.exec(query)]
+
+    groups_to_ask = await services.db.run(linked_groups)
     member_of: set[int] = set()
     for park_id, chat_id in groups_to_ask:
         if park_id not in member_of and await port.is_group_member(chat_id, incoming.sender.external_id):
