@@ -15,7 +15,7 @@ NOW = datetime(2026, 11, 30, 8, 0)
 
 def test_a_redelivered_update_is_recognised_and_applied_once(database):
     with database.transaction() as session:
-        assert inbox.receive(session, [("telegram:1:10", {"a": 1}), ("telegram:1:11", {"b": 2})], NOW) == \\
+        assert inbox.receive(session, [("telegram:1:10", {"a": 1}), ("telegram:1:11", {"b": 2})], NOW) == \
             {"telegram:1:10", "telegram:1:11"}
     with database.transaction() as session:
         assert inbox.receive(session, [("telegram:1:11", {"b": 2}), ("telegram:1:12", {})], NOW) == {"telegram:1:12"}
