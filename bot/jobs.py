@@ -8,6 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
+from handlers import park_sweeps
 from handlers.services import Services
 from handlers.sweeps import expire_idle_drafts, prune_delivered_messages, send_due_reminders
 
@@ -37,10 +38,11 @@ class Jobs:
             reminded = send_due_reminders(self.services)
             expired = expire_idle_drafts(self.services)
             pruned = prune_delivered_messages(self.services)
+            park_level = park_sweeps.run(self.services)  # issue 12: request reminders, monthly digests
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return
         if reminded or expired or pruned:
             log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned", reminded, expired, pruned)
-        if reminded or expired:
+        if reminded or expired or park_level:
             self.after_sweep()

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from handlers import (
     admin_categories, admin_commands, groups, invites, language, listings, park_choice, report_actions, report_flow,
 )
+from handlers import park_level  # issue 12: park updates, requests, digest
 from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
@@ -28,6 +29,7 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
         person = _upsert_person(session, incoming, now)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
+        park_level.remember_membership(ctx)  # issue 12
         if incoming.chat.is_private:
             _private(ctx)
         else:
@@ -81,6 +83,8 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
 def _parks_to_check(incoming: Incoming) -> str | int | None:
     if not incoming.chat.is_private:
         return None
+    if (park_level_parks := park_level.parks_to_check(incoming)) is not None:  # issue 12
+        return park_level_parks
     if incoming.command in REPORT_COMMANDS or incoming.command in ("signalen", "signals"):
         return "all"
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
@@ -104,6 +108,8 @@ def _group(ctx: Context) -> None:
         group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
         park = ctx.session.get(Park, group.park_id) if group else None
         return ctx.reply(ctx.t("group.help"), groups.report_button(ctx, park) if park else None)
+    if park_level.on_group(ctx):  # issue 12
+        return None
     if incoming.press:
         ctx.toast = ctx.t("input.stale_button")
     return None  # ordinary group chatter is none of the bot's business
@@ -117,6 +123,8 @@ def _private(ctx: Context) -> None:
         return _press(ctx, incoming.press.data)
     if incoming.command:
         return _command(ctx, incoming.command, incoming.args)
+    if park_level.on_private_message(ctx):  # issue 12
+        return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         return report_actions.on_pending_text(ctx, pending)
@@ -129,6 +137,8 @@ def _private(ctx: Context) -> None:
 
 
 def _press(ctx: Context, data: str) -> None:
+    if park_level.on_press(ctx, data):  # issue 12
+        return None
     parsed = report_flow.parse_data(data)
     if parsed is not None:
         draft_id, step, value = parsed
@@ -159,6 +169,8 @@ def _press(ctx: Context, data: str) -> None:
 
 
 def _command(ctx: Context, command: str, args: str) -> None:
+    if park_level.on_command(ctx, command, args):  # issue 12
+        return None
     if command == "start":
         return _start(ctx, args.strip())
     if command in REPORT_COMMANDS:
@@ -239,6 +251,8 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
 
 
 def _stop(ctx: Context) -> None:
+    if park_level.on_stop(ctx):  # issue 12
+        return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         ctx.session.delete(pending)

@@ -1,0 +1,79 @@
+"""Who belongs to a park, for private park updates: people the platform confirmed in a linked group.
+
+A bot cannot list a group's members, so a park's members are the people it has seen there:
+whoever the platform confirmed as a member (when they report or look up signals) and whoever
+used a command in a linked group. Each can opt out of private updates (and back in).
+"""
+
+from sqlmodel import Session, col, select
+
+from handlers.context import Context
+from storage.models import Park, ParkMember, Person
+from storage.queries import group_by_chat
+
+
+def remember(ctx: Context) -> None:
+    """Record the parks this message proved the person a member of."""
+    park_ids = set(ctx.member_of_parks)
+    if not ctx.chat.is_private and ctx.incoming.command:
+        group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
+        if group is not None:
+            park_ids.add(group.park_id)
+    for park_id in sorted(park_ids):
+        if membership(ctx.session, park_id, ctx.person.id) is None:
+            ctx.session.add(ParkMember(park_id=park_id, person_id=ctx.person.id, since=ctx.now))
+    if park_ids:
+        ctx.session.flush()
+
+
+def membership(session: Session, park_id: int, person_id: int) -> ParkMember | None:
+    return session.exec(select(ParkMember).where(
+        ParkMember.park_id == park_id, ParkMember.person_id == person_id)).first()
+
+
+def receivers(session: Session, park_id: int, except_person_id: int | None = None) -> list[Person]:
+    """Members of the park who have not opted out of private updates."""
+    rows = session.exec(
+        select(Person).join(ParkMember, col(ParkMember.person_id) == col(Person.id))
+        .where(ParkMember.park_id == park_id, col(ParkMember.opted_out_at).is_(None))
+        .order_by(col(ParkMember.id)))
+    return [person for person in rows if person.id != except_person_id]
+
+
+def set_opted_out(ctx: Context, park: Park, opted_out: bool) -> bool:
+    """Switch private updates of one park off or on; False if the person is no member of it."""
+    member = membership(ctx.session, park.id, ctx.person.id)
+    if member is None:
+        return False
+    member.opted_out_at = ctx.now if opted_out else None
+    ctx.session.add(member)
+    return True
+
+
+def parks_of(session: Session, person_id: int) -> list[tuple[Park, ParkMember]]:
+    return list(session.exec(
+        select(Park, ParkMember).join(ParkMember, col(ParkMember.park_id) == col(Park.id))
+        .where(ParkMember.person_id == person_id).order_by(col(Park.id))))
+
+
+def updates_setting(ctx: Context, args: str) -> None:
+    """``/parkberichten [aan|uit]``: private park updates on or off, for every park of the person."""
+    memberships = parks_of(ctx.session, ctx.person.id)
+    if not memberships:
+        return ctx.reply(ctx.t("members.none"))
+    word = args.strip().lower()
+    if word in ("aan", "on"):
+        wanted = False
+    elif word in ("uit", "off"):
+        wanted = True
+    elif word:
+        return ctx.reply(ctx.t("members.usage"))
+    else:
+        lines = [ctx.t("members.state_off" if member.opted_out_at else "members.state_on", park=park.name)
+                 for park, member in memberships]
+        return ctx.reply(ctx.t("members.state", lines="\n".join(lines)))
+    for park, member in memberships:
+        member.opted_out_at = ctx.now if wanted else None
+        ctx.session.add(member)
+    names = ", ".join(park.name for park, _ in memberships)
+    return ctx.reply(ctx.t("members.now_off" if wanted else "members.now_on", parks=names))
