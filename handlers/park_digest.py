@@ -108,9 +108,13 @@ def post_due_digests(services: Services) -> int:
     with services.db.transaction() as session:
         now = services.clock.now()
         for park in list(session.exec(select(Park).order_by(col(Park.id)))):
-            schedule = schedule_of(session, park, now)
+            schedule_of(session, park, now)  # a park seen for the first time gets its schedule
+        due = session.exec(select(DigestSchedule, Park).join(Park, col(Park.id) == col(DigestSchedule.park_id))
+                           .where(DigestSchedule.enabled == True)  # noqa: E712
+                           .order_by(col(DigestSchedule.id)).with_for_update(skip_locked=True, of=DigestSchedule))
+        for schedule, park in list(due):
             today = local_date(now, park.timezone)
-            if not schedule.enabled or schedule.last_period == month_key(today):
+            if schedule.last_period == month_key(today):
                 continue
             if now < due_moment(park, schedule, today.year, today.month):
                 continue

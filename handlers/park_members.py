@@ -2,7 +2,7 @@
 
 A bot cannot list a group's members, so a park's members are the people it has seen there:
 whoever the platform confirmed as a member (when they report or look up signals) and whoever
-used a command in a linked group. Each can opt out of private updates (and back in).
+used a command or pressed a button in a linked group. Each can opt out of private updates (and back in).
 """
 
 from sqlmodel import Session, col, select
@@ -15,7 +15,7 @@ from storage.queries import group_by_chat
 def remember(ctx: Context) -> None:
     """Record the parks this message proved the person a member of."""
     park_ids = set(ctx.member_of_parks)
-    if not ctx.chat.is_private and ctx.incoming.command:
+    if not ctx.chat.is_private and (ctx.incoming.command or ctx.incoming.press):
         group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
         if group is not None:
             park_ids.add(group.park_id)
