@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.cli_scan import add_scan_command, run_scan  # issue 12
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
 from handlers.clock import SystemClock
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--role", required=True, help="admin or an official role")
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     add_stats_command(commands, config_option)
+    add_scan_command(commands, config_option)
     args = parser.parse_args(argv)
     config_path = getattr(args, "config", None) or os.environ.get("WEERBAAR_CONFIG", DEFAULT_CONFIG)
     try:
@@ -50,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
+    if args.command == "scan-results":
+        return run_scan(config, args)
     return asyncio.run(_run(config))
 
 

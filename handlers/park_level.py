@@ -7,7 +7,7 @@ needs a handful of clearly separated lines.
 
 from dataclasses import replace
 
-from handlers import park_digest, park_drafts, park_members, park_requests, park_updates
+from handlers import park_digest, park_drafts, park_members, park_requests, park_scan, park_updates
 from handlers.context import Context
 from handlers.messages import Incoming
 from storage.queries import group_by_chat
@@ -20,6 +20,7 @@ REQUEST_COMMANDS = {"oproep", "request"}
 OPEN_REQUESTS_COMMANDS = {"oproepen", "requests"}
 HELP_COMMANDS = {"helpen", "assist"}
 DIGEST_COMMANDS = {"overzicht", "digest"}
+SCAN_COMMANDS = {"scan"}
 
 CONVERSATIONS = {park_updates.KIND: park_updates, park_requests.POST: park_requests, park_requests.HELP: park_requests,
                  park_requests.ANSWER: park_requests, park_requests.CLOSE: park_requests}
@@ -80,6 +81,8 @@ def on_command(ctx: Context, command: str, args: str) -> bool:
         park_requests.help_command(ctx, args)
     elif command in DIGEST_COMMANDS:
         park_digest.command(ctx, args)
+    elif command in SCAN_COMMANDS:
+        park_scan.command(ctx, args)
     else:
         return False
     return True
@@ -99,6 +102,10 @@ def on_press(ctx: Context, data: str) -> bool:
     tool = park_requests.parse_tool(data)
     if tool is not None:
         park_requests.on_tool(ctx, *tool)
+        return True
+    scan_button = park_scan.parse_button(data)
+    if scan_button is not None:
+        park_scan.on_button(ctx, *scan_button)
         return True
     update_button = park_updates.parse_button(data)
     if update_button is not None:

@@ -8,6 +8,7 @@ from handlers.messages import Button
 from handlers.outbox import enqueue_to
 from handlers.park_digest import post_due_digests
 from handlers.park_requests import TOOL_PREFIX, label
+from handlers.park_scan import run_due as run_due_scans
 from handlers.policy import next_reminder
 from handlers.rendering import age
 from handlers.services import Services
@@ -21,8 +22,8 @@ class _Routine:
 
 
 def run(services: Services) -> int:
-    """Everything park-level that is due; returns how many messages or digests it caused."""
-    return remind_open_requests(services) + post_due_digests(services)
+    """Everything park-level that is due; returns how many messages, digests or scans it caused."""
+    return remind_open_requests(services) + post_due_digests(services) + run_due_scans(services)
 
 
 def remind_open_requests(services: Services) -> int:

@@ -307,3 +307,44 @@ class DigestSchedule(SQLModel, table=True):
     day: int = 0
     at: str = Field(default="09:00", max_length=5)
     last_period: Optional[str] = Field(default=None, max_length=7)  # "2026-11": the month last posted in
+
+
+class ParkScan(SQLModel, table=True):
+    """A short survey of a park's members; ``salt`` exists only while it is open."""
+
+    __table_args__ = (Index("ix_parkscan_status_closes_at", "status", "closes_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    started_by_person_id: int = Field(foreign_key="person.id")
+    status: str = Field(default="open", max_length=16)  # open | closed
+    questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    salt: Optional[str] = Field(default=None, max_length=64)
+    invited: int = 0
+    opened_at: NaiveDatetime
+    remind_at: Optional[NaiveDatetime] = None
+    closes_at: NaiveDatetime
+    closed_at: Optional[NaiveDatetime] = None
+
+
+class ScanProgress(SQLModel, table=True):
+    """Where one (hashed) person is in an open scan; all rows are deleted when the scan closes."""
+
+    __table_args__ = (UniqueConstraint("scan_id", "person_hash"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scan_id: int = Field(foreign_key="parkscan.id", index=True)
+    person_hash: str = Field(max_length=64)
+    respondent: str = Field(max_length=32)
+    position: int = 0
+    selected: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    finished: bool = False
+    opted_out: bool = False
+
+
+class ScanAnswer(SQLModel, table=True):
+    """One answer, keyed by a random respondent id that is never linked to a person after closing."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scan_id: int = Field(foreign_key="parkscan.id", index=True)
+    respondent: str = Field(max_length=32)
+    question: str = Field(max_length=40)
+    value: str = Field(max_length=40)

@@ -1,4 +1,4 @@
-"""park level: updates, requests with follow-up, the monthly digest (issue 12)
+"""park level: updates, requests with follow-up, the monthly digest, the park scan (issue 12)
 
 Revision ID: 0003_i12
 Revises: 0002
@@ -127,8 +127,60 @@ def upgrade() -> None:
     sa.UniqueConstraint('park_id')
     )
 
+    op.create_table('parkscan',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('park_id', sa.Integer(), nullable=False),
+    sa.Column('started_by_person_id', sa.Integer(), nullable=False),
+    sa.Column('status', _string(16), nullable=False),
+    sa.Column('questions', sa.JSON(), nullable=False),
+    sa.Column('salt', _string(64), nullable=True),
+    sa.Column('invited', sa.Integer(), nullable=False),
+    sa.Column('opened_at', sa.DateTime(), nullable=False),
+    sa.Column('remind_at', sa.DateTime(), nullable=True),
+    sa.Column('closes_at', sa.DateTime(), nullable=False),
+    sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
+    sa.ForeignKeyConstraint(['started_by_person_id'], ['person.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_parkscan_park_id', 'parkscan', ['park_id'], unique=False)
+    op.create_index('ix_parkscan_status_closes_at', 'parkscan', ['status', 'closes_at'], unique=False)
+
+    op.create_table('scanprogress',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scan_id', sa.Integer(), nullable=False),
+    sa.Column('person_hash', _string(64), nullable=False),
+    sa.Column('respondent', _string(32), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('selected', sa.JSON(), nullable=False),
+    sa.Column('finished', sa.Boolean(), nullable=False),
+    sa.Column('opted_out', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['scan_id'], ['parkscan.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('scan_id', 'person_hash')
+    )
+    op.create_index('ix_scanprogress_scan_id', 'scanprogress', ['scan_id'], unique=False)
+
+    op.create_table('scananswer',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('scan_id', sa.Integer(), nullable=False),
+    sa.Column('respondent', _string(32), nullable=False),
+    sa.Column('question', _string(40), nullable=False),
+    sa.Column('value', _string(40), nullable=False),
+    sa.ForeignKeyConstraint(['scan_id'], ['parkscan.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_scananswer_scan_id', 'scananswer', ['scan_id'], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index('ix_scananswer_scan_id', table_name='scananswer')
+    op.drop_table('scananswer')
+    op.drop_index('ix_scanprogress_scan_id', table_name='scanprogress')
+    op.drop_table('scanprogress')
+    op.drop_index('ix_parkscan_status_closes_at', table_name='parkscan')
+    op.drop_index('ix_parkscan_park_id', table_name='parkscan')
+    op.drop_table('parkscan')
     op.drop_table('digestschedule')
     op.drop_index('ix_requestreply_helper_person_id', table_name='requestreply')
     op.drop_index('ix_requestreply_request_id', table_name='requestreply')
