@@ -310,7 +310,8 @@ def results(ctx: Context, park: Park) -> None:
     for question in scan.questions:
         values = _values(ctx.session, scan.id, question["key"])
         lines.append("")
-        lines.append(Markup("<b>") + texts(language, "scan.q." + question["key"]) + Markup("</b>"))
+        title = texts(language, f"scan.q.{question['key']}")
+        lines.append(Markup(f"<b>{title}</b>"))
         answered = len({respondent for respondent, _ in values})
         if answered < MIN_RESPONDENTS:
             lines.append(texts(language, "scan.question_too_few", min=MIN_RESPONDENTS))
