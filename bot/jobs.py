@@ -8,7 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
-from handlers import park_sweeps
+from handlers import park_members, park_sweeps
 from handlers.services import Services
 from handlers.sweeps import expire_idle_drafts, prune_delivered_messages, send_due_reminders
 
@@ -38,7 +38,8 @@ class Jobs:
             reminded = send_due_reminders(self.services)
             expired = expire_idle_drafts(self.services)
             pruned = prune_delivered_messages(self.services)
-            park_level = park_sweeps.run(self.services)  # issue 12: request reminders, monthly digests
+            park_level = park_sweeps.run(self.services)  # issue 12: request reminders, digests, scans
+            await park_members.recheck(self.services)  # issue 12: who is still in the park's group
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return

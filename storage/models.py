@@ -229,6 +229,8 @@ class ParkMember(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     since: NaiveDatetime
     opted_out_at: Optional[NaiveDatetime] = None
+    checked_at: Optional[NaiveDatetime] = None  # last time the platform was asked whether they are still in
+    missed_checks: int = 0  # consecutive checks that found them in none of the park's groups
 
 
 class ParkLevelDraft(SQLModel, table=True):

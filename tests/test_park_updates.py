@@ -1,5 +1,7 @@
 """Park updates from officials (issue 12), end to end through the real Telegram path."""
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from storage.models import AdminChange, ParkUpdate, UpdateUseful
@@ -141,3 +143,18 @@ async def test_an_update_with_a_photo_sends_the_photo_first(bot, server, cast):
     photo, text = server.messages(cast.group)[-2:]
     assert "photo" in photo and "Foto bij het bericht" in photo.caption
     assert "Zie de foto" in text.text and text.text.endswith("— Beheerder")
+
+
+async def test_somebody_who_left_the_group_stops_receiving_private_updates(bot, server, cast):
+    await become_members(bot, cast, cast.erik, cast.fleur)
+    server.remove_member(cast.group, cast.fleur)
+    await bot.advance(timedelta(days=1))  # the first check that misses her may be a platform hiccup
+    preview = await compose(bot, server, cast.police, "Nog steeds twee", private=True)
+    assert "privé aan leden (2)" in preview.text
+    await say(bot, cast.police, cast.police.private, "/stop")
+    await bot.advance(timedelta(days=1))
+    preview = await compose(bot, server, cast.police, "Nu nog één", private=True)
+    assert "privé aan leden (1)" in preview.text
+    await press(bot, server, cast.police, "Versturen")
+    assert "Nu nog één" in last(server, cast.erik.private).text
+    assert not any("Nu nog één" in m.text for m in server.messages(cast.fleur.private))

@@ -26,6 +26,8 @@ def upgrade() -> None:
     sa.Column('person_id', sa.Integer(), nullable=False),
     sa.Column('since', sa.DateTime(), nullable=False),
     sa.Column('opted_out_at', sa.DateTime(), nullable=True),
+    sa.Column('checked_at', sa.DateTime(), nullable=True),
+    sa.Column('missed_checks', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.PrimaryKeyConstraint('id'),
