@@ -63,7 +63,7 @@ def park_of_payload(payload: str) -> str | None:
 def command(ctx: Context, args: str) -> None:
     """``/oproep [text]``, ``/oproep sluit SP-O3 [text]``."""
     head, _, rest = args.strip().partition(" ")
-    if head.lower() in ("sluit", "close"):
+    if head.lower() in ("sluit", "close") and (not rest.strip() or LABEL_PATTERN.match(rest)):
         return close_command(ctx, rest)
     parks = author_parks(ctx)
     if not parks:
@@ -86,7 +86,9 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
         if draft.step == TEXT:
             return ctx.reply(ctx.t("request.ask_text", max=park_drafts.MAX_TEXT))
         park = ctx.session.get(Park, data["park"])
-        body = _group_text(ctx, ctx.language, park, "?", data["text"], author_role(ctx, park.id) or ADMIN,
+        upcoming = label(park, ParkRequest(park_id=park.id, number=_highest_number(ctx, park) + 1, author_person_id=0,
+                                           author_role="", text="", created_at=ctx.now))
+        body = _group_text(ctx, ctx.language, park, upcoming, data["text"], author_role(ctx, park.id) or ADMIN,
                            ctx.person, platform_has_buttons=True)
         return ctx.reply(Markup(ctx.t("request.preview", park=park.name) + "\n\n" + body),
                          [[park_drafts.button(ctx, draft, "request.post", "send")],
@@ -107,6 +109,10 @@ def _group_text(ctx: Context, language: str, park: Park, number: str, text: str,
     return body
 
 
+def _highest_number(ctx: Context, park: Park) -> int:
+    return ctx.session.exec(select(func.max(ParkRequest.number)).where(ParkRequest.park_id == park.id)).one() or 0
+
+
 def post(ctx: Context, draft: ParkLevelDraft) -> None:
     data = dict(draft.data)
     park_drafts.end(ctx, draft)
@@ -114,9 +120,8 @@ def post(ctx: Context, draft: ParkLevelDraft) -> None:
     role = author_role(ctx, park.id)
     if role is None:
         return ctx.reply(ctx.t("request.not_official"))
-    locked = ctx.session.exec(select(Park).where(Park.id == park.id).with_for_update()).one()
-    highest = ctx.session.exec(select(func.max(ParkRequest.number)).where(ParkRequest.park_id == locked.id)).one()
-    request = ParkRequest(park_id=park.id, number=(highest or 0) + 1, author_person_id=ctx.person.id,
+    ctx.session.exec(select(Park).where(Park.id == park.id).with_for_update()).one()  # serialises numbering
+    request = ParkRequest(park_id=park.id, number=_highest_number(ctx, park) + 1, author_person_id=ctx.person.id,
                           author_role=role, text=data["text"], created_at=ctx.now)
     request.next_reminder_at = next_reminder(park, _Routine(), ctx.now, first=True)
     ctx.session.add(request)

@@ -13,7 +13,7 @@ QUESTION = "Wie heeft camerabeelden van de Industrieweg, dinsdagnacht 02:00–04
 
 async def post_request(bot, server, official, text: str = QUESTION):
     preview = await say(bot, official, official.private, f"/oproep {text}")
-    assert "Voorbeeld" in preview.text and text in preview.text
+    assert "Voorbeeld" in preview.text and text in preview.text and "🙋 Oproep SP-O" in preview.text
     return await press(bot, server, official, "Plaatsen")
 
 
@@ -107,6 +107,9 @@ async def test_bad_input_about_requests_is_answered_and_changes_nothing(bot, ser
     reply = await say(bot, cast.fire, cast.fire.private, "/oproep sluit SP-O1 klaar")
     assert "niet van jou" in reply.text
     assert "Gebruik: /oproep sluit" in (await say(bot, cast.police, cast.police.private, "/oproep sluit")).text
+    # A request that merely starts with the word is a request, not a close.
+    assert "Voorbeeld" in (await say(bot, cast.police, cast.police.private, "/oproep Sluit je poort 's nachts")).text
+    await say(bot, cast.police, cast.police.private, "/stop")
     # An answer that is too long, then /stop: nothing reaches the official.
     before = len(server.messages(cast.police.private))
     await say(bot, cast.erik, cast.erik.private, "/helpen SP-O1")
