@@ -24,12 +24,12 @@ from sqlmodel import Session, col, delete, func, select
 from handlers import audit, park_choice, park_members
 from handlers.context import Context
 from handlers.durations import parse_duration
-from handlers.i18n import Markup, Translator
+from handlers.i18n import Markup, Translator, escape
 from handlers.messages import Button
 from handlers.outbox import enqueue_to
 from handlers.rendering import local_time
 from handlers.services import Services
-from storage.models import Park, ParkScan, Person, ScanAnswer, ScanProgress
+from storage.models import Park, ParkScan, Person, ScanAnswer, ScanProgress, ScanQuestionSet
 from storage.queries import ADMIN, enabled_categories, has_role
 
 MIN_RESPONDENTS = 5
@@ -38,6 +38,7 @@ MAX_DURATION = timedelta(days=60)
 LIKERT = ("1", "2", "3", "4", "5")
 BUTTON_PREFIX = "s:"
 SKIP_OPTION = "none"
+MAX_QUESTION = 200
 
 
 def default_questions(park_categories) -> list[dict]:
@@ -54,6 +55,23 @@ def default_questions(park_categories) -> list[dict]:
     ]
 
 
+def park_questions(session: Session, park: Park) -> list[dict]:
+    """The park's question set: the defaults with the admins' changes (switched off, own wording)."""
+    changes = _question_set(session, park).changes
+    return [{**question, "enabled": True, **changes.get(question["key"], {})}
+            for question in default_questions(enabled_categories(session, park.id))]
+
+
+def _question_set(session: Session, park: Park) -> ScanQuestionSet:
+    found = session.exec(select(ScanQuestionSet).where(ScanQuestionSet.park_id == park.id)).first()
+    return found or ScanQuestionSet(park_id=park.id, changes={})
+
+
+def question_text(texts: Translator, language: str, question: dict) -> str:
+    """The park's own wording in this language, else the built-in text."""
+    return question.get(language) or texts(language, f"scan.q.{question['key']}")
+
+
 def person_hash(scan: ParkScan, person_id: int) -> str:
     return hashlib.sha256(f"{scan.salt}:{person_id}".encode()).hexdigest()
 
@@ -61,8 +79,9 @@ def person_hash(scan: ParkScan, person_id: int) -> str:
 # ---- /scan ---------------------------------------------------------------------------------------
 
 def command(ctx: Context, args: str) -> None:
-    """``/scan``, ``/scan start [7d]``, ``/scan stop``, ``/scan resultaten``."""
-    word, _, rest = args.strip().lower().partition(" ")
+    """``/scan``, ``/scan start [7d]``, ``/scan stop``, ``/scan resultaten``, ``/scan vragen``, ``/scan vraag N …``."""
+    word, _, rest = args.strip().partition(" ")
+    word = word.lower()
     if word in ("resultaten", "results"):
         parks = _reader_parks(ctx)
         if not parks:
@@ -88,6 +107,10 @@ def command(ctx: Context, args: str) -> None:
         if not timedelta(hours=1) <= duration <= MAX_DURATION:
             return ctx.reply(ctx.t("scan.bad_duration"))
         return start(ctx, park, duration)
+    if word in ("vragen", "questions"):
+        return _list_questions(ctx, park)
+    if word in ("vraag", "question"):
+        return _change_question(ctx, park, rest.strip())
     if word == "stop":
         if current is None:
             return ctx.reply(ctx.t("scan.none_open"))
@@ -117,8 +140,11 @@ def _status(ctx: Context, park: Park, current: ParkScan | None) -> None:
 
 
 def start(ctx: Context, park: Park, duration: timedelta) -> None:
-    scan = ParkScan(park_id=park.id, started_by_person_id=ctx.person.id,
-                    questions=default_questions(enabled_categories(ctx.session, park.id)),
+    questions = [{k: v for k, v in question.items() if k != "enabled"}
+                 for question in park_questions(ctx.session, park) if question["enabled"]]
+    if not questions:
+        return ctx.reply(ctx.t("scan.no_questions"))
+    scan = ParkScan(park_id=park.id, started_by_person_id=ctx.person.id, questions=questions,
                     salt=secrets.token_hex(16), opened_at=ctx.now, remind_at=ctx.now + duration / 2,
                     closes_at=ctx.now + duration)
     ctx.session.add(scan)
@@ -147,7 +173,6 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
          reminder: bool = False) -> None:
     language = texts.language_for(person.language)
     question = scan.questions[progress.position]
-    key = f"scan.q.{question['key']}"
     data = lambda value: f"{BUTTON_PREFIX}{scan.id}:{progress.position}:{value}"  # noqa: E731
     if question["kind"] == "likert":
         rows = [[Button(value, data=data(value)) for value in LIKERT]]
@@ -166,7 +191,7 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
     header = texts(language, "scan.reminder" if reminder else "scan.question", number=progress.position + 1,
                    total=len(scan.questions))
     enqueue_to(session, now=now, person=person, purpose="scan", buttons=rows,
-               text=Markup(f"{header}\n\n<b>{texts(language, key)}</b>\n{hint}"))
+               text=Markup(f"{header}\n\n<b>{escape(question_text(texts, language, question))}</b>\n{hint}"))
 
 
 def _options(question: dict) -> list[dict]:
@@ -310,8 +335,7 @@ def results(ctx: Context, park: Park) -> None:
     for question in scan.questions:
         values = _values(ctx.session, scan.id, question["key"])
         lines.append("")
-        title = texts(language, f"scan.q.{question['key']}")
-        lines.append(Markup(f"<b>{title}</b>"))
+        lines.append(Markup(f"<b>{escape(question_text(texts, language, question))}</b>"))
         answered = len({respondent for respondent, _ in values})
         if answered < MIN_RESPONDENTS:
             lines.append(texts(language, "scan.question_too_few", min=MIN_RESPONDENTS))
@@ -371,3 +395,48 @@ def results_csv(session: Session, park_id: int) -> str:
                 writer.writerow([scan.id, scan.closed_at.isoformat(), count, question["key"], option,
                                  sum(1 for _, value in values if value == option)])
     return out.getvalue()
+
+
+# ---- the park's question set ---------------------------------------------------------------------------
+
+def _list_questions(ctx: Context, park: Park) -> None:
+    lines = [ctx.t("scan.questions_header", park=park.name)]
+    for number, question in enumerate(park_questions(ctx.session, park), start=1):
+        lines.append(ctx.t("scan.question_line", number=number, state="✅" if question["enabled"] else "⛔",
+                           text=question_text(ctx.services.texts, ctx.language, question)))
+    lines.append(ctx.t("scan.questions_usage"))
+    return ctx.reply(Markup("\n".join(lines)))
+
+
+def _change_question(ctx: Context, park: Park, args: str) -> None:
+    """``vraag N uit|aan|standaard`` or ``vraag N tekst NL | EN``."""
+    number, _, rest = args.partition(" ")
+    questions = park_questions(ctx.session, park)
+    if not number.lstrip("#").isdigit() or not 1 <= int(number.lstrip("#")) <= len(questions):
+        return ctx.reply(ctx.t("scan.questions_usage"))
+    question = questions[int(number.lstrip("#")) - 1]
+    action, _, text = rest.strip().partition(" ")
+    action = action.lower()
+    question_set = _question_set(ctx.session, park)
+    changes = {key: dict(value) for key, value in question_set.changes.items()}
+    before = dict(changes.get(question["key"], {}))
+    change = changes.setdefault(question["key"], {})
+    if action in ("uit", "off", "aan", "on"):
+        change["enabled"] = action in ("aan", "on")
+    elif action in ("standaard", "default"):
+        changes.pop(question["key"], None)
+    elif action in ("tekst", "text"):
+        dutch, bar, english = text.partition("|")
+        dutch, english = dutch.strip(), english.strip()
+        if not bar or not dutch or not english:
+            return ctx.reply(ctx.t("scan.questions_usage"))
+        if max(len(dutch), len(english)) > MAX_QUESTION:
+            return ctx.reply(ctx.t("input.too_long", max=MAX_QUESTION, length=max(len(dutch), len(english))))
+        change.update(nl=dutch, en=english)
+    else:
+        return ctx.reply(ctx.t("scan.questions_usage"))
+    question_set.changes = changes
+    ctx.session.add(question_set)
+    audit.record(ctx, park, "scan.question", subject=question["key"], before=before or None,
+                 after=changes.get(question["key"]))
+    return _list_questions(ctx, park)

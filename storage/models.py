@@ -350,3 +350,11 @@ class ScanAnswer(SQLModel, table=True):
     respondent: str = Field(max_length=32)
     question: str = Field(max_length=40)
     value: str = Field(max_length=40)
+
+
+class ScanQuestionSet(SQLModel, table=True):
+    """A park's changes to the scan's default questions: ``{key: {"enabled": bool, "nl": str, "en": str}}``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", unique=True)
+    changes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -122,3 +122,26 @@ async def test_bad_scan_input_is_answered_and_changes_nothing(bot, server, cast)
     assert "loopt al een scan" in (await say(bot, cast.admin, cast.admin.private, "/scan start")).text
     with Session(bot.db.engine) as session:
         assert len(session.exec(select(ParkScan)).all()) == 1
+
+
+async def test_admins_edit_their_park_s_question_set(bot, server, cast):
+    listing = await say(bot, cast.admin, cast.admin.private, "/scan vragen")
+    assert "1. ✅ Hoe veilig voelt het bedrijventerrein voor jou?" in listing.text
+    assert "7. ✅ Kreeg je terugkoppeling toen je iets meldde?" in listing.text
+    await say(bot, cast.admin, cast.admin.private, "/scan vraag 2 uit")
+    reply = await say(bot, cast.admin, cast.admin.private,
+                      "/scan vraag 1 tekst Hoe veilig voelt het <park> 's avonds? | How safe does the park feel at night?")
+    assert "1. ✅ Hoe veilig voelt het <park> 's avonds?" in reply.text and "2. ⛔ Welke signalen" in reply.text
+    for bad in ("/scan vraag 9 uit", "/scan vraag 1 tekst alleen Nederlands", "/scan vraag 1 misschien"):
+        assert "Wijzigen: /scan vraag N uit" in (await say(bot, cast.admin, cast.admin.private, bad)).text
+
+    await become_members(bot, cast, cast.erik, cast.fleur)
+    await say(bot, cast.admin, cast.admin.private, "/scan start 1d")
+    first = last(server, cast.erik.private)
+    assert "Vraag 1 van 6" in first.text and "Hoe veilig voelt het <park> 's avonds?" in first.text
+    assert "How safe does the park feel at night?" in last(server, cast.fleur.private).text
+    second = await press(bot, server, cast.erik, "4")
+    assert "Vraag 2 van 6" in second.text and "vertrouwen heb je in de politie" in second.text
+    with Session(bot.db.engine) as session:
+        actions = [c.action for c in session.exec(select(AdminChange).order_by(AdminChange.id))]
+    assert actions == ["scan.question", "scan.question", "scan.opened"]

@@ -174,8 +174,18 @@ def upgrade() -> None:
     )
     op.create_index('ix_scananswer_scan_id', 'scananswer', ['scan_id'], unique=False)
 
+    op.create_table('scanquestionset',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('park_id', sa.Integer(), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['park_id'], ['park.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('park_id')
+    )
+
 
 def downgrade() -> None:
+    op.drop_table('scanquestionset')
     op.drop_index('ix_scananswer_scan_id', table_name='scananswer')
     op.drop_table('scananswer')
     op.drop_index('ix_scanprogress_scan_id', table_name='scanprogress')
