@@ -1,8 +1,11 @@
-"""Park updates and requests on Matrix (issue 12): commands in the room, numbered choices in direct chats."""
+"""Park updates, requests, the scan and the digest on Matrix (issue 12): commands in the room, numbered
+choices in direct chats."""
+
+from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from storage.models import ParkRequest, RequestReply, UpdateUseful
+from storage.models import ParkRequest, RequestReply, ScanAnswer, UpdateUseful
 from tests.test_matrix_loop import linked_park
 
 
@@ -63,3 +66,30 @@ async def test_an_update_and_a_request_on_matrix(world):
         assert session.exec(select(ParkRequest)).one().status == "closed"
         assert len(session.exec(select(RequestReply)).all()) == 1
         assert len(session.exec(select(UpdateUseful)).all()) == 1
+
+
+async def test_a_scan_in_a_direct_chat_and_the_digest_in_the_room_on_matrix(world):
+    anna, erik, piet, gwen, room = await linked_park(world)
+    await world.bot.advance(timedelta(0))  # the bot first sees the park in November
+    await world.open_dm(erik)
+    await world.tell(erik, room, "!hulp")
+    await world.tell(piet, piet.dm, "!oproep Wie zag dinsdagnacht een wit busje?")
+    await piet.expect(piet.dm, "Voorbeeld")
+    await world.tell(piet, piet.dm, "1")
+    await erik.expect(room, "Oproep SP-O1")
+
+    await world.tell(anna, anna.dm, "!scan start 1d")
+    await anna.expect(anna.dm, "verstuurd aan 1 leden")
+    question = await erik.expect(erik.dm, "Vraag 1 van 7")
+    assert "1. 1" in question.body and "6. Niet meedoen" in question.body
+    await world.tell(erik, erik.dm, "4")
+    await erik.expect(erik.dm, "Vraag 2 van 7")
+    await world.tell(erik, erik.dm, "niet meedoen")
+    await erik.expect(erik.dm, "niet mee aan deze scan")
+
+    await world.bot.advance(timedelta(days=1))  # Tuesday 1 December 09:00: the scan closes, the digest is due
+    await anna.expect(anna.dm, "gesloten: 0 deelnemers")
+    digest = await erik.expect(room, "Maandoverzicht De Spaanse Polder — november 2026")
+    assert "Oproepen van instanties beantwoord: 0 van 1" in digest.body and "Signalen ontvangen: 0" in digest.body
+    with Session(world.db.engine) as session:
+        assert session.exec(select(ScanAnswer)).all() == []
