@@ -7,8 +7,9 @@ the database, that this person may do it to this report, whatever the button say
 from sqlmodel import col, select
 
 from handlers.context import Context
-from handlers.i18n import Markup
+from handlers.i18n import escape
 from handlers.messages import Button
+from handlers.numbers import as_id
 from handlers.rendering import person_label, report_number, role_label
 from storage.models import Park, PendingInput, Person, Report, ReportEvent, ReportRecipient
 from storage.queries import ADMIN, has_role, is_recipient, people_with_roles, recipients_of, role_names
@@ -26,7 +27,8 @@ def parse_report_data(data: str) -> tuple[str, int, str] | None:
     if not data or data[0] not in "rq" or ":" not in data:
         return None
     head, action = data[1:].split(":", 1)
-    return (data[0], int(head), action) if head.isdigit() else None
+    ident = as_id(head)
+    return (data[0], ident, action) if ident is not None else None
 
 
 # ---- access ---------------------------------------------------------------------------------
@@ -229,7 +231,7 @@ def answer_question(ctx: Context, report: Report, park: Park, question_id: int |
     number = report_number(park, report)
     asker = ctx.session.get(Person, question.person_id) if question and question.person_id else None
     if asker is not None:
-        who = Markup(ctx.t_for(asker, "contact.anonymous") if report.anonymous else person_label(ctx.person))
+        who = ctx.t_for(asker, "contact.anonymous") if report.anonymous else escape(person_label(ctx.person))
         ctx.send_to(asker, ctx.t_for(asker, "answer.to_official", number=number, who=who, text=text),
                     [[Button(ctx.t_for(asker, "action.feedback"), data=f"r{report.id}:fb"),
                       Button(ctx.t_for(asker, "action.ask"), data=f"r{report.id}:ask")]],

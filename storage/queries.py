@@ -115,10 +115,8 @@ def stand_in(session: Session, person: Person, park_id: int) -> Person:
     if away is None:
         return person
     backup = session.get(Person, away.backup_person_id)
-    still_official = session.exec(select(Role.id).where(
-        Role.person_id == backup.id, Role.park_id == park_id, col(Role.revoked_at).is_(None),
-        Role.role != ADMIN)).first()
-    return backup if still_official is not None else person
+    # The backup stands in only while it holds the same role: otherwise it could not act on the report.
+    return backup if has_role(session, backup.id, park_id, [away.role]) else person
 
 
 def routed_officials(session: Session, park_id: int, roles: Iterable[str]) -> list[Person]:
