@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from handlers.context import Context
 from handlers.messages import Button
+from handlers.numbers import as_id
 from storage.models import ParkLevelDraft, PendingInput, ReportDraft
 
 PREFIX = "k:"
@@ -56,9 +57,8 @@ def parse(data: str) -> tuple[int, str, str] | None:
     if not data.startswith(PREFIX):
         return None
     parts = data[len(PREFIX):].split(":", 2)
-    if len(parts) != 3 or not parts[0].isdigit():
-        return None
-    return int(parts[0]), parts[1], parts[2]
+    draft_id = as_id(parts[0]) if len(parts) == 3 else None
+    return None if draft_id is None else (draft_id, parts[1], parts[2])
 
 
 def is_newest(ctx: Context, draft: ParkLevelDraft) -> bool:

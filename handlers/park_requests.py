@@ -20,6 +20,7 @@ from handlers import audit, park_choice, park_drafts
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.messages import Button
+from handlers.numbers import as_id
 from handlers.outbox import enqueue
 from handlers.park_updates import author_parks, author_role, signature
 from handlers.policy import next_reminder
@@ -205,8 +206,8 @@ def help_command(ctx: Context, args: str) -> None:
 
 
 def start_help_from_payload(ctx: Context, payload: str) -> None:
-    request_id = payload.rsplit("_", 1)[-1]
-    request = ctx.session.get(ParkRequest, int(request_id)) if request_id.isdigit() else None
+    request_id = as_id(payload.rsplit("_", 1)[-1])
+    request = ctx.session.get(ParkRequest, request_id) if request_id is not None else None
     if request is not None and park_by_slug(ctx.session, park_of_payload(payload) or "") is None:
         request = None
     return start_help(ctx, request)
@@ -323,9 +324,10 @@ def parse_tool(data: str) -> tuple[str, int] | None:
     if not data.startswith(TOOL_PREFIX):
         return None
     action, _, ident = data[len(TOOL_PREFIX):].partition(":")
-    if action not in ("a", "c", "ct", *(f"c{n}" for n in READY_CLOSE)) or not ident.isdigit():
+    number = as_id(ident)
+    if action not in ("a", "c", "ct", *(f"c{n}" for n in READY_CLOSE)) or number is None:
         return None
-    return action, int(ident)
+    return action, number
 
 
 def on_tool(ctx: Context, action: str, ident: int) -> None:

@@ -26,6 +26,7 @@ from handlers.context import Context
 from handlers.durations import parse_duration
 from handlers.i18n import Markup, Translator, escape
 from handlers.messages import Button
+from handlers.numbers import as_id
 from handlers.outbox import enqueue_to
 from handlers.rendering import local_time
 from handlers.services import Services
@@ -213,9 +214,9 @@ def parse_button(data: str) -> tuple[int, int, str] | None:
     if not data.startswith(BUTTON_PREFIX):
         return None
     parts = data[len(BUTTON_PREFIX):].split(":", 2)
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    if len(parts) != 3 or as_id(parts[0]) is None or as_id(parts[1]) is None:
         return None
-    return int(parts[0]), int(parts[1]), parts[2]
+    return as_id(parts[0]), as_id(parts[1]), parts[2]
 
 
 def on_button(ctx: Context, scan_id: int, position: int, value: str) -> None:

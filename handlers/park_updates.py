@@ -15,6 +15,7 @@ from handlers import audit, park_drafts, park_members
 from handlers.context import Context
 from handlers.i18n import Markup, escape
 from handlers.messages import Button
+from handlers.numbers import as_id
 from handlers.outbox import enqueue
 from handlers.rendering import local_time, role_label
 from storage.models import GroupChat, Park, ParkLevelDraft, ParkUpdate, Person, Role, UpdateUseful
@@ -281,7 +282,8 @@ def parse_button(data: str) -> tuple[int, str] | None:
     if not data.startswith(BUTTON_PREFIX):
         return None
     head, _, action = data[len(BUTTON_PREFIX):].partition(":")
-    return (int(head), action) if head.isdigit() and action in ("ok", "off") else None
+    update_id = as_id(head)
+    return (update_id, action) if update_id is not None and action in ("ok", "off") else None
 
 
 def on_button(ctx: Context, update_id: int, action: str) -> None:
@@ -327,8 +329,8 @@ def _may_react(ctx: Context, update: ParkUpdate) -> bool:
 
 def useful_command(ctx: Context, args: str) -> None:
     """``!nuttig 12`` (where buttons do not work, e.g. a Matrix room)."""
-    ident = args.strip().lstrip("#")
-    update = ctx.session.get(ParkUpdate, int(ident)) if ident.isdigit() else None
+    ident = as_id(args)
+    update = ctx.session.get(ParkUpdate, ident) if ident is not None else None
     if update is None or not _may_react(ctx, update):
         return ctx.reply(ctx.t("update.unknown", id=escape(args.strip())))
     return mark_useful(ctx, update)

@@ -125,6 +125,10 @@ async def test_bad_input_is_answered_and_sends_nothing(bot, server, cast):
     cast.erik.press_raw(last(server, cast.erik.private), "u:999:ok")
     await bot.settle()
     assert "werkt niet meer" in server.answered_callbacks[-1].text
+    cast.erik.press_raw(last(server, cast.erik.private), "u:99999999999999999999:ok")
+    await bot.settle()
+    assert "werkt niet meer" in server.answered_callbacks[-1].text
+    assert "bestaat niet" in (await say(bot, cast.erik, cast.erik.private, "/nuttig 99999999999999")).text
     with Session(bot.db.engine) as session:
         assert session.exec(select(ParkUpdate)).all() == []
     assert "Bericht" not in last(server, cast.group).text
