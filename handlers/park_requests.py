@@ -18,7 +18,7 @@ from sqlmodel import col, func, select
 
 from handlers import audit, park_choice, park_drafts
 from handlers.context import Context
-from handlers.i18n import Markup
+from handlers.i18n import Markup, escape
 from handlers.messages import Button
 from handlers.numbers import as_id
 from handlers.outbox import enqueue
@@ -305,7 +305,7 @@ def _followers(ctx: Context, request: ParkRequest) -> list[Person]:
 
 def _deliver_reply(ctx: Context, official: Person, park: Park, request: ParkRequest, reply: RequestReply) -> None:
     helper = ctx.session.get(Person, reply.helper_person_id)
-    who = Markup(ctx.t_for(official, "contact.anonymous") if reply.anonymous else person_label(helper))
+    who = ctx.t_for(official, "contact.anonymous") if reply.anonymous else escape(person_label(helper))
     number = label(park, request)
     ctx.send_to(official, ctx.t_for(official, "help.to_official", label=number, who=who, text=reply.text,
                                     photos=len(reply.photos)),

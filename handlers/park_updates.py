@@ -9,6 +9,8 @@ they choose so. Members mark it useful with one tap (``u:<update id>:ok``); the 
 sees the counts with ``/mijnberichten``.
 """
 
+import html
+
 from sqlmodel import col, func, select
 
 from handlers import audit, park_drafts, park_members
@@ -108,10 +110,10 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
     elif step == SIGN:
         park_id = data["parks"][0]
         role = author_role(ctx, park_id) or ADMIN
-        ctx.reply(ctx.t("update.ask_sign"),
-                  [[Button(str(signature(ctx, ctx.language, role, ctx.person, False)),
+        ctx.reply(ctx.t("update.ask_sign"),  # button labels are plain text, not HTML
+                  [[Button(html.unescape(signature(ctx, ctx.language, role, ctx.person, False)),
                            data=park_drafts.data_for(draft, "role"))],
-                   [Button(str(signature(ctx, ctx.language, role, ctx.person, True)),
+                   [Button(html.unescape(signature(ctx, ctx.language, role, ctx.person, True)),
                            data=park_drafts.data_for(draft, "name"))]])
     elif step == PREVIEW:
         park = ctx.session.get(Park, data["parks"][0])

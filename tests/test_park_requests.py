@@ -136,3 +136,13 @@ async def test_the_official_lists_open_requests(bot, server, cast):
     await press(bot, server, cast.police, "genoeg informatie")
     assert "Oproep SP-O2 is gesloten" in last(server, cast.police.private).text
     assert "SP-O2" not in (await say(bot, cast.police, cast.police.private, "/oproepen")).text
+
+
+async def test_names_with_markup_characters_reach_the_official_as_written(bot, server, cast):
+    helper = server.add_user("Bob <&> BV", language_code="nl")
+    server.add_member(cast.group, helper)
+    await become_members(bot, cast, helper)
+    await post_request(bot, server, cast.police)
+    await help_with(bot, server, helper, cast.group, "Ik zag <niets> & niemand", named=True)
+    answer = last(server, cast.police.private)
+    assert "Van: Bob <&> BV" in answer.text and "Ik zag <niets> & niemand" in answer.text

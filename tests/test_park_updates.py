@@ -162,3 +162,15 @@ async def test_somebody_who_left_the_group_stops_receiving_private_updates(bot, 
     await press(bot, server, cast.police, "Versturen")
     assert "Nu nog één" in last(server, cast.erik.private).text
     assert not any("Nu nog één" in m.text for m in server.messages(cast.fleur.private))
+
+
+async def test_a_name_with_markup_characters_signs_as_written(bot, server, cast):
+    official = server.add_user("Ann & <Co>", language_code="nl")
+    await bot.verify(official, "police")
+    await say(bot, official, official.private, "/bericht Controle")
+    await press(bot, server, official, "Zonder foto")
+    sign = await press(bot, server, official, "Verder")
+    assert [b["text"] for row in sign.buttons for b in row] == ["Politie (wijkagent)", "Ann & <Co>, Politie (wijkagent)"]
+    await press(bot, server, official, "Ann & <Co>")
+    await press(bot, server, official, "Versturen")
+    assert last(server, cast.group).text.endswith("— Ann & <Co>, Politie (wijkagent)")
