@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from bot.config import Config
-from handlers.park_scan import results_csv
+from handlers.park_scan_results import results_csv
 from storage.queries import park_by_slug
 
 

@@ -7,7 +7,9 @@ needs a handful of clearly separated lines.
 
 from dataclasses import replace
 
-from handlers import park_digest, park_drafts, park_members, park_requests, park_scan, park_updates
+from handlers import (
+    park_digest, park_drafts, park_members, park_request_help, park_requests, park_scan, park_updates,
+)
 from handlers.context import Context
 from handlers.messages import Incoming
 from storage.queries import group_by_chat
@@ -22,7 +24,7 @@ HELP_COMMANDS = {"helpen", "assist"}
 DIGEST_COMMANDS = {"overzicht", "digest"}
 SCAN_COMMANDS = {"scan"}
 
-CONVERSATIONS = {park_updates.KIND: park_updates, park_requests.POST: park_requests, park_requests.HELP: park_requests,
+CONVERSATIONS = {park_updates.KIND: park_updates, park_requests.POST: park_requests, park_requests.HELP: park_request_help,
                  park_requests.ANSWER: park_requests, park_requests.CLOSE: park_requests}
 
 
@@ -55,7 +57,7 @@ def on_group(ctx: Context) -> bool:
         group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
         if group is not None:
             private = replace(ctx.in_private(), member_of_parks=ctx.member_of_parks | {group.park_id})
-            park_requests.help_command(private, incoming.args)
+            park_request_help.help_command(private, incoming.args)
             ctx.toast = private.toast
         return True
     return False
@@ -64,7 +66,7 @@ def on_group(ctx: Context) -> bool:
 def on_command(ctx: Context, command: str, args: str) -> bool:
     """A private-chat command that is ours; True when handled."""
     if command == "start" and park_requests.park_of_payload(args.strip()) is not None:
-        park_requests.start_help_from_payload(ctx, args.strip())
+        park_request_help.start_help_from_payload(ctx, args.strip())
     elif command in UPDATE_COMMANDS:
         park_updates.start(ctx, args)
     elif command in MY_UPDATES_COMMANDS:
@@ -78,7 +80,7 @@ def on_command(ctx: Context, command: str, args: str) -> bool:
     elif command in OPEN_REQUESTS_COMMANDS:
         park_requests.list_open(ctx)
     elif command in HELP_COMMANDS:
-        park_requests.help_command(ctx, args)
+        park_request_help.help_command(ctx, args)
     elif command in DIGEST_COMMANDS:
         park_digest.command(ctx, args)
     elif command in SCAN_COMMANDS:

@@ -2,11 +2,7 @@
 
 The request is posted in the park's group(s) with an "I can help" button (a link into the
 private chat on Telegram; ``!helpen SP-O3`` in a Matrix room's direct chat). Answering is a
-private, guided reply:
-
-    TEXT ─▶ PHOTOS ─▶ CONTACT ─▶ PREVIEW ─▶ sent to the requesting official
-
-The official answers a helper (``h:a:<reply id>``) or closes the request (``h:c:<request
+private, guided reply (:mod:`handlers.park_request_help`). The official answers a helper (``h:a:<reply id>``) or closes the request (``h:c:<request
 id>``); closing sends the closing message to everyone who helped. Until then the request is
 reminded to its official on the park's reminder policy. The group never sees who helped.
 """
@@ -18,15 +14,15 @@ from sqlmodel import col, func, select
 
 from handlers import audit, park_choice, park_drafts
 from handlers.context import Context
-from handlers.i18n import Markup, escape
+from handlers.i18n import Markup
 from handlers.messages import Button
 from handlers.numbers import as_id
 from handlers.outbox import enqueue
 from handlers.park_updates import author_parks, author_role, signature
 from handlers.policy import next_reminder
-from handlers.rendering import age, person_label
+from handlers.rendering import age
 from storage.models import Park, ParkLevelDraft, ParkRequest, Person, RequestReply
-from storage.queries import ADMIN, groups_of_park, has_role, park_by_slug
+from storage.queries import ADMIN, groups_of_park, has_role
 
 POST, HELP, ANSWER, CLOSE = "request", "help", "answer", "close"
 TEXT, PREVIEW, PHOTOS, CONTACT = "text", "preview", "photos", "contact"
@@ -94,8 +90,6 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
         return ctx.reply(Markup(ctx.t("request.preview", park=park.name) + "\n\n" + body),
                          [[park_drafts.button(ctx, draft, "request.post", "send")],
                           [park_drafts.button(ctx, draft, "update.cancel", "cancel")]])
-    if draft.kind == HELP:
-        return _ask_help(ctx, draft)
     if draft.kind == ANSWER:
         return ctx.reply(ctx.t("request.ask_answer", max=park_drafts.MAX_TEXT))
     return ctx.reply(ctx.t("request.ask_closing", max=park_drafts.MAX_TEXT))
@@ -148,15 +142,11 @@ def on_press(ctx: Context, draft: ParkLevelDraft, value: str) -> None:
         if value == "cancel":
             park_drafts.end(ctx, draft)
             return ctx.reply(ctx.t("request.cancelled"))
-    if draft.kind == HELP:
-        return _help_press(ctx, draft, value)
     ctx.toast = ctx.t("input.stale_button")
     return None
 
 
 def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
-    if draft.kind == HELP:
-        return _help_message(ctx, draft)
     if draft.step != TEXT:
         ctx.reply(ctx.t("input.use_buttons"))
         return ask(ctx, draft)
@@ -177,144 +167,6 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
     if found is not None:
         close(ctx, *found, text)
     return None
-
-
-# ---- helping -----------------------------------------------------------------------------------
-
-def start_help(ctx: Context, request: ParkRequest | None) -> None:
-    """A member wants to help with a request: the guided private reply starts."""
-    if request is None:
-        return ctx.reply(ctx.t("request.unknown"))
-    park = ctx.session.get(Park, request.park_id)
-    member = request.park_id in ctx.member_of_parks or has_role(
-        ctx.session, ctx.person.id, park.id, [ADMIN, *ctx.services.settings.official_roles])
-    if not member:
-        return ctx.reply(ctx.t("request.help_not_member", park=park.name))
-    if request.status != "open":
-        return ctx.reply(ctx.t("request.already_closed", label=label(park, request)))
-    draft = park_drafts.begin(ctx, HELP, TEXT, {"request": request.id, "text": None, "photos": [],
-                                                "anonymous": True})
-    author = ctx.session.get(Person, request.author_person_id)
-    ctx.reply(ctx.t("help.intro", label=label(park, request), park=park.name, text=request.text,
-                    signature=signature(ctx, ctx.language, request.author_role, author, False)))
-    return ask(ctx, draft)
-
-
-def help_command(ctx: Context, args: str) -> None:
-    """``/helpen SP-O3``: the same as the group's button (where there is no link, as on Matrix)."""
-    return start_help(ctx, _by_label(ctx, args))
-
-
-def start_help_from_payload(ctx: Context, payload: str) -> None:
-    request_id = as_id(payload.rsplit("_", 1)[-1])
-    request = ctx.session.get(ParkRequest, request_id) if request_id is not None else None
-    if request is not None and park_by_slug(ctx.session, park_of_payload(payload) or "") is None:
-        request = None
-    return start_help(ctx, request)
-
-
-def _by_label(ctx: Context, text: str) -> ParkRequest | None:
-    match = LABEL_PATTERN.match(text or "")
-    if not match:
-        return None
-    return ctx.session.exec(
-        select(ParkRequest).join(Park, col(Park.id) == col(ParkRequest.park_id))
-        .where(Park.prefix == match.group(1).upper(), ParkRequest.number == int(match.group(2)))).first()
-
-
-def _ask_help(ctx: Context, draft: ParkLevelDraft) -> None:
-    b = lambda key, value: park_drafts.button(ctx, draft, key, value)  # noqa: E731
-    if draft.step == TEXT:
-        return ctx.reply(ctx.t("help.ask_text", max=park_drafts.MAX_TEXT))
-    if draft.step == PHOTOS:
-        return ctx.reply(ctx.t("help.ask_photos", max=ctx.services.settings.max_photos),
-                         [[b("report.photos_done", "done")]])
-    if draft.step == CONTACT:
-        return ctx.reply(ctx.t("help.ask_contact"), [[b("contact.anonymous_button", "anon")],
-                                                    [b("contact.named_button", "named")]])
-    data = draft.data
-    request = ctx.session.get(ParkRequest, data["request"])
-    park = ctx.session.get(Park, request.park_id)
-    who = ctx.t("contact.anonymous") if data["anonymous"] else ctx.t("contact.named")
-    return ctx.reply(ctx.t("help.preview", label=label(park, request), text=data["text"], photos=len(data["photos"]),
-                           who=who), [[b("help.send", "send")], [b("update.cancel", "cancel")]])
-
-
-def _help_message(ctx: Context, draft: ParkLevelDraft) -> None:
-    data = dict(draft.data)
-    if ctx.incoming.photo is not None and draft.step in (TEXT, PHOTOS):
-        limit = ctx.services.settings.max_photos
-        if len(data["photos"]) >= limit:
-            return ctx.reply(ctx.t("report.photos_full", max=limit),
-                             [[park_drafts.button(ctx, draft, "report.photos_done", "done")]])
-        data["photos"] = [*data["photos"], ctx.incoming.photo]
-        park_drafts.move(ctx, draft, draft.step, data)
-        return ctx.reply(ctx.t("help.photo_added", count=len(data["photos"])),
-                         [[park_drafts.button(ctx, draft, "report.photos_done", "done")]] if draft.step == PHOTOS
-                         else None)
-    if draft.step != TEXT:
-        ctx.reply(ctx.t("input.use_buttons"))
-        return ask(ctx, draft)
-    text = park_drafts.valid_text(ctx)
-    if text is None:
-        return None
-    data["text"] = text
-    park_drafts.move(ctx, draft, PHOTOS, data)
-    return ask(ctx, draft)
-
-
-def _help_press(ctx: Context, draft: ParkLevelDraft, value: str) -> None:
-    data = dict(draft.data)
-    if draft.step == PHOTOS and value == "done":
-        park_drafts.move(ctx, draft, CONTACT, data)
-        return ask(ctx, draft)
-    if draft.step == CONTACT and value in ("anon", "named"):
-        data["anonymous"] = value == "anon"
-        park_drafts.move(ctx, draft, PREVIEW, data)
-        return ask(ctx, draft)
-    if draft.step == PREVIEW and value == "cancel":
-        park_drafts.end(ctx, draft)
-        return ctx.reply(ctx.t("help.cancelled"))
-    if draft.step == PREVIEW and value == "send":
-        return _send_help(ctx, draft)
-    ctx.toast = ctx.t("input.stale_button")
-    return None
-
-
-def _send_help(ctx: Context, draft: ParkLevelDraft) -> None:
-    data = dict(draft.data)
-    park_drafts.end(ctx, draft)
-    request = ctx.session.get(ParkRequest, data["request"])
-    park = ctx.session.get(Park, request.park_id)
-    if request.status != "open":
-        return ctx.reply(ctx.t("request.already_closed", label=label(park, request)))
-    reply = RequestReply(request_id=request.id, helper_person_id=ctx.person.id, anonymous=data["anonymous"],
-                         text=data["text"], photos=list(data["photos"]), created_at=ctx.now)
-    ctx.session.add(reply)
-    ctx.session.flush()
-    for official in _followers(ctx, request):
-        _deliver_reply(ctx, official, park, request, reply)
-    return ctx.reply(ctx.t("help.sent", label=label(park, request)))
-
-
-def _followers(ctx: Context, request: ParkRequest) -> list[Person]:
-    """Who follows a request up: its official while they hold a role in the park."""
-    author = ctx.session.get(Person, request.author_person_id)
-    return [author] if has_role(ctx.session, author.id, request.park_id, [request.author_role]) else []
-
-
-def _deliver_reply(ctx: Context, official: Person, park: Park, request: ParkRequest, reply: RequestReply) -> None:
-    helper = ctx.session.get(Person, reply.helper_person_id)
-    who = ctx.t_for(official, "contact.anonymous") if reply.anonymous else escape(person_label(helper))
-    number = label(park, request)
-    ctx.send_to(official, ctx.t_for(official, "help.to_official", label=number, who=who, text=reply.text,
-                                    photos=len(reply.photos)),
-                [[Button(ctx.t_for(official, "request.answer_button"), data=f"{TOOL_PREFIX}a:{reply.id}"),
-                  Button(ctx.t_for(official, "request.close_button"), data=f"{TOOL_PREFIX}c:{request.id}")]],
-                purpose="request_reply")
-    for index, photo in enumerate(reply.photos, start=1):
-        ctx.send_to(official, ctx.t_for(official, "help.photo_caption", label=number, index=index,
-                                        total=len(reply.photos)), photo=photo, purpose="request_reply")
 
 
 # ---- the official's tools ---------------------------------------------------------------------
@@ -355,6 +207,15 @@ def on_tool(ctx: Context, action: str, ident: int) -> None:
     return close(ctx, request, park, None, ready=action[1:])
 
 
+def by_label(ctx: Context, text: str) -> ParkRequest | None:
+    match = LABEL_PATTERN.match(text or "")
+    if not match:
+        return None
+    return ctx.session.exec(
+        select(ParkRequest).join(Park, col(Park.id) == col(ParkRequest.park_id))
+        .where(Park.prefix == match.group(1).upper(), ParkRequest.number == int(match.group(2)))).first()
+
+
 def _official_request(ctx: Context, request_id: int) -> tuple[ParkRequest, Park] | None:
     """The request if this person follows it up (its author, still in the role); else they are told."""
     request = ctx.session.get(ParkRequest, request_id)
@@ -384,7 +245,7 @@ def answer_helper(ctx: Context, request: ParkRequest, park: Park, reply: Request
 
 def close_command(ctx: Context, args: str) -> None:
     """``/oproep sluit SP-O3 text`` (without text: the ready-made choices)."""
-    request = _by_label(ctx, args)
+    request = by_label(ctx, args)
     if request is None:
         return ctx.reply(ctx.t("request.close_usage"))
     text = LABEL_PATTERN.match(args).group(3).strip()

@@ -7,18 +7,15 @@ the scan closes, the link between people and answers is deleted: answers carry a
 respondent id; who is where in the scan is kept only as a salted hash (to prevent
 double answers) and both the hash rows and the salt are deleted at closing.
 
-Results (admins and officials of the park) are shown only over at least ``MIN_RESPONDENTS``
-respondents, per question as well, with the trend against the previous scan.
+The questions live in :mod:`handlers.park_scan_questions`, the results in
+:mod:`handlers.park_scan_results`.
 """
 
-import csv
 import hashlib
-import io
 import secrets
 import uuid
 from datetime import timedelta
 
-from babel.numbers import format_decimal
 from sqlmodel import Session, col, delete, func, select
 
 from handlers import audit, park_choice, park_members
@@ -28,49 +25,17 @@ from handlers.i18n import Markup, Translator, escape
 from handlers.messages import Button
 from handlers.numbers import as_id
 from handlers.outbox import enqueue_to
+from handlers.park_scan_questions import (LIKERT, SKIP_OPTION, change_question, list_questions, option_label, options,
+                                          park_questions, question_text)
+from handlers.park_scan_results import respondents, results
 from handlers.rendering import local_time
 from handlers.services import Services
-from storage.models import Park, ParkScan, Person, ScanAnswer, ScanProgress, ScanQuestionSet
-from storage.queries import ADMIN, enabled_categories, has_role
+from storage.models import Park, ParkScan, Person, ScanAnswer, ScanProgress
+from storage.queries import ADMIN, has_role
 
-MIN_RESPONDENTS = 5
 DEFAULT_DURATION = timedelta(days=7)
 MAX_DURATION = timedelta(days=60)
-LIKERT = ("1", "2", "3", "4", "5")
 BUTTON_PREFIX = "s:"
-SKIP_OPTION = "none"
-MAX_QUESTION = 200
-
-
-def default_questions(park_categories) -> list[dict]:
-    """The default question set; the signals question lists the park's own categories."""
-    signals = [{"value": category.key, "nl": category.name_nl, "en": category.name_en} for category in park_categories]
-    return [
-        {"key": "safe", "kind": "likert"},
-        {"key": "signals", "kind": "multi", "options": signals},
-        {"key": "trust_police", "kind": "likert"},
-        {"key": "trust_municipality", "kind": "likert"},
-        {"key": "trust_park", "kind": "likert"},
-        {"key": "willing", "kind": "likert"},
-        {"key": "feedback", "kind": "choice", "options": [{"value": value} for value in ("yes", "no", "not_reported")]},
-    ]
-
-
-def park_questions(session: Session, park: Park) -> list[dict]:
-    """The park's question set: the defaults with the admins' changes (switched off, own wording)."""
-    changes = _question_set(session, park).changes
-    return [{**question, "enabled": True, **changes.get(question["key"], {})}
-            for question in default_questions(enabled_categories(session, park.id))]
-
-
-def _question_set(session: Session, park: Park) -> ScanQuestionSet:
-    found = session.exec(select(ScanQuestionSet).where(ScanQuestionSet.park_id == park.id)).first()
-    return found or ScanQuestionSet(park_id=park.id, changes={})
-
-
-def question_text(texts: Translator, language: str, question: dict) -> str:
-    """The park's own wording in this language, else the built-in text."""
-    return question.get(language) or texts(language, f"scan.q.{question['key']}")
 
 
 def person_hash(scan: ParkScan, person_id: int) -> str:
@@ -109,9 +74,9 @@ def command(ctx: Context, args: str) -> None:
             return ctx.reply(ctx.t("scan.bad_duration"))
         return start(ctx, park, duration)
     if word in ("vragen", "questions"):
-        return _list_questions(ctx, park)
+        return list_questions(ctx, park)
     if word in ("vraag", "question"):
-        return _change_question(ctx, park, rest.strip())
+        return change_question(ctx, park, rest.strip())
     if word == "stop":
         if current is None:
             return ctx.reply(ctx.t("scan.none_open"))
@@ -180,8 +145,8 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
         hint = texts(language, "scan.likert_hint")
     else:
         rows = []
-        for option in _options(question):
-            label = _option_label(texts, language, question, option)
+        for option in options(question):
+            label = option_label(texts, language, question, option)
             if question["kind"] == "multi":
                 label = ("☑ " if option["value"] in progress.selected else "☐ ") + label
             rows.append([Button(label, data=data(option["value"]))])
@@ -193,20 +158,6 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
                    total=len(scan.questions))
     enqueue_to(session, now=now, person=person, purpose="scan", buttons=rows,
                text=Markup(f"{header}\n\n<b>{escape(question_text(texts, language, question))}</b>\n{hint}"))
-
-
-def _options(question: dict) -> list[dict]:
-    if question["kind"] == "multi":
-        return [*question["options"], {"value": SKIP_OPTION}]
-    return question["options"]
-
-
-def _option_label(texts: Translator, language: str, question: dict, option: dict) -> str:
-    if option["value"] == SKIP_OPTION:
-        return texts(language, "scan.option.none")
-    if question["key"] == "signals":
-        return option.get(language) or option.get("nl") or option["value"]
-    return texts(language, f"scan.option.{question['key']}.{option['value']}")
 
 
 def parse_button(data: str) -> tuple[int, int, str] | None:
@@ -236,7 +187,7 @@ def on_button(ctx: Context, scan_id: int, position: int, value: str) -> None:
                                                   ScanAnswer.respondent == progress.respondent))
         return ctx.reply(ctx.t("scan.opted_out"))
     question = scan.questions[position]
-    allowed = LIKERT if question["kind"] == "likert" else [option["value"] for option in _options(question)]
+    allowed = LIKERT if question["kind"] == "likert" else [option["value"] for option in options(question)]
     if question["kind"] == "multi" and value != "done":
         if value not in allowed:
             ctx.toast = ctx.t("input.stale_button")
@@ -312,132 +263,3 @@ def close(session: Session, texts: Translator, scan: ParkScan, now) -> None:
                               respondents=respondents(session, scan.id)))
 
 
-def respondents(session: Session, scan_id: int) -> int:
-    return session.exec(select(func.count(func.distinct(ScanAnswer.respondent))).where(
-        ScanAnswer.scan_id == scan_id)).one()
-
-
-# ---- results ----------------------------------------------------------------------------------------
-
-def results(ctx: Context, park: Park) -> None:
-    """The last closed scan's results (k-anonymous), with the trend against the one before."""
-    closed = list(ctx.session.exec(select(ParkScan).where(ParkScan.park_id == park.id, ParkScan.status == "closed")
-                                   .order_by(col(ParkScan.closed_at).desc(), col(ParkScan.id).desc()).limit(2)))
-    if not closed:
-        return ctx.reply(ctx.t("scan.no_results", park=park.name))
-    scan, previous = closed[0], (closed[1] if len(closed) > 1 else None)
-    count = respondents(ctx.session, scan.id)
-    header = ctx.t("scan.results_title", park=park.name, when=local_time(park, scan.closed_at, ctx.language),
-                   respondents=count, invited=scan.invited)
-    if count < MIN_RESPONDENTS:
-        return ctx.reply(Markup(header + "\n" + ctx.t("scan.too_few", min=MIN_RESPONDENTS)))
-    texts, language = ctx.services.texts, ctx.language
-    lines = [header]
-    for question in scan.questions:
-        values = _values(ctx.session, scan.id, question["key"])
-        lines.append("")
-        lines.append(Markup(f"<b>{escape(question_text(texts, language, question))}</b>"))
-        answered = len({respondent for respondent, _ in values})
-        if answered < MIN_RESPONDENTS:
-            lines.append(texts(language, "scan.question_too_few", min=MIN_RESPONDENTS))
-            continue
-        if question["kind"] == "likert":
-            numbers = [int(value) for _, value in values]
-            mean = sum(numbers) / len(numbers)
-            spread = " · ".join(f"{v}: {numbers.count(int(v))}" for v in LIKERT)
-            lines.append(texts(language, "scan.likert_line", mean=format_decimal(round(mean, 1), locale=language),
-                               answered=answered, spread=spread))
-            trend = _trend(ctx.session, previous, question["key"], mean, language, texts)
-            if trend:
-                lines.append(trend)
-        else:
-            for option in _options(question):
-                n = sum(1 for _, value in values if value == option["value"])
-                lines.append(texts(language, "scan.option_line", option=_option_label(texts, language, question, option),
-                                   count=n, answered=answered))
-    return ctx.reply(Markup("\n".join(lines)))
-
-
-def _values(session: Session, scan_id: int, question: str) -> list[tuple[str, str]]:
-    return [(a.respondent, a.value) for a in session.exec(select(ScanAnswer).where(
-        ScanAnswer.scan_id == scan_id, ScanAnswer.question == question))]
-
-
-def _trend(session: Session, previous: ParkScan | None, question: str, mean: float, language: str,
-           texts: Translator) -> Markup | None:
-    if previous is None:
-        return None
-    earlier = _values(session, previous.id, question)
-    if len({respondent for respondent, _ in earlier}) < MIN_RESPONDENTS:
-        return None
-    before = sum(int(value) for _, value in earlier) / len(earlier)
-    change = round(mean - before, 1)
-    arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
-    return texts(language, "scan.trend", arrow=arrow, change=format_decimal(abs(change), locale=language),
-                 before=format_decimal(round(before, 1), locale=language))
-
-
-def results_csv(session: Session, park_id: int) -> str:
-    """Every closed scan of the park, one row per question and value with its count (k-anonymous)."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["scan", "closed_at", "respondents", "question", "value", "count"])
-    for scan in session.exec(select(ParkScan).where(ParkScan.park_id == park_id, ParkScan.status == "closed")
-                             .order_by(col(ParkScan.id))):
-        count = respondents(session, scan.id)
-        if count < MIN_RESPONDENTS:
-            continue
-        for question in scan.questions:
-            values = _values(session, scan.id, question["key"])
-            if len({respondent for respondent, _ in values}) < MIN_RESPONDENTS:
-                continue
-            options = LIKERT if question["kind"] == "likert" else [option["value"] for option in _options(question)]
-            for option in options:
-                writer.writerow([scan.id, scan.closed_at.isoformat(), count, question["key"], option,
-                                 sum(1 for _, value in values if value == option)])
-    return out.getvalue()
-
-
-# ---- the park's question set ---------------------------------------------------------------------------
-
-def _list_questions(ctx: Context, park: Park) -> None:
-    lines = [ctx.t("scan.questions_header", park=park.name)]
-    for number, question in enumerate(park_questions(ctx.session, park), start=1):
-        lines.append(ctx.t("scan.question_line", number=number, state="✅" if question["enabled"] else "⛔",
-                           text=question_text(ctx.services.texts, ctx.language, question)))
-    lines.append(ctx.t("scan.questions_usage"))
-    return ctx.reply(Markup("\n".join(lines)))
-
-
-def _change_question(ctx: Context, park: Park, args: str) -> None:
-    """``vraag N uit|aan|standaard`` or ``vraag N tekst NL | EN``."""
-    number, _, rest = args.partition(" ")
-    questions = park_questions(ctx.session, park)
-    if not number.lstrip("#").isdigit() or not 1 <= int(number.lstrip("#")) <= len(questions):
-        return ctx.reply(ctx.t("scan.questions_usage"))
-    question = questions[int(number.lstrip("#")) - 1]
-    action, _, text = rest.strip().partition(" ")
-    action = action.lower()
-    question_set = _question_set(ctx.session, park)
-    changes = {key: dict(value) for key, value in question_set.changes.items()}
-    before = dict(changes.get(question["key"], {}))
-    change = changes.setdefault(question["key"], {})
-    if action in ("uit", "off", "aan", "on"):
-        change["enabled"] = action in ("aan", "on")
-    elif action in ("standaard", "default"):
-        changes.pop(question["key"], None)
-    elif action in ("tekst", "text"):
-        dutch, bar, english = text.partition("|")
-        dutch, english = dutch.strip(), english.strip()
-        if not bar or not dutch or not english:
-            return ctx.reply(ctx.t("scan.questions_usage"))
-        if max(len(dutch), len(english)) > MAX_QUESTION:
-            return ctx.reply(ctx.t("input.too_long", max=MAX_QUESTION, length=max(len(dutch), len(english))))
-        change.update(nl=dutch, en=english)
-    else:
-        return ctx.reply(ctx.t("scan.questions_usage"))
-    question_set.changes = changes
-    ctx.session.add(question_set)
-    audit.record(ctx, park, "scan.question", subject=question["key"], before=before or None,
-                 after=changes.get(question["key"]))
-    return _list_questions(ctx, park)

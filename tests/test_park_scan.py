@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from handlers.park_scan import results_csv
+from handlers.park_scan_results import results_csv
 from storage.models import AdminChange, ParkScan, Person, ScanAnswer, ScanProgress
 from tests.telegram_people import last, press, say
 from tests.test_park_updates import become_members
