@@ -10,10 +10,9 @@ from sqlmodel import Session, select
 
 from handlers.context import Context
 from handlers.messages import Button
-from handlers.numbers import as_id
+from handlers.park_buttons import ParkDraftStep, unpack_park
 from storage.models import ParkLevelDraft, PendingInput, ReportDraft
 
-PREFIX = "k:"
 MAX_TEXT = 2000
 
 
@@ -48,17 +47,14 @@ def button(ctx: Context, draft: ParkLevelDraft, label_key: str, value: str, **va
     return Button(ctx.t(label_key, **values), data=data_for(draft, value))
 
 
-def data_for(draft: ParkLevelDraft, value: str) -> str:
-    return f"{PREFIX}{draft.id}:{draft.step}:{value}"
+def data_for(draft: ParkLevelDraft, value: str) -> ParkDraftStep:
+    return ParkDraftStep(draft.id, draft.step, value)
 
 
 def parse(data: str) -> tuple[int, str, str] | None:
     """``k:12:audience:next`` → (12, "audience", "next")."""
-    if not data.startswith(PREFIX):
-        return None
-    parts = data[len(PREFIX):].split(":", 2)
-    draft_id = as_id(parts[0]) if len(parts) == 3 else None
-    return None if draft_id is None else (draft_id, parts[1], parts[2])
+    pressed = unpack_park(data)
+    return (pressed.draft_id, pressed.step, pressed.value) if isinstance(pressed, ParkDraftStep) else None
 
 
 def is_newest(ctx: Context, draft: ParkLevelDraft) -> bool:

@@ -11,8 +11,8 @@ from handlers.context import Context
 from handlers.i18n import escape
 from handlers.messages import Button
 from handlers.numbers import as_id
-from handlers.park_requests import (CONTACT, HELP, PHOTOS, PREVIEW, TEXT, TOOL_PREFIX, by_label, label,
-                                    park_of_payload)
+from handlers.park_buttons import RequestTool
+from handlers.park_requests import CONTACT, HELP, PHOTOS, PREVIEW, TEXT, by_label, label, park_of_payload
 from handlers.park_updates import signature
 from handlers.rendering import person_label
 from storage.models import Park, ParkLevelDraft, ParkRequest, Person, RequestReply
@@ -140,8 +140,8 @@ def _deliver_reply(ctx: Context, official: Person, park: Park, request: ParkRequ
     number = label(park, request)
     ctx.send_to(official, ctx.t_for(official, "help.to_official", label=number, who=who, text=reply.text,
                                     photos=len(reply.photos)),
-                [[Button(ctx.t_for(official, "request.answer_button"), data=f"{TOOL_PREFIX}a:{reply.id}"),
-                  Button(ctx.t_for(official, "request.close_button"), data=f"{TOOL_PREFIX}c:{request.id}")]],
+                [[Button(ctx.t_for(official, "request.answer_button"), data=RequestTool("a", reply.id)),
+                  Button(ctx.t_for(official, "request.close_button"), data=RequestTool("c", request.id))]],
                 purpose="request_reply")
     for index, photo in enumerate(reply.photos, start=1):
         ctx.send_to(official, ctx.t_for(official, "help.photo_caption", label=number, index=index,

@@ -16,7 +16,7 @@ from handlers import audit, park_choice, park_drafts
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.messages import Button
-from handlers.numbers import as_id
+from handlers.park_buttons import RequestTool, unpack_park
 from handlers.outbox import enqueue
 from handlers.park_updates import author_parks, author_role, signature
 from handlers.policy import next_reminder
@@ -27,7 +27,6 @@ from storage.queries import ADMIN, groups_of_park, has_role
 POST, HELP, ANSWER, CLOSE = "request", "help", "answer", "close"
 TEXT, PREVIEW, PHOTOS, CONTACT = "text", "preview", "photos", "contact"
 HELP_PAYLOAD_PREFIX = "h_"
-TOOL_PREFIX = "h:"
 LABEL_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?[Oo](\d{1,6})\b\s*(.*)$", re.S)
 READY_CLOSE = ("1", "2")
 LIST_LIMIT = 20
@@ -173,13 +172,8 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
 
 def parse_tool(data: str) -> tuple[str, int] | None:
     """``h:a:12`` → ("a", 12): answer reply 12; ``h:c:3`` close request 3; ``h:c1:3`` ready-made close."""
-    if not data.startswith(TOOL_PREFIX):
-        return None
-    action, _, ident = data[len(TOOL_PREFIX):].partition(":")
-    number = as_id(ident)
-    if action not in ("a", "c", "ct", *(f"c{n}" for n in READY_CLOSE)) or number is None:
-        return None
-    return action, number
+    pressed = unpack_park(data)
+    return (pressed.action, pressed.ident) if isinstance(pressed, RequestTool) else None
 
 
 def on_tool(ctx: Context, action: str, ident: int) -> None:
@@ -197,9 +191,9 @@ def on_tool(ctx: Context, action: str, ident: int) -> None:
     if request.status != "open":
         return _refuse(ctx, "request.already_closed", label=label(park, request))
     if action == "c":
-        buttons = [[Button(ctx.t(f"request.ready_close.{n}"), data=f"{TOOL_PREFIX}c{n}:{request.id}")]
+        buttons = [[Button(ctx.t(f"request.ready_close.{n}"), data=RequestTool(f"c{n}", request.id))]
                    for n in READY_CLOSE]
-        buttons.append([Button(ctx.t("close.own_text"), data=f"{TOOL_PREFIX}ct:{request.id}")])
+        buttons.append([Button(ctx.t("close.own_text"), data=RequestTool("ct", request.id))])
         return ctx.reply(ctx.t("request.close_choose", label=label(park, request)), buttons)
     if action == "ct":
         park_drafts.begin(ctx, CLOSE, TEXT, {"request": request.id})
@@ -302,5 +296,5 @@ def list_open(ctx: Context) -> None:
         lines.append(ctx.t("request.list_line", label=label(park, request), park=park.name, answers=answers,
                            age=age(ctx.services.texts, ctx.language, request.created_at, ctx.now)))
     return ctx.reply(Markup("\n".join(lines)), [[Button(ctx.t("request.close_button") + f" {label(park, request)}",
-                                                       data=f"{TOOL_PREFIX}c:{request.id}")]
+                                                       data=RequestTool("c", request.id))]
                                                for request, park in rows])

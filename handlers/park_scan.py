@@ -23,7 +23,7 @@ from handlers.context import Context
 from handlers.durations import parse_duration
 from handlers.i18n import Markup, Translator, escape
 from handlers.messages import Button
-from handlers.numbers import as_id
+from handlers.park_buttons import ScanChoice, unpack_park
 from handlers.outbox import enqueue_to
 from handlers.park_scan_questions import (LIKERT, SKIP_OPTION, change_question, list_questions, option_label, options,
                                           park_questions, question_text)
@@ -35,7 +35,6 @@ from storage.queries import ADMIN, has_role
 
 DEFAULT_DURATION = timedelta(days=7)
 MAX_DURATION = timedelta(days=60)
-BUTTON_PREFIX = "s:"
 
 
 def person_hash(scan: ParkScan, person_id: int) -> str:
@@ -139,7 +138,7 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
          reminder: bool = False) -> None:
     language = texts.language_for(person.language)
     question = scan.questions[progress.position]
-    data = lambda value: f"{BUTTON_PREFIX}{scan.id}:{progress.position}:{value}"  # noqa: E731
+    data = lambda value: ScanChoice(scan.id, progress.position, value)  # noqa: E731
     if question["kind"] == "likert":
         rows = [[Button(value, data=data(value)) for value in LIKERT]]
         hint = texts(language, "scan.likert_hint")
@@ -162,12 +161,8 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
 
 def parse_button(data: str) -> tuple[int, int, str] | None:
     """``s:3:0:4`` → (scan 3, question 0, value "4")."""
-    if not data.startswith(BUTTON_PREFIX):
-        return None
-    parts = data[len(BUTTON_PREFIX):].split(":", 2)
-    if len(parts) != 3 or as_id(parts[0]) is None or as_id(parts[1]) is None:
-        return None
-    return as_id(parts[0]), as_id(parts[1]), parts[2]
+    pressed = unpack_park(data)
+    return (pressed.scan_id, pressed.position, pressed.value) if isinstance(pressed, ScanChoice) else None
 
 
 def on_button(ctx: Context, scan_id: int, position: int, value: str) -> None:

@@ -7,7 +7,8 @@ from sqlmodel import col, func, select
 from handlers.messages import Button
 from handlers.outbox import enqueue_to
 from handlers.park_digest import post_due_digests
-from handlers.park_requests import TOOL_PREFIX, label
+from handlers.park_buttons import RequestTool
+from handlers.park_requests import label
 from handlers.park_scan import run_due as run_due_scans
 from handlers.policy import next_reminder
 from handlers.rendering import age
@@ -52,7 +53,6 @@ def remind_open_requests(services: Services) -> int:
             enqueue_to(session, now=now, person=official, purpose="reminder",
                        text=texts(language, "request.reminder", label=label(park, request), answers=answers,
                                   age=age(texts, language, request.created_at, now)),
-                       buttons=[[Button(texts(language, "request.close_button"),
-                                        data=f"{TOOL_PREFIX}c:{request.id}")]])
+                       buttons=[[Button(texts(language, "request.close_button"), data=RequestTool("c", request.id))]])
             sent += 1
     return sent

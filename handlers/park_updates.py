@@ -18,6 +18,7 @@ from handlers.context import Context
 from handlers.i18n import Markup, escape
 from handlers.messages import Button
 from handlers.numbers import as_id
+from handlers.park_buttons import UpdateReaction, unpack_park
 from handlers.outbox import enqueue
 from handlers.rendering import local_time, role_label
 from storage.models import GroupChat, Park, ParkLevelDraft, ParkUpdate, Person, Role, UpdateUseful
@@ -25,7 +26,6 @@ from storage.queries import ADMIN, active_roles, group_by_chat, groups_of_park, 
 
 KIND = "update"
 PARKS, TEXT, PHOTO, AUDIENCE, SIGN, PREVIEW = "parks", "text", "photo", "audience", "sign", "preview"
-BUTTON_PREFIX = "u:"
 LIST_LIMIT = 10
 
 
@@ -253,7 +253,7 @@ def _post_in_group(ctx: Context, park: Park, update: ParkUpdate, group: GroupCha
                                                             update.show_name))
     buttons = None
     if group_buttons_work(ctx, group.platform):
-        buttons = [[Button(texts(language, "update.useful_button"), data=f"{BUTTON_PREFIX}{update.id}:ok")]]
+        buttons = [[Button(texts(language, "update.useful_button"), data=UpdateReaction(update.id, "ok"))]]
     else:
         body = Markup(body + "\n\n" + texts(language, "update.useful_command", id=update.id))
     if update.photo:
@@ -272,20 +272,17 @@ def _send_privately(ctx: Context, park: Park, update: ParkUpdate, member: Person
     if update.photo:
         ctx.send_to(member, texts(language, "update.photo_caption", park=park.name), photo=update.photo,
                     purpose="update")
-    ctx.send_to(member, body, [[Button(texts(language, "update.useful_button"), data=f"{BUTTON_PREFIX}{update.id}:ok")],
+    ctx.send_to(member, body, [[Button(texts(language, "update.useful_button"), data=UpdateReaction(update.id, "ok"))],
                                [Button(texts(language, "update.opt_out_button"),
-                                       data=f"{BUTTON_PREFIX}{update.id}:off")]], purpose="update")
+                                       data=UpdateReaction(update.id, "off"))]], purpose="update")
 
 
 # ---- reactions --------------------------------------------------------------------------------
 
 def parse_button(data: str) -> tuple[int, str] | None:
     """``u:12:ok`` → (12, "ok")."""
-    if not data.startswith(BUTTON_PREFIX):
-        return None
-    head, _, action = data[len(BUTTON_PREFIX):].partition(":")
-    update_id = as_id(head)
-    return (update_id, action) if update_id is not None and action in ("ok", "off") else None
+    pressed = unpack_park(data)
+    return (pressed.update_id, pressed.action) if isinstance(pressed, UpdateReaction) else None
 
 
 def on_button(ctx: Context, update_id: int, action: str) -> None:
