@@ -122,13 +122,14 @@ def post_due_digests(services: Services) -> int:
             session.add(schedule)
             since, until, month = previous_month(park, today)
             language = texts.language_for(park.language)
-            text = digest_text(session, texts, language, park, since, until, month, now)
-            groups = groups_of_park(session, park.id)
-            if text is None or not groups:
-                continue
-            for group in groups:
-                enqueue(session, now=now, platform=group.platform, chat_id=group.chat_id, text=text, purpose="digest")
-            posted += 1
+            posted_here = False
+            for group in groups_of_park(session, park.id):
+                text = digest_text(session, texts.on(group.platform), language, park, since, until, month, now)
+                if text is not None:
+                    enqueue(session, now=now, platform=group.platform, chat_id=group.chat_id, text=text,
+                            purpose="digest")
+                    posted_here = True
+            posted += posted_here
     return posted
 
 

@@ -95,11 +95,12 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
 
 
 def _group_text(ctx: Context, language: str, park: Park, number: str, text: str, role: str, author: Person,
-                platform_has_buttons: bool) -> Markup:
-    body = ctx.services.texts(language, "request.in_group", park=park.name, label=number, text=text,
+                platform_has_buttons: bool, platform: str | None = None) -> Markup:
+    texts = ctx.services.texts.on(platform)
+    body = texts(language, "request.in_group", park=park.name, label=number, text=text,
                               signature=signature(ctx, language, role, author, False))
     if not platform_has_buttons:
-        body = Markup(body + "\n\n" + ctx.services.texts(language, "request.help_command", label=number))
+        body = Markup(body + "\n\n" + texts(language, "request.help_command", label=number))
     return body
 
 
@@ -126,7 +127,7 @@ def post(ctx: Context, draft: ParkLevelDraft) -> None:
         port = ctx.services.platforms.get(group.platform)
         link = port.private_chat_link(help_payload(park, request)) if port else None
         body = _group_text(ctx, language, park, number, request.text, role, ctx.person,
-                           platform_has_buttons=link is not None)
+                           platform_has_buttons=link is not None, platform=group.platform)
         buttons = [[Button(ctx.services.texts(language, "request.help_button"), url=link)]] if link else None
         enqueue(ctx.session, now=ctx.now, platform=group.platform, chat_id=group.chat_id, text=body, buttons=buttons,
                 purpose="request")

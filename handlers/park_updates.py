@@ -246,7 +246,7 @@ def send(ctx: Context, draft: ParkLevelDraft) -> None:
 
 
 def _post_in_group(ctx: Context, park: Park, update: ParkUpdate, group: GroupChat) -> None:
-    texts = ctx.services.texts
+    texts = ctx.services.texts.on(group.platform)
     language = texts.language_for(park.language)
     author = ctx.session.get(Person, update.author_person_id)
     body = _body(ctx, language, park, update.text, signature(ctx, language, update.author_role, author,
