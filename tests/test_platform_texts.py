@@ -25,7 +25,8 @@ def rendered(texts: Translator, platform: str | None, language: str, key: str) -
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_telegram_wording_on_matrix_and_no_matrix_commands_on_telegram(texts, language):
-    keys = [key for key in texts.catalogs["nl"] if "@" not in key]
+    # The playground's page texts describe its simulated Telegram and are never sent on Matrix.
+    keys = [key for key in texts.catalogs["nl"] if "@" not in key and not key.startswith("playground.")]
     for key in keys:
         on_matrix = rendered(texts, "matrix", language, key)
         assert not SLASH_COMMAND.search(on_matrix), f"{key} on Matrix names a /command: {on_matrix}"
