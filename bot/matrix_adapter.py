@@ -239,10 +239,15 @@ class MatrixAdapter:
             self.seen_events.add(event_id)
             self._seen.notify_all()
 
-    async def _wait_for_room(self, room_id: str) -> bool:
+    async def _wait_for_room(self, room_id: str, member: str | None = None) -> bool:
+        """Wait until a sync shows the room (and ``member`` in it, joined or invited)."""
+        def known() -> bool:
+            room = self.client.rooms.get(room_id)
+            return room is not None and (member is None or member in room.users)
+
         async with self._synced:
             try:
-                await asyncio.wait_for(self._synced.wait_for(lambda: room_id in self.client.rooms), ROOM_WAIT)
+                await asyncio.wait_for(self._synced.wait_for(known), ROOM_WAIT)
             except TimeoutError:
                 return False
         return True
@@ -306,7 +311,10 @@ class MatrixAdapter:
         if not isinstance(created, RoomCreateResponse):
             raise _SendFailed(created)
         await self._remember_direct(user_id, created.room_id)
-        if not await self._wait_for_room(created.room_id):
+        # A sync can show the new room between its creation events and the invite (Synapse
+        # writes the invite last). Sent then, the first message's Megolm key goes to nobody but
+        # the bot, and the person can never read it: wait until the bot sees the invite too.
+        if not await self._wait_for_room(created.room_id, member=user_id):
             return None
         log.info("opened a direct chat with person %s", person.id)
         return created.room_id
@@ -604,11 +612,23 @@ class MatrixAdapter:
 
     async def _send(self, room_id: str, content: dict, transaction_id: str) -> str:
         """One event; the transaction id makes a retry after a lost answer a no-op on the server."""
+        await self._know_devices(room_id)
         response = await self.client.room_send(room_id, "m.room.message", content, tx_id=transaction_id,
                                                ignore_unverified_devices=True)
         if isinstance(response, RoomSendResponse):
             return response.event_id
         raise _SendFailed(response)
+
+    async def _know_devices(self, room_id: str) -> None:
+        """Query the device keys nio still waits for before encrypting for the room.
+
+        A member (an invited one too) seen by a sync whose housekeeping has not run yet would
+        otherwise get no Megolm key for this message: nio queries keys itself only the first
+        time it fetches a room's member list.
+        """
+        room = self.client.rooms.get(room_id)
+        if room is not None and room.encrypted and self.client.should_query_keys:
+            await self.client.keys_query()
 
     def _hint(self, row: OutboxMessage) -> str | None:
         if not any(button.get("data") for line in row.choices or [] for button in line):
