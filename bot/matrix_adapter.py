@@ -92,6 +92,9 @@ Handle = Callable[[Incoming], Awaitable[Outcome]]
 class MatrixAdapter:
     """Turns Matrix events into neutral messages and delivers outbox rows; also the handlers' port."""
 
+    #: Rooms only pass commands to the bot, so numbered choices under a room message cannot be answered.
+    group_buttons = False
+
     def __init__(self, config: MatrixConfig, db: Database, clock: Clock, texts: Translator, handle: Handle,
                  after_event: Callable[[], None]):
         self.config = config
