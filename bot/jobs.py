@@ -8,6 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
+from handlers.retention import run_retention
 from handlers.services import Services
 from handlers.sweeps import expire_idle_drafts, prune_delivered_messages, send_due_reminders
 
@@ -37,10 +38,12 @@ class Jobs:
             reminded = send_due_reminders(self.services)
             expired = expire_idle_drafts(self.services)
             pruned = prune_delivered_messages(self.services)
+            purged = run_retention(self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return
-        if reminded or expired or pruned:
-            log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned", reminded, expired, pruned)
+        if reminded or expired or pruned or purged:
+            log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned, %s reports purged",
+                     reminded, expired, pruned, purged)
         if reminded or expired:
             self.after_sweep()

@@ -2,13 +2,15 @@
 
 from collections.abc import Callable
 
-from handlers import admin_categories, admin_officials, admin_policy, audit, park_choice, stats_command
+from handlers import admin_categories, admin_officials, admin_policy, audit, park_choice, report_log, stats_command
 from handlers.context import Context
 
 Command = Callable[[Context, str], None]
 
 
 def _audit(ctx: Context, args: str) -> None:
+    if report_log.wants(args):  # /logboek melding SP-0042: who saw what of one report
+        return report_log.show(ctx, args)
     park = park_choice.choose(ctx, park_choice.admin_parks(ctx), "audit", args)
     if park is not None:
         audit.show(ctx, park)

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from handlers import (
     admin_categories, admin_commands, groups, invites, language, listings, park_choice, report_actions, report_flow,
 )
+from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
 from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
@@ -136,7 +137,7 @@ def _press(ctx: Context, data: str) -> None:
         if draft is None or draft.id != draft_id or draft.step != step:
             ctx.toast = ctx.t("input.stale_button")
             return None
-        if report_flow.on_press(ctx, step, value) == "send":
+        if report_flow.on_press(ctx, step, value) == "send" and rate_limits.may_report(ctx):
             submit(ctx, draft)
         return None
     if re.fullmatch(r"p\d+", data):
@@ -151,6 +152,8 @@ def _press(ctx: Context, data: str) -> None:
         return language.choose(ctx, data[5:])
     if data == "signals":
         return _signals(ctx, "")
+    if my_data.is_forget_button(data):
+        return my_data.on_press(ctx, data)
     action = report_actions.parse_report_data(data)
     if action is not None:
         return report_actions.on_press(ctx, *action)
@@ -177,7 +180,7 @@ def _command(ctx: Context, command: str, args: str) -> None:
         return language.set_language(ctx, args)
     if command in ("signalen", "signals"):
         return _signals(ctx, args)
-    if admin_commands.run(ctx, command, args):
+    if my_data.run(ctx, command, args) or admin_commands.run(ctx, command, args):
         return None
     return ctx.reply(ctx.t("help.private"))
 

@@ -29,6 +29,8 @@ class Park(SQLModel, table=True):
     work_start: str = Field(default="08:00", max_length=5)
     work_end: str = Field(default="18:00", max_length=5)
     work_days: str = Field(default="1,2,3,4,5", max_length=20)
+    # Report content is deleted this long after a report is closed or withdrawn (``/beleid bewaren``).
+    retention_s: int = Field(default=365 * 86400)
 
 
 class Category(SQLModel, table=True):
@@ -59,6 +61,7 @@ class Person(SQLModel, table=True):
     private_chat_id: Optional[str] = Field(default=None, max_length=255)
     language_chosen: bool = False  # set by /taal; then the platform's language no longer overrides it
     created_at: NaiveDatetime
+    forgotten_at: Optional[NaiveDatetime] = None  # /vergeet: personal data erased, unreachable from then on
 
 
 class Role(SQLModel, table=True):
@@ -137,7 +140,8 @@ class Report(SQLModel, table=True):
     photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     anonymous: bool = True
     urgent: bool = False
-    reporter_person_id: int = Field(foreign_key="person.id", index=True)
+    # None once the report's content was purged after the retention: only anonymous figures remain.
+    reporter_person_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
     status: str = Field(default="open", max_length=16)  # open | closed | withdrawn
     lead_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: NaiveDatetime
@@ -149,6 +153,7 @@ class Report(SQLModel, table=True):
     next_reminder_at: Optional[NaiveDatetime] = None
     escalated_at: Optional[NaiveDatetime] = None
     rating: Optional[str] = Field(default=None, max_length=16)  # answered | not_enough
+    purged_at: Optional[NaiveDatetime] = None  # content deleted after the park's retention
 
 
 class ReportRecipient(SQLModel, table=True):
@@ -215,4 +220,24 @@ class AdminChange(SQLModel, table=True):
     subject: str = Field(default="", max_length=255)
     before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    created_at: NaiveDatetime = Field(index=True)
+
+
+class ReportAccess(SQLModel, table=True):
+    """Who saw what: a report delivered to, or exported by, a person (its other acts are ReportEvents)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    action: str = Field(max_length=16)  # received | exported
+    created_at: NaiveDatetime
+
+
+class RateEvent(SQLModel, table=True):
+    """Something a person did that is rate limited and not recorded elsewhere (a wrong invite code)."""
+
+    __table_args__ = (Index("ix_rateevent_person_kind_at", "person_id", "kind", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=24)
     created_at: NaiveDatetime = Field(index=True)
