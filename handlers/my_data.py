@@ -93,9 +93,9 @@ def _close_entity(text: str) -> str:
 def _account(ctx: Context) -> Markup:
     person = ctx.person
     language = ctx.t("mydata.language_chosen" if person.language_chosen else "mydata.language_from_app",
-                     language=ctx.language)
+                     lang=ctx.language)
     return ctx.t("mydata.account", platform=person.platform, name=person.display_name or "—",
-                 username=f"@{person.username}" if person.username else "—", language=language,
+                 username=f"@{person.username}" if person.username else "—", choice=language,
                  since=person.created_at.strftime("%Y-%m-%d"))
 
 
