@@ -8,7 +8,7 @@ from sqlmodel import col, select
 
 from handlers import rate_limits
 from handlers.context import Context
-from handlers.i18n import Markup
+from handlers.i18n import escape
 from handlers.messages import Button
 from handlers.rendering import person_label, report_number, role_label
 from storage.models import Park, PendingInput, Person, Report, ReportEvent, ReportRecipient
@@ -234,7 +234,7 @@ def answer_question(ctx: Context, report: Report, park: Park, question_id: int |
     number = report_number(park, report)
     asker = ctx.session.get(Person, question.person_id) if question and question.person_id else None
     if asker is not None:
-        who = Markup(ctx.t_for(asker, "contact.anonymous") if report.anonymous else person_label(ctx.person))
+        who = ctx.t_for(asker, "contact.anonymous") if report.anonymous else escape(person_label(ctx.person))
         ctx.send_to(asker, ctx.t_for(asker, "answer.to_official", number=number, who=who, text=text),
                     [[Button(ctx.t_for(asker, "action.feedback"), data=f"r{report.id}:fb"),
                       Button(ctx.t_for(asker, "action.ask"), data=f"r{report.id}:ask")]],
