@@ -48,7 +48,7 @@ def show(ctx: Context, args: str) -> None:
     if found is None:
         return ctx.reply(ctx.t("reportlog.unknown", value=args.strip()))
     park, report = found
-    entries = _entries(ctx, report)
+    entries = [] if report.purged_at else _entries(ctx, report)
     number = report_number(park, report)
     if not entries:
         return ctx.reply(ctx.t("reportlog.none", number=number))
@@ -64,9 +64,10 @@ def _entries(ctx: Context, report: Report) -> list[tuple[datetime, int | None, s
     events = ctx.session.exec(select(ReportEvent).where(
         ReportEvent.report_id == report.id, col(ReportEvent.kind).in_(SHOWN_EVENTS))).all()
     accesses = ctx.session.exec(select(ReportAccess).where(ReportAccess.report_id == report.id)).all()
-    rows = [(event.created_at, event.id * 2, event.person_id, event.kind) for event in events]
-    rows += [(access.created_at, access.id * 2 + 1, access.person_id, access.action) for access in accesses]
-    return [(moment, person_id, action) for moment, _order, person_id, action in sorted(rows, key=lambda r: r[:2])]
+    # Same moment: sending comes before receiving, and each table keeps its own order.
+    rows = [(event.created_at, event.kind != "sent", 0, event.id, event.person_id, event.kind) for event in events]
+    rows += [(access.created_at, True, 1, access.id, access.person_id, access.action) for access in accesses]
+    return [(row[0], row[4], row[5]) for row in sorted(rows, key=lambda row: row[:4])]
 
 
 def _who(ctx: Context, report: Report, person_id: int | None) -> str:
