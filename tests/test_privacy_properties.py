@@ -31,11 +31,12 @@ from handlers import router
 from handlers.clock import ManualClock
 from handlers.i18n import Translator
 from handlers.invites import create_invite
-from handlers.messages import ButtonPress, Chat, Incoming, Sender
+from handlers.messages import Chat, Sender
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
 from storage.models import OutboxMessage, Report
 from tests.fake_telegram.entities import EntityParseError, parse_html
+from tests.handler_world import RecordingPlatform, message as adapter_message
 from tests.harness import PARK, START, bot_config
 
 PIECES = ["<b>vet</b>", "<i>", "</a>", "&amp;", "&", "<", ">", "&lt;script&gt;", "<a href='https://x.y'>z</a>",
@@ -51,20 +52,6 @@ def hostile_text(marker: str) -> st.SearchStrategy[str]:
         lambda parts: ("".join(parts[0]) + f" {marker} " + "".join(parts[1])).strip())
     huge = st.sampled_from(PIECES).map(lambda p: (f"{marker} " + p * 4096)[:4096])
     return st.one_of(normal, normal, normal, huge)
-
-
-class RecordingPlatform:
-    """The platform port: everybody asked about is in the group; links are recorded."""
-
-    def __init__(self):
-        self.links: list[str] = []
-
-    async def is_group_member(self, chat_id: str, user_id: str) -> bool:
-        return True
-
-    def private_chat_link(self, payload: str) -> str:
-        self.links.append(payload)
-        return f"https://t.me/weerbaar_test_bot?start={payload}"
 
 
 class LogLines(logging.Handler):
@@ -88,17 +75,6 @@ class World:
         return Chat(platform="telegram", chat_id=sender.external_id, is_private=True)
 
 
-def message(world: World, sender: Sender, chat: Chat, *, text=None, press=None, photo=None, location=None,
-            unsupported=False) -> Incoming:
-    command, args = None, ""
-    if text is not None and text.startswith("/"):
-        head, _, args = text.partition(" ")
-        command, args = head[1:].split("@")[0].lower(), args.strip()
-    return Incoming(sender=sender, chat=chat, text=text, command=command or None, args=args,
-                    press=ButtonPress(data=press) if press else None, photo=photo, location=location,
-                    unsupported=unsupported)
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('properties')}/weerbaar.db")
@@ -120,8 +96,8 @@ def world(tmp_path_factory):
             with db.transaction() as session:
                 code = create_invite(session, park_slug=PARK, role=role, allowed_roles=config.official_roles,
                                      now=clock.now(), valid_for=timedelta(days=1)).code
-            await router.handle(services, message(built, official, built.private(official), text=f"/start {code}"))
-        await router.handle(services, message(built, officials["admin"], group, text="/koppel"))
+            await router.handle(services, adapter_message(official, built.private(official), text=f"/start {code}"))
+        await router.handle(services, adapter_message(officials["admin"], group, text="/koppel"))
 
     asyncio.run(set_up())
     yield built
@@ -217,7 +193,7 @@ async def _run_scenario(world: World, scenario) -> None:
             if what.get("text") is not None and not what["text"].startswith("/"):
                 typed.append(what["text"])
             before = last_id(world)
-            outcome = await router.handle(world.services, message(world, sender, chat, **what))
+            outcome = await router.handle(world.services, adapter_message(sender, chat, **what))
             rows = sent_since(world, before)
             _check_rows(world, rows, typed, [] if named else secrets, official_ids, reporter)
             if expect_answer:
