@@ -23,7 +23,9 @@ from handlers.invites import create_invite
 from handlers.messages import Chat, Sender
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
-from storage.models import OutboxMessage, Person, Report, ReportEvent, Role
+from storage.models import (
+    AdminChange, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+)
 from tests.handler_world import RecordingPlatform, message, private_chat
 from tests.harness import OTHER_PARK, PARK, START, bot_config
 
@@ -124,8 +126,6 @@ def base(tmp_path_factory) -> Base:
         await say("reporter", "/melden")
         for step in ("category:1", None, "when:now", None, "photos:done", "contact:anon", "urgent:no", "summary:send"):
             with Session(engine) as session:
-                from storage.models import ReportDraft
-
                 draft = session.exec(select(ReportDraft)).first()
             if step is None:
                 await say("reporter", "Loods 7, de hele nacht busjes" if draft.step == "what" else "Loods 7")
@@ -147,8 +147,7 @@ def test_the_base_is_what_the_matrix_assumes(base):
     with Session(engine) as session:
         report = session.get(Report, base.report_id)
         recipients = {person.display_name for person in session.exec(select(Person).join(
-            __import__("storage.models", fromlist=["ReportRecipient"]).ReportRecipient,
-            Person.id == __import__("storage.models", fromlist=["ReportRecipient"]).ReportRecipient.person_id))}
+            ReportRecipient, Person.id == ReportRecipient.person_id))}
     engine.dispose()
     assert report.number == 1 and report.status == "open" and report.roles == ["police", "municipality"]
     assert recipients == {"Piet", "Bram"}  # Mia is away: Bram stands in; Ruud was revoked
@@ -195,8 +194,6 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
 
 def _state(session: Session) -> tuple:
     """What a refused action must leave alone: the report, its events, roles and the park's policy."""
-    from storage.models import AdminChange, Park
-
     report = session.exec(select(Report)).one()
     return (report.status, report.lead_person_id, report.first_feedback_at, report.anonymous,
             len(session.exec(select(ReportEvent)).all()), len(session.exec(select(AdminChange)).all()),
