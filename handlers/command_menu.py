@@ -8,6 +8,7 @@ PRIVATE = [
     ("open", "open", "menu.open"),
     ("stop", "stop", "menu.stop"),
     ("taal", "language", "menu.language"),
+    ("mijngegevens", "mydata", "menu.mydata"),
     ("beheer", "admin", "menu.admin"),
 ]
 GROUP = [("melden", "report", "menu.report_group")]
