@@ -192,12 +192,15 @@ async def _run_scenario(world: World, scenario) -> None:
         async def step(sender: Sender, chat: Chat, expect_answer: bool = True, **what) -> None:
             if what.get("text") is not None and not what["text"].startswith("/"):
                 typed.append(what["text"])
-            before = last_id(world)
+            before, state_before = last_id(world), _state(world)
             outcome = await router.handle(world.services, adapter_message(sender, chat, **what))
             rows = sent_since(world, before)
             _check_rows(world, rows, typed, [] if named else secrets, official_ids, reporter)
             if expect_answer:
                 assert outcome.toast or rows, f"no answer to {what} from {sender.display_name!r}"
+            answers = [row.text or "" for row in rows] + [outcome.toast or ""]
+            if any(answer.startswith(rejection) for answer in answers for rejection in _rejections(world)):
+                assert _state(world) == state_before, f"a rejected {what} changed something"
 
         def last_buttons(sender: Sender) -> list[dict]:
             with Session(world.services.db.engine) as session:
@@ -304,6 +307,28 @@ def _check_rows(world, rows, typed, secrets, official_ids, reporter) -> None:
             for secret in secrets:
                 assert secret not in visible, "an anonymous reporter's identity reached an official"
                 assert _escaped(secret) not in visible, "an anonymous reporter's identity reached an official"
+
+
+REJECTIONS = ("input.too_long", "input.empty", "input.stale_button", "input.text_expected", "report.not_found")
+
+
+def _rejections(world: World) -> list[str]:
+    """The start of every answer that means "nothing was done", in both languages."""
+    texts = world.services.texts
+    return [str(texts(language, key, max=0, length=0)).split("0")[0] for key in REJECTIONS for language in ("nl", "en")]
+
+
+def _state(world: World) -> tuple:
+    """What a rejected step must leave alone: drafts, reports, their history and waiting prompts."""
+    from storage.models import PendingInput, ReportDraft, ReportEvent
+
+    with Session(world.services.db.engine) as session:
+        drafts = tuple((d.id, d.step, repr(sorted(d.data.items()))) for d in session.exec(select(ReportDraft)))
+        reports = tuple((r.id, r.status, r.lead_person_id, r.first_feedback_at, r.what, r.anonymous)
+                        for r in session.exec(select(Report)))
+        events = len(session.exec(select(ReportEvent)).all())
+        pending = tuple((p.person_id, p.kind, p.report_id) for p in session.exec(select(PendingInput)))
+    return drafts, reports, events, pending
 
 
 def _markers(text: str) -> list[str]:
