@@ -98,6 +98,7 @@ class Config:
     sweep_interval: timedelta = timedelta(seconds=60)
     outbox_retention: timedelta = timedelta(days=30)
     log_level: str = "INFO"
+    flood_per_minute: int = 30  # messages per person per minute handled; more are dropped (0: no limit)
 
 
 def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Config:
@@ -138,7 +139,15 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
         sweep_interval=_duration(bot, "bot.sweep_interval", "60s"),
         outbox_retention=_duration(bot, "bot.outbox_retention", "30d"),
         log_level=str(bot.get("log_level", "INFO")).upper(),
+        flood_per_minute=_flood_per_minute(bot),
     )
+
+
+def _flood_per_minute(bot: dict) -> int:
+    value = bot.get("flood_per_minute", 30)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError("bot.flood_per_minute", "a whole number of messages per minute, 0 for no limit")
+    return value
 
 
 def _telegram(raw, environ) -> TelegramConfig | None:

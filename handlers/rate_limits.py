@@ -103,3 +103,64 @@ def _wait(ctx: Context, moments: list[datetime], limit: int, window: timedelta) 
     remaining = max(free_at - ctx.now, timedelta(minutes=1))
     return format_timedelta(remaining, threshold=1.5, locale=ctx.language)
 
+
+
+# ---- floods -------------------------------------------------------------------------------------
+
+FLOOD_MESSAGES = 30
+FLOOD_WINDOW = timedelta(minutes=1)
+
+
+class FloodGuard:
+    """Per person, at most ``FLOOD_MESSAGES`` messages a ``FLOOD_WINDOW`` are handled; the rest is dropped.
+
+    Checked before any database work, so a flood from one person costs the others almost
+    nothing: their messages are handled as usual, and the flooder's own reply queue stays
+    short. The first dropped message gets one short notice. Kept in memory per process
+    (a restart forgets it, which is harmless).
+    """
+
+    def __init__(self, limit: int = FLOOD_MESSAGES, window: timedelta = FLOOD_WINDOW):
+        self.limit = limit
+        self.window = window
+        self._seen: dict[tuple[str, str], list[datetime]] = {}
+        self._told: set[tuple[str, str]] = set()
+        self._calls = 0
+
+    def admit(self, platform: str, person: str, now: datetime) -> str:
+        """``"handle"``, ``"notice"`` (drop, and say so once) or ``"drop"``."""
+        if not self.limit:
+            return "handle"
+        self._calls += 1
+        if self._calls % 1000 == 0:
+            self.forget_idle(now)
+        key = (platform, person)
+        recent = [moment for moment in self._seen.get(key, []) if moment > now - self.window]
+        if len(recent) < self.limit:
+            recent.append(now)
+            self._seen[key] = recent
+            self._told.discard(key)
+            return "handle"
+        self._seen[key] = recent
+        if key in self._told:
+            return "drop"
+        self._told.add(key)
+        return "notice"
+
+    def forget_idle(self, now: datetime) -> None:
+        """Drop what is older than the window (called now and then, so memory stays small)."""
+        for key in [key for key, moments in self._seen.items() if not moments or moments[-1] <= now - self.window]:
+            self._seen.pop(key, None)
+            self._told.discard(key)
+
+
+def tell_to_slow_down(services, incoming) -> None:
+    """The one notice to a person whose messages are being dropped (in their private chat)."""
+    from handlers.outbox import enqueue
+
+    if not incoming.chat.is_private:
+        return
+    with services.db.transaction() as session:
+        language = services.texts.language_for(incoming.sender.language_code)
+        enqueue(session, now=services.clock.now(), platform=incoming.chat.platform, chat_id=incoming.chat.chat_id,
+                text=services.texts(language, "limit.flood"))

@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from sqlmodel import Session, select
 
 from handlers.rate_limits import CODE_FAILURES, QUESTIONS_PER_DAY, REPORTS_PER_DAY
@@ -68,3 +70,31 @@ async def test_guessing_invite_codes_is_slowed_and_the_admins_are_told_without_t
     # Someone else's tries were never limited.
     other = server.add_user("Iris", username=None, language_code="nl")
     assert "geverifieerd" in (await say(bot, other, other.private, f"/start {bot.invite('police')}")).text
+
+
+async def test_a_flood_from_one_person_is_dropped_and_never_holds_up_the_others(bot, server, cast):
+    from bot.config import ConfigError
+    from handlers.rate_limits import FLOOD_MESSAGES, FloodGuard
+    from tests.harness import bot_config
+
+    assert bot_config(None, flood_per_minute=FLOOD_MESSAGES).flood_per_minute == FLOOD_MESSAGES
+    with pytest.raises(ConfigError, match="bot.flood_per_minute"):
+        bot_config(None, flood_per_minute=-1)
+    bot.app.flood_guard = FloodGuard(limit=FLOOD_MESSAGES)  # what build() makes of the default config
+    for index in range(FLOOD_MESSAGES + 15):
+        cast.outsider.send(cast.outsider.private, f"hallo {index}")
+    cast.fleur.send(cast.fleur.private, "/help")
+    await bot.settle()
+    flooded = server.messages(cast.outsider.private)
+    assert len(flooded) == FLOOD_MESSAGES + 1                       # answers, then one notice, then quiet
+    assert "ik sla er even een paar over" in flooded[-1].text
+    assert server.messages(cast.fleur.private)                        # Fleur was answered all the same
+    # A flood of commands in the group is not answered either (the group stays calm).
+    for _ in range(FLOOD_MESSAGES + 5):
+        cast.erik.send(cast.group, "/melden")
+    await bot.settle()
+    assert len([m for m in server.messages(cast.group) if "privé" in (m.text or "").lower()
+                or m.buttons]) <= FLOOD_MESSAGES + 1
+    bot.clock.advance(timedelta(minutes=1, seconds=1))
+    answer = await say(bot, cast.outsider, cast.outsider.private, "/help")
+    assert answer is not None and "ik sla er even" not in answer.text
