@@ -40,6 +40,7 @@ COMMANDS = {"mijngegevens": "mydata", "mydata": "mydata", "vergeet": "forget", "
 BUTTON_PREFIX = "fg:"
 MESSAGE_LIMIT = 3500  # characters of HTML per message; Telegram allows 4,096 after parsing
 CONVERSATION_KINDS = ("feedback", "question", "answer", "close", "rating", "withdraw")
+ACT_KINDS = ("claim", "feedback", "question", "close")
 
 
 def run(ctx: Context, command: str, args: str) -> bool:
@@ -55,7 +56,7 @@ def run(ctx: Context, command: str, args: str) -> bool:
 # ---- /mijngegevens ------------------------------------------------------------------------------
 
 def show(ctx: Context) -> None:
-    sections = [_account(ctx), *_roles(ctx), *_reports(ctx), *_waiting(ctx), ctx.t("mydata.footer")]
+    sections = [_account(ctx), *_roles(ctx), *_reports(ctx), *_acts(ctx), *_waiting(ctx), ctx.t("mydata.footer")]
     for chunk in split_messages([section for section in sections if section]):
         ctx.reply(chunk)
 
@@ -125,6 +126,24 @@ def _reports(ctx: Context) -> list[Markup]:
         ctx.session.add(ReportAccess(report_id=report.id, person_id=ctx.person.id, action="exported",
                                      created_at=ctx.now))
     return sections
+
+
+def _acts(ctx: Context) -> list[Markup]:
+    """What the person did on other people's reports, as an official: which report, what, when (no texts:
+    those belong to the report and are deleted with it)."""
+    rows = ctx.session.exec(
+        select(ReportEvent, Report, Park).join(Report, col(Report.id) == col(ReportEvent.report_id))
+        .join(Park, col(Park.id) == col(Report.park_id))
+        .where(ReportEvent.person_id == ctx.person.id, col(ReportEvent.kind).in_(ACT_KINDS),
+               Report.reporter_person_id != ctx.person.id)
+        .order_by(col(ReportEvent.id))).all()
+    if not rows:
+        return []
+    lines = [ctx.t("mydata.acts_header", count=len(rows))]
+    for event, report, park in rows:
+        lines.append(ctx.t("mydata.act_line", when=local_time(park, event.created_at, ctx.language),
+                           number=report_number(park, report), kind=ctx.t(f"mydata.kind_{event.kind}")))
+    return [Markup("\n".join(lines))]
 
 
 def _report(ctx: Context, park: Park, report: Report) -> Markup:
@@ -296,7 +315,8 @@ def forget(ctx: Context, person: Person, by_admin_of: Park | None) -> None:
             kept.append(report_number(park, report))
         else:
             purge_report(ctx.session, report, ctx.now)
-    for role in ctx.session.exec(select(Role).where(Role.person_id == person.id, col(Role.revoked_at).is_(None))):
+    for role in ctx.session.exec(select(Role).where(Role.person_id == person.id,
+                                                    col(Role.revoked_at).is_(None))).all():
         role.revoked_at = ctx.now
         ctx.session.add(role)
         ctx.session.flush()

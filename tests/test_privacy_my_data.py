@@ -34,6 +34,8 @@ async def test_my_data_shows_everything_held_about_me(bot, server, cast):
     assert roles is not None
     text = "\n".join(m.text for m in server.messages(cast.police.private)[-3:])
     assert "politie (wijkagent) in De Spaanse Polder" in text and "actief" in text
+    assert "Wat je als instantie deed (2)" in text and "SP-0001: vraag" in text and "SP-0001: terugkoppeling" in text
+    assert QUESTION not in text  # the texts belong to the report, not to the official
 
 
 def test_long_exports_are_split_between_lines_and_never_inside_an_entity():
