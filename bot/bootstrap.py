@@ -4,9 +4,11 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from bot.config import Config
+from bot.config import Config, MonitoringConfig
 from bot.dispatcher import OutboxDispatcher
+from bot.health_server import HealthServer
 from bot.jobs import Jobs
+from bot.monitoring import MeteredSender, Metrics
 from bot.park_setup import apply_parks
 from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
@@ -34,10 +36,13 @@ class Weerbaar:
     jobs: Jobs
     telegram: TelegramAdapter | None = None
     matrix: MatrixAdapter | None = None
+    health: HealthServer | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     flood_guard: rate_limits.FloodGuard = field(default_factory=rate_limits.FloodGuard)
 
     async def start(self, run_jobs: bool = True) -> None:
+        if self.health is not None:  # first, so /healthz answers while the platforms connect
+            await self.health.start()
         if self.telegram is not None:
             await self.telegram.start()
             await register_menus(self.telegram.application.bot, self.services.texts)
@@ -59,6 +64,13 @@ class Weerbaar:
             await self.matrix.stop()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.health is not None:
+            await self.health.stop()
+
+    def platforms_connected(self) -> dict[str, bool]:
+        """For ``/readyz``: is each configured platform connected?"""
+        adapters = {"telegram": self.telegram, "matrix": self.matrix}
+        return {name: adapter.connected for name, adapter in adapters.items() if adapter is not None}
 
     async def handle(self, incoming: Incoming) -> Outcome:
         """Handle one message; if that fails, nothing was saved: log it safely and apologise."""
@@ -73,7 +85,7 @@ class Weerbaar:
         except Exception:  # noqa: BLE001 - one bad message must not stop the bot
             log_failure(log, "handling a %s message failed", incoming.chat.platform)
             _apologise(self.services, incoming)
-            return Outcome()
+            return Outcome(failed=True)
 
 
 def prepare_database(config: Config) -> Database:
@@ -96,23 +108,39 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     app = Weerbaar(services=services, dispatcher=dispatcher,
                    jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake),
                    flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute))
+    metrics = Metrics(db, clock) if config.monitoring is not None else None
+    handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
-            config.telegram, handle=app.handle,
+            config.telegram, handle=handle,
             after_update=dispatcher.wake)
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
         app.matrix = MatrixAdapter(
-            config.matrix, db, clock, services.texts, handle=app.handle,
+            config.matrix, db, clock, services.texts, handle=handle,
             after_event=dispatcher.wake)
         services.platforms["matrix"] = app.matrix
         dispatcher.senders["matrix"] = app.matrix
+    if metrics is not None:
+        _add_monitoring(app, config.monitoring, metrics, db)
     if app.telegram is not None and app.matrix is not None:
         # A photo reported on one platform reaches officials on the other as bytes.
         app.telegram.foreign_photos = app.matrix.fetch_photo
         app.matrix.foreign_photos = app.telegram.fetch_photo
     return app
+
+
+def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: Metrics, db: Database) -> None:
+    """Count deliveries and sweeps, and serve ``/metrics``, ``/healthz``, ``/readyz``."""
+    for platform, sender in list(app.dispatcher.senders.items()):
+        app.dispatcher.senders[platform] = MeteredSender(sender, metrics)
+
+    def swept(seconds: float, reminders: int) -> None:
+        metrics.sweep_seconds.observe(seconds)
+        metrics.reminders.inc(reminders)
+    app.jobs.on_swept = swept
+    app.health = HealthServer(monitoring.host, monitoring.port, metrics, db, app.platforms_connected)
 
 
 def _apologise(services: Services, incoming: Incoming) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
+from bot.safe_logging import configure_logging
 from handlers.clock import SystemClock
 from handlers.invites import InviteError, create_invite
 from handlers.durations import parse_duration
@@ -40,8 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in the URL
+    configure_logging(config.log_level, config.log_format)
     if args.command == "db":
         upgrade(make_engine(config.database_url))
         print("database is up to date")

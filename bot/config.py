@@ -17,6 +17,7 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{1,8}$")
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 DEFAULT_TOKEN_ENV = "WEERBAAR_TELEGRAM_TOKEN"
+DEFAULT_DATABASE_URL_ENV = "WEERBAAR_DATABASE_URL"
 MATRIX_USER_PATTERN = re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+(:\d+)?$")
 DEFAULT_MATRIX_PASSWORD_ENV = "WEERBAAR_MATRIX_PASSWORD"
 DEFAULT_MATRIX_TOKEN_ENV = "WEERBAAR_MATRIX_ACCESS_TOKEN"
@@ -87,6 +88,14 @@ class MatrixConfig:
 
 
 @dataclass(frozen=True)
+class MonitoringConfig:
+    """Where ``/metrics``, ``/healthz`` and ``/readyz`` are served (loopback unless told otherwise)."""
+
+    host: str = "127.0.0.1"
+    port: int = 9464
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     parks: tuple[ParkConfig, ...]
@@ -99,6 +108,8 @@ class Config:
     outbox_retention: timedelta = timedelta(days=30)
     log_level: str = "INFO"
     flood_per_minute: int = 30  # messages per person per minute handled; more are dropped (0: no limit)
+    log_format: str = "text"
+    monitoring: MonitoringConfig | None = None
 
 
 def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Config:
@@ -119,7 +130,9 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
         if not isinstance(role, str) or not ROLE_PATTERN.match(role) or role == "admin":
             raise ConfigError(f"bot.official_roles[{index}]", "a role is lower-case letters, digits and _ (not 'admin')")
     database = _table(raw, "database")
-    url = str(database.get("url", "sqlite:///data/weerbaar.db"))
+    # A URL with a password belongs in the environment (``database.url_env``), not in the file.
+    url = environ.get(str(database.get("url_env", DEFAULT_DATABASE_URL_ENV))) or str(
+        database.get("url", "sqlite:///data/weerbaar.db"))
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
         url = "sqlite:///" + str((base_dir / url[len("sqlite:///"):]).resolve())
     parks_raw = raw.get("parks")
@@ -139,8 +152,31 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
         sweep_interval=_duration(bot, "bot.sweep_interval", "60s"),
         outbox_retention=_duration(bot, "bot.outbox_retention", "30d"),
         log_level=str(bot.get("log_level", "INFO")).upper(),
+        log_format=_choice(bot, "bot.log_format", ("text", "json"), "text"),
         flood_per_minute=_flood_per_minute(bot),
+        monitoring=_monitoring(raw.get("monitoring")),
     )
+
+
+def _monitoring(raw) -> MonitoringConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError("monitoring", "must be a table")
+    host = raw.get("host", "127.0.0.1")
+    if not isinstance(host, str) or not host:
+        raise ConfigError("monitoring.host", "an address to listen on, e.g. 127.0.0.1")
+    port = raw.get("port", 9464)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ConfigError("monitoring.port", "a port number (0-65535)")
+    return MonitoringConfig(host=host, port=port)
+
+
+def _choice(raw: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = raw.get(key.rsplit(".", 1)[-1], default)
+    if value not in allowed:
+        raise ConfigError(key, f"one of {', '.join(allowed)}")
+    return value
 
 
 def _flood_per_minute(bot: dict) -> int:

@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,10 +17,13 @@ log = logging.getLogger(__name__)
 
 
 class Jobs:
-    def __init__(self, services: Services, interval: timedelta, after_sweep: Callable[[], None]):
+    def __init__(self, services: Services, interval: timedelta, after_sweep: Callable[[], None],
+                 on_swept: Callable[[float, int], None] | None = None):
         self.services = services
         self.interval = interval
         self.after_sweep = after_sweep
+        #: Told each sweep's duration in seconds and how many reminders it sent (the metrics).
+        self.on_swept = on_swept
         self.scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -34,6 +38,7 @@ class Jobs:
 
     async def run_sweeps(self) -> None:
         """One sweep: due reminders and escalations, expired drafts, old delivered messages."""
+        started = time.perf_counter()
         try:
             reminded = send_due_reminders(self.services)
             expired = expire_idle_drafts(self.services)
@@ -42,6 +47,8 @@ class Jobs:
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return
+        if self.on_swept is not None:
+            self.on_swept(time.perf_counter() - started, reminded)
         if reminded or expired or pruned or purged:
             log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned, %s reports purged",
                      reminded, expired, pruned, purged)

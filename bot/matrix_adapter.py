@@ -115,6 +115,7 @@ class MatrixAdapter:
         self._caught_up: set[str] = set()
         self._send_lock = asyncio.Lock()
         self.started_at = 0.0
+        self._last_sync_ok = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -139,7 +140,7 @@ class MatrixAdapter:
         await self._housekeeping()
         self._caught_up.update(client.rooms)
         self._live, self._restoring = True, False
-        self._ready = True
+        self._ready = self._last_sync_ok = True
         await self._note_sync()
         self._sync_task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
 
@@ -154,6 +155,11 @@ class MatrixAdapter:
             await self.client.close()
             self.client = None
 
+    @property
+    def connected(self) -> bool:
+        """Started, and the last sync with the homeserver worked (for ``/readyz``)."""
+        return self._ready and self._last_sync_ok
+
     async def _sync_forever(self) -> None:
         backoff = 1.0
         while True:
@@ -164,10 +170,11 @@ class MatrixAdapter:
                 await self._housekeeping()
                 self._caught_up.update(self.client.rooms)
                 await self._note_sync()
-                backoff = 1.0
+                backoff, self._last_sync_ok = 1.0, True
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the homeserver may be away; keep trying
+                self._last_sync_ok = False
                 log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
@@ -361,7 +368,7 @@ class MatrixAdapter:
         if not private:
             return None
         if msgtype == "m.image":
-            return Incoming(sender=sender, chat=chat, photo=MatrixMedia.reference(content))
+            return Incoming(sender=sender, chat=chat, photo=MatrixMedia.reference(content), caption=_caption(content))
         if msgtype == "m.location":
             location = parse_geo_uri(str(content.get("geo_uri", "")))
             if location is not None:
@@ -554,3 +561,11 @@ def _command(text: str) -> tuple[str | None, str]:
     name = head.strip().lower()
     return (name, args.strip()) if name.isalnum() else (None, "")
 
+
+
+def _caption(content: dict) -> str | None:
+    """An image's caption: with a separate ``filename``, ``body`` is the caption (MSC2530)."""
+    body, filename = content.get("body"), content.get("filename")
+    if isinstance(body, str) and isinstance(filename, str) and body.strip() and body != filename:
+        return body.strip()
+    return None

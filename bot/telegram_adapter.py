@@ -1,6 +1,7 @@
 """Telegram through python-telegram-bot: updates in, outbox rows out."""
 
 import asyncio
+import html
 import logging
 import re
 import warnings
@@ -64,6 +65,11 @@ class TelegramAdapter:
             await self.application.stop()
         await self.application.shutdown()
 
+    @property
+    def connected(self) -> bool:
+        """Started and taking updates (for ``/readyz``)."""
+        return self.application.running
+
     async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
         """Wait until ``count`` updates have been handled (tests and health checks)."""
         async with self._handled:
@@ -87,7 +93,7 @@ class TelegramAdapter:
 
     async def _answer_callback(self, update: Update, toast: str | None) -> None:
         try:
-            await update.callback_query.answer(text=toast[:200] if toast else None)
+            await update.callback_query.answer(text=plain_text(toast)[:200] if toast else None)
         except TelegramError as error:
             log.info("could not answer a callback query: %s", type(error).__name__)
 
@@ -119,7 +125,7 @@ class TelegramAdapter:
         if message.location is not None:
             return Incoming(sender=sender, chat=chat, location=(message.location.latitude, message.location.longitude))
         if message.photo:
-            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id)
+            return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id, caption=message.caption)
         return Incoming(sender=sender, chat=chat, unsupported=True)
 
     def _command(self, message: Message) -> tuple[str | None, str]:
@@ -210,6 +216,11 @@ class TelegramAdapter:
                  else InlineKeyboardButton(button["label"], callback_data=button["data"]) for button in row]
                 for row in choices]
         return InlineKeyboardMarkup(rows)
+
+
+def plain_text(fragment: str) -> str:
+    """A toast is plain text on Telegram: the HTML fragment's text, tags dropped, references read."""
+    return html.unescape(re.sub(r"<[^>]*>", "", fragment))
 
 
 def _seconds(error: RetryAfter) -> float:

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from handlers import audit, park_choice
 from handlers.context import Context
 from handlers.i18n import Markup, escape
+from handlers.numbers import as_id
 from handlers.rendering import category_name, role_label
 from storage.models import Category, Park
 from storage.queries import enabled_categories
@@ -62,7 +63,7 @@ def change(ctx: Context, args: str) -> None:
             return ctx.reply(ctx.t("category.last_enabled"))
         category.enabled = action == "enable"
     elif action == "move":
-        if not value.isdigit() or int(value) < 1:
+        if not (value.isascii() and value.isdigit()) or int(value) < 1:
             return ctx.reply(ctx.t("category.usage"))
         _move(ctx, park, category, int(value))
     elif action == "roles":
@@ -97,7 +98,7 @@ def _add(ctx: Context, name: str) -> None:
     ctx.session.add(category)
     ctx.session.flush()
     audit.record(ctx, park, "category.add", f"#{category.id}", after=_snapshot(category))
-    ctx.reply(ctx.t("category.added", id=category.id, name=names[0],
+    ctx.reply(ctx.t("category.added", id=category.id, name=category_name(category, ctx.language),
                     role=role_label(ctx.services.texts, ctx.language, category.roles[0])))
     return None
 
@@ -135,8 +136,8 @@ def _all(ctx: Context, park: Park) -> list[Category]:
 
 
 def _category_arg(ctx: Context, text: str) -> Category | None:
-    raw = text.strip().lstrip("#")
-    category = ctx.session.get(Category, int(raw)) if raw.isdigit() else None
+    ident = as_id(text)
+    category = ctx.session.get(Category, ident) if ident is not None else None
     admin_of = {park.id for park in park_choice.admin_parks(ctx)}
     if not admin_of:
         ctx.reply(ctx.t("admin.not_admin"))

@@ -8,13 +8,14 @@ from sqlmodel import col, func, select
 
 from handlers import audit, park_choice
 from handlers.context import Context
-from handlers.delivery import deliver_to
+from handlers.delivery import alert_uncovered_roles, deliver_to
 from handlers.durations import parse_duration
 from handlers.i18n import Markup
 from handlers.invites import InviteError, create_invite
+from handlers.numbers import as_id
 from handlers.rendering import local_time, report_number, role_label
 from storage.models import Park, Person, Report, ReportEvent, ReportRecipient, Role
-from storage.queries import ADMIN, add_recipient, people_with_roles, routed_officials
+from storage.queries import ADMIN, add_recipient, has_role, people_with_roles, routed_officials
 
 INVITE_MAX_VALIDITY_DAYS = 90
 
@@ -112,10 +113,10 @@ def _reroute_after_revoke(ctx: Context, park: Park, person: Person) -> None:
             elif released:
                 ctx.send_to(official, ctx.t_for(official, "admin.lead_released", number=number,
                                                 name=person.display_name), purpose="notice", report_id=report.id)
-        if not others:
-            for admin in people_with_roles(ctx.session, park.id, [ADMIN]):
-                ctx.send_to(admin, ctx.t_for(admin, "admin.no_officials", number=number, roles=", ".join(report.roles)),
-                            purpose="alert", report_id=report.id)
+        uncovered = [role for role in report.roles if not people_with_roles(ctx.session, park.id, [role])]
+        if uncovered:
+            covered = [role for role in report.roles if role not in uncovered]
+            alert_uncovered_roles(ctx, park, report, uncovered, covered, revoked=person)
 
 
 def away(ctx: Context, args: str) -> None:
@@ -131,6 +132,10 @@ def away(ctx: Context, args: str) -> None:
     if (role.role == ADMIN or backup_role.role == ADMIN or backup_role.park_id != role.park_id
             or backup_role.person_id == role.person_id or backup_role.away_since is not None):
         return ctx.reply(ctx.t("admin.away_usage"))
+    if not has_role(ctx.session, backup.id, park.id, [role.role]):
+        # A stand-in acts on what it is sent, so it must hold the absent official's role here.
+        return ctx.reply(ctx.t("admin.away_backup_other_role", name=person.display_name, backup=backup.display_name,
+                               role=role_label(ctx.services.texts, ctx.language, role.role)))
     role.away_since, role.backup_person_id = ctx.now, backup.id
     ctx.session.add(role)
     audit.record(ctx, park, "away", f"#{role.id} {person.display_name}", after={"backup": backup.display_name})
@@ -159,8 +164,8 @@ def back(ctx: Context, args: str) -> None:
 def _named_role(ctx: Context, text: str) -> tuple[Role, Park, Person] | None:
     """The role ``#12`` names, with its park and person, if it is active and in a park this person
     administers; otherwise say so and return None."""
-    raw = text.strip().lstrip("#")
-    role = ctx.session.get(Role, int(raw)) if raw.isdigit() else None
+    ident = as_id(text)
+    role = ctx.session.get(Role, ident) if ident is not None else None
     admin_of = {park.id for park in park_choice.admin_parks(ctx)}
     if not admin_of:
         ctx.reply(ctx.t("admin.not_admin"))

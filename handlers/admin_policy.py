@@ -68,7 +68,7 @@ def _apply(park: Park, setting: str, value: str) -> str | None:
             return "policy.bad_duration"
         setattr(park, DURATION_FIELDS[setting], int(duration.total_seconds()))
     elif setting == "escalate":
-        if not value.isdigit() or not 1 <= int(value) <= MAX_ESCALATE:
+        if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_ESCALATE:
             return "policy.bad_number"
         park.escalate_after = int(value)
     elif setting == "hours":

@@ -2,10 +2,11 @@
 
 from handlers import report_log
 from handlers.context import Context
-from handlers.i18n import Markup
+from handlers.i18n import Markup, escape
 from handlers.messages import Button
 from handlers.policy import next_reminder
 from handlers.rendering import report_details, report_number, role_label
+from handlers.report_flow import photo_captions
 from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent
 from storage.queries import ADMIN, add_recipient, next_report_number, people_with_roles, routed_officials
 
@@ -31,6 +32,7 @@ def official_view(ctx: Context, official: Person, park: Park, report: Report) ->
         texts, language, category=category, where_text=report.where_text, lat=report.latitude,
         lon=report.longitude, when_kind=report.when_kind, when_text=report.when_text, what=report.what,
         photo_count=len(report.photos), anonymous=report.anonymous, urgent=report.urgent, reporter=reporter,
+        photo_captions=report.photo_captions,
     )
     return Markup(f"{header}\n\n{details}")
 
@@ -44,7 +46,8 @@ def submit(ctx: Context, draft: ReportDraft) -> Report:
         park_id=park.id, number=next_report_number(ctx.session, park), category_id=category.id,
         roles=list(category.roles), where_text=data.get("where_text"), latitude=data.get("latitude"),
         longitude=data.get("longitude"), when_kind=data.get("when_kind", "now"), when_text=data.get("when_text"),
-        what=data["what"], photos=list(data.get("photos", [])), anonymous=data.get("anonymous", True),
+        what=data["what"], photos=list(data.get("photos", [])), photo_captions=photo_captions(data),
+        anonymous=data.get("anonymous", True),
         urgent=data.get("urgent", False), reporter_person_id=ctx.person.id, created_at=ctx.now,
     )
     report.next_reminder_at = next_reminder(park, report, ctx.now, first=True)
@@ -58,14 +61,14 @@ def submit(ctx: Context, draft: ReportDraft) -> Report:
         add_recipient(ctx.session, report.id, official.id)
         deliver_to(ctx, official, park, report)
     number = report_number(park, report)
-    roles = ", ".join(role_label(ctx.services.texts, ctx.language, role) for role in report.roles)
+    covered = [role for role in report.roles if people_with_roles(ctx.session, park.id, [role])]
+    uncovered = [role for role in report.roles if role not in covered]
     if officials:
-        ctx.reply(ctx.t("report.sent", number=number, roles=roles))
+        ctx.reply(ctx.t("report.sent", number=number, roles=role_labels(ctx.services.texts, ctx.language, covered)))
     else:
         ctx.reply(ctx.t("report.sent_no_officials", number=number))
-        for admin in people_with_roles(ctx.session, park.id, [ADMIN]):
-            ctx.send_to(admin, ctx.t_for(admin, "admin.no_officials", number=number, roles=roles),
-                        purpose="alert", report_id=report.id)
+    if uncovered:
+        alert_uncovered_roles(ctx, park, report, uncovered, covered)
     return report
 
 
@@ -78,6 +81,33 @@ def deliver_to(ctx: Context, official: Person, park: Park, report: Report) -> No
     if report.latitude is not None and report.longitude is not None:
         ctx.send_to(official, None, location=(report.latitude, report.longitude),
                     purpose="delivery_extra", report_id=report.id)
+    captions = list(report.photo_captions or [])
     for index, photo in enumerate(report.photos, start=1):
-        caption = ctx.t_for(official, "delivery.photo_caption", number=number, index=index, total=len(report.photos))
+        own = captions[index - 1] if index <= len(captions) else None
+        caption = ctx.t_for(official, "delivery.photo_caption_text" if own else "delivery.photo_caption",
+                            number=number, index=index, total=len(report.photos), caption=own)
         ctx.send_to(official, caption, photo=photo, purpose="delivery_extra", report_id=report.id)
+
+
+def role_labels(texts, language: str, roles: list[str]) -> Markup:
+    """Roles as their labels in the reader's language: "politie (wijkagent), gemeente"."""
+    return Markup(", ".join(escape(role_label(texts, language, role)) for role in roles))
+
+
+def alert_uncovered_roles(ctx: Context, park: Park, report: Report, uncovered: list[str], covered: list[str],
+                          revoked: Person | None = None) -> None:
+    """Tell the park's admins which routed roles of a report have no verified official, and why now."""
+    texts = ctx.services.texts
+    number = report_number(park, report)
+    for admin in people_with_roles(ctx.session, park.id, [ADMIN]):
+        language = texts.language_for(admin.language)
+        roles = role_labels(texts, language, uncovered)
+        if revoked is not None:
+            text = ctx.t_for(admin, "admin.no_officials_after_revoke", number=number, roles=roles,
+                             name=revoked.display_name)
+        elif covered:
+            text = ctx.t_for(admin, "admin.roles_missing", number=number, roles=roles,
+                             received=role_labels(texts, language, covered))
+        else:
+            text = ctx.t_for(admin, "admin.no_officials", number=number, roles=roles)
+        ctx.send_to(admin, text, purpose="alert", report_id=report.id)

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from handlers import rate_limits
 from handlers.context import Context
+from handlers.park_language import adopt_park_language
 from handlers.rendering import role_label
 from storage.models import Invite, Park, Role
 from storage.queries import ADMIN
@@ -66,7 +67,6 @@ def redeem(ctx: Context, code: str) -> None:
     if invite.expires_at <= ctx.now:
         return ctx.reply(ctx.t("invite.expired"))
     park = ctx.session.get(Park, invite.park_id)
-    label = role_label(ctx.services.texts, ctx.language, invite.role)
     invite.used_at = ctx.now
     invite.used_by_person_id = ctx.person.id
     ctx.session.add(invite)
@@ -75,6 +75,8 @@ def redeem(ctx: Context, code: str) -> None:
         col(Role.revoked_at).is_(None))).first()
     if existing is None:
         ctx.session.add(Role(person_id=ctx.person.id, park_id=park.id, role=invite.role, verified_at=ctx.now))
+    adopt_park_language(ctx.session, ctx.person, {park.id})
+    label = role_label(ctx.services.texts, ctx.language, invite.role)
     key = "invite.verified_admin" if invite.role == ADMIN else "invite.verified_official"
     ctx.reply(ctx.t(key, role=label, park=park.name))
     return None

@@ -38,6 +38,7 @@ class Incoming:
     press: ButtonPress | None = None
     location: tuple[float, float] | None = None
     photo: str | None = None
+    caption: str | None = None  # the text sent with a photo
     unsupported: bool = False
     migrated_to_chat_id: str | None = None
 
@@ -57,3 +58,4 @@ class Outcome:
     """What the adapter shows right away, besides the outbox (a toast for a button press)."""
 
     toast: str | None = None
+    failed: bool = False  # handling raised; nothing was saved (counted by the metrics)

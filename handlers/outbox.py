@@ -3,6 +3,7 @@
 from sqlmodel import Session
 
 from handlers.messages import Button
+from handlers.splitting import split_text, text_limit
 from storage.models import OutboxMessage, Person
 
 Keyboard = list[list[Button]]
@@ -22,6 +23,12 @@ def enqueue(
     report_id: int | None = None,
     recipient: Person | None = None,
 ) -> OutboxMessage:
+    """One message; a text too long for the platform becomes several, the buttons under the last."""
+    if text and photo is None and location is None:
+        *first_parts, text = split_text(text, text_limit(platform))
+        for part in first_parts:
+            enqueue(session, now=now, platform=platform, chat_id=chat_id, text=part, purpose=purpose,
+                    report_id=report_id, recipient=recipient)
     row = OutboxMessage(
         platform=platform,
         chat_id=chat_id,

@@ -45,9 +45,10 @@ def describe_duration(texts, language: str, duration: timedelta, working: bool) 
     """``2 werkdagen``, ``4 werkuren``, ``30 minuten``: readable in both languages."""
     days, rest = duration.days, duration - timedelta(days=duration.days)
     hours, minutes = int(rest.total_seconds() // 3600), int(rest.total_seconds() % 3600 // 60)
+    seconds = int(rest.total_seconds() % 60)
     kind = "working" if working else "clock"
     parts = []
-    for amount, unit in ((days, "days"), (hours, "hours"), (minutes, "minutes")):
+    for amount, unit in ((days, "days"), (hours, "hours"), (minutes, "minutes"), (seconds, "seconds")):
         if amount:
             parts.append(texts(language, f"duration.{kind}_{unit}_{'one' if amount == 1 else 'many'}", n=amount))
     return " ".join(parts) or texts(language, "duration.zero")

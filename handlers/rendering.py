@@ -59,7 +59,8 @@ def where_line(texts: Translator, language: str, where_text: str | None, lat, lo
 
 def report_details(texts: Translator, language: str, *, category: Category, where_text, lat, lon,
                    when_kind: str, when_text, what: str, photo_count: int, anonymous: bool,
-                   urgent: bool, reporter: Person | None = None) -> Markup:
+                   urgent: bool, reporter: Person | None = None,
+                   photo_captions: list[str | None] | None = None) -> Markup:
     """The fields of a report (draft or sent), one per line."""
     t = lambda key, **values: texts(language, key, **values)  # noqa: E731
     lines = [
@@ -69,6 +70,8 @@ def report_details(texts: Translator, language: str, *, category: Category, wher
         t("field.what", value=what),
         t("field.photos", value=photo_count),
     ]
+    lines.extend(t("field.photo_caption", index=index, caption=caption)
+                 for index, caption in enumerate(photo_captions or [], start=1) if caption)
     if anonymous:
         lines.append(t("field.contact", value=t("contact.anonymous")))
     elif reporter is not None:

@@ -10,11 +10,10 @@ from handlers import rate_limits
 from handlers.context import Context
 from handlers.i18n import escape
 from handlers.messages import Button
+from handlers.numbers import as_id
 from handlers.rendering import person_label, report_number, role_label
 from storage.models import Park, PendingInput, Person, Report, ReportEvent, ReportRecipient
-from storage.queries import (
-    ADMIN, is_recipient, may_act_for_roles, people_with_roles, recipients_of, role_names,
-)
+from storage.queries import ADMIN, has_role, is_recipient, people_with_roles, recipients_of, role_names
 
 READY_FEEDBACK = ("1", "2", "3")
 READY_CLOSE = ("1", "2")
@@ -29,7 +28,8 @@ def parse_report_data(data: str) -> tuple[str, int, str] | None:
     if not data or data[0] not in "rq" or ":" not in data:
         return None
     head, action = data[1:].split(":", 1)
-    return (data[0], int(head), action) if head.isdigit() else None
+    ident = as_id(head)
+    return (data[0], ident, action) if ident is not None else None
 
 
 # ---- access ---------------------------------------------------------------------------------
@@ -38,7 +38,7 @@ def official_report(ctx: Context, report_id: int) -> tuple[Report, Park] | None:
     """The report if this person is one of its officials; otherwise tell them and return None."""
     report = ctx.session.get(Report, report_id)
     if (report is None or not is_recipient(ctx.session, report.id, ctx.person.id)
-            or not may_act_for_roles(ctx.session, ctx.person.id, report.park_id, report.roles)):
+            or not has_role(ctx.session, ctx.person.id, report.park_id, report.roles)):
         _refuse(ctx, "report.not_found")
         return None
     return report, ctx.session.get(Park, report.park_id)
@@ -337,4 +337,4 @@ def open_reports_for(ctx: Context) -> list[tuple[Report, Park]]:
         .where(ReportRecipient.person_id == ctx.person.id, Report.status == "open")
         .order_by(col(Report.created_at))
     )
-    return [(r, p) for r, p in rows if may_act_for_roles(ctx.session, ctx.person.id, r.park_id, r.roles)]
+    return [(r, p) for r, p in rows if has_role(ctx.session, ctx.person.id, r.park_id, r.roles)]

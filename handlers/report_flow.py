@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 
 from handlers.context import Context
 from handlers.i18n import Markup
+from handlers.park_language import adopt_park_language
 from handlers.messages import Button
+from handlers.numbers import as_id
 from handlers.rendering import category_name, report_details
 from storage.models import Category, Park, ReportDraft
 from storage.queries import enabled_categories
@@ -28,6 +30,7 @@ CHANGEABLE = (CATEGORY, WHERE, WHEN, WHAT, PHOTOS, CONTACT, URGENT)
 MAX_WHERE = 300
 MAX_WHEN = 200
 MAX_WHAT = 2000
+MAX_CAPTION = 900  # a photo's caption; with "SP-0042 · foto 1/10: " it fits Telegram's 1,024
 
 
 def draft_of(session: Session, person_id: int) -> ReportDraft | None:
@@ -42,6 +45,7 @@ def start(ctx: Context, park: Park) -> None:
         _touch(ctx, draft)
         ask(ctx, draft)
         return
+    adopt_park_language(ctx.session, ctx.person, {park.id})
     draft = ReportDraft(person_id=ctx.person.id, park_id=park.id, step=CATEGORY, data={"photos": []},
                         updated_at=ctx.now)
     ctx.session.add(draft)
@@ -98,7 +102,8 @@ def on_press(ctx: Context, step: str, value: str) -> str | None:
     assert draft is not None  # checked by the caller
     data = dict(draft.data)
     if step == CATEGORY:
-        category = ctx.session.get(Category, int(value)) if value.isdigit() else None
+        ident = as_id(value)
+        category = ctx.session.get(Category, ident) if ident is not None else None
         if category is None or category.park_id != draft.park_id or not category.enabled:
             return _stale(ctx)
         data["category_id"] = category.id
@@ -127,7 +132,7 @@ def on_press(ctx: Context, step: str, value: str) -> str | None:
     elif step == CHANGE and value in CHANGEABLE:
         data["editing"] = True
         if value == PHOTOS:
-            data["photos"] = []
+            data["photos"], data["photo_captions"] = [], []
         _move(ctx, draft, data, value)
     elif step == CHANGE and value == "back":
         _move(ctx, draft, data, SUMMARY)
@@ -147,7 +152,10 @@ def on_message(ctx: Context, draft: ReportDraft) -> None:
         data.setdefault("where_text", None)
         return _advance(ctx, draft, data, WHEN)
     if step == PHOTOS and incoming.photo is not None:
-        return _add_photo(ctx, draft, data, incoming.photo)
+        caption = (incoming.caption or "").strip() or None
+        if caption is not None and len(caption) > MAX_CAPTION:
+            return ctx.reply(ctx.t("input.too_long", max=MAX_CAPTION, length=len(caption)))
+        return _add_photo(ctx, draft, data, incoming.photo, caption)
     if incoming.text is None or incoming.unsupported:
         ctx.reply(ctx.t("input.text_expected"))
         return ask(ctx, draft)
@@ -177,17 +185,18 @@ def on_message(ctx: Context, draft: ReportDraft) -> None:
     return ask(ctx, draft)
 
 
-def _add_photo(ctx: Context, draft: ReportDraft, data: dict, photo: str) -> None:
+def _add_photo(ctx: Context, draft: ReportDraft, data: dict, photo: str, caption: str | None) -> None:
     photos = list(data.get("photos", []))
     limit = ctx.services.settings.max_photos
     if len(photos) >= limit:
         ctx.reply(ctx.t("report.photos_full", max=limit),
                   [[Button(ctx.t("report.photos_done"), data=_data(draft, "done"))]])
         return
+    data["photo_captions"] = photo_captions(data) + [caption]
     photos.append(photo)
     data["photos"] = photos
     _save(ctx, draft, data, PHOTOS)
-    ctx.reply(ctx.t("report.photo_added", count=len(photos)),
+    ctx.reply(ctx.t("report.photo_added_caption" if caption else "report.photo_added", count=len(photos)),
               [[Button(ctx.t("report.photos_done"), data=_data(draft, "done"))]])
 
 
@@ -240,9 +249,10 @@ def parse_data(data: str) -> tuple[int, str, str] | None:
     if not data.startswith("d"):
         return None
     parts = data[1:].split(":", 2)
-    if len(parts) != 3 or not parts[0].isdigit():
+    draft_id = as_id(parts[0]) if len(parts) == 3 else None
+    if draft_id is None:
         return None
-    return int(parts[0]), parts[1], parts[2]
+    return draft_id, parts[1], parts[2]
 
 
 def _categories(ctx: Context, park_id: int) -> list[Category]:
@@ -264,6 +274,13 @@ def _details(ctx: Context, draft: ReportDraft) -> Markup:
         ctx.services.texts, ctx.language, category=category, where_text=data.get("where_text"),
         lat=data.get("latitude"), lon=data.get("longitude"), when_kind=data.get("when_kind", "now"),
         when_text=data.get("when_text"), what=data.get("what", ""), photo_count=len(data.get("photos", [])),
+        photo_captions=photo_captions(data),
         anonymous=data.get("anonymous", True), urgent=data.get("urgent", False),
         reporter=None if data.get("anonymous", True) else ctx.person,
     )
+
+
+def photo_captions(data: dict) -> list[str | None]:
+    """The caption of each photo of a draft, in order (drafts from before captions have none)."""
+    captions = list(data.get("photo_captions") or [])
+    return (captions + [None] * len(data.get("photos", [])))[:len(data.get("photos", []))]

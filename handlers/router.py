@@ -11,12 +11,14 @@ from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
 from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
+from handlers.numbers import as_id
+from handlers.park_language import adopt_park_language
 from handlers.services import Services
-from storage.models import GroupChat, Park, Person, Report
+from storage.models import GroupChat, Park, Person, Report, ReportDraft
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
 REPORT_COMMANDS = {"melden", "report"}
-NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?(\d{1,6})\b\s*(.*)$", re.S)
+NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
 OFFICIAL_COMMANDS = {"oppakken": "claim", "claim": "claim", "feedback": "fbt", "vraag": "ask", "ask": "ask",
                      "sluit": "clt", "close": "clt"}
 
@@ -27,6 +29,7 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
     with services.db.transaction() as session:
         now = services.clock.now()
         person = _upsert_person(session, incoming, now)
+        adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
         if incoming.chat.is_private:
@@ -58,7 +61,7 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
 async def _membership_needed(services: Services, incoming: Incoming) -> set[int]:
     """Parks whose linked group the sender is in, asked of the platform before any transaction.
 
-    Only computed when the message starts a report; the answer is never taken from a link.
+    Only computed when the message starts or sends a report; the answer is never taken from a link.
     """
     wanted = _parks_to_check(incoming)
     if wanted is None:
@@ -67,6 +70,11 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
     if port is None:
         return set()
     with Session(services.db.engine) as session:
+        if isinstance(wanted, tuple):  # the "send" press of a draft: the draft's park, asked again
+            draft = session.get(ReportDraft, wanted[1])
+            if draft is None:
+                return set()
+            wanted = draft.park_id
         query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
         if wanted != "all":
             query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
@@ -79,15 +87,18 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
     return member_of
 
 
-def _parks_to_check(incoming: Incoming) -> str | int | None:
+def _parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
     if not incoming.chat.is_private:
         return None
+    sending = report_flow.parse_data(incoming.press.data) if incoming.press else None
+    if sending is not None and sending[1:] == (report_flow.SUMMARY, "send"):
+        return ("draft", sending[0])
     if incoming.command in REPORT_COMMANDS or incoming.command in ("signalen", "signals"):
         return "all"
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
         return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
-    if incoming.press and re.fullmatch(r"p\d+", incoming.press.data):
-        return int(incoming.press.data[1:])
+    if incoming.press and re.fullmatch(r"p[0-9]+", incoming.press.data):
+        return as_id(incoming.press.data[1:])
     return None
 
 
@@ -137,13 +148,17 @@ def _press(ctx: Context, data: str) -> None:
         if draft is None or draft.id != draft_id or draft.step != step:
             ctx.toast = ctx.t("input.stale_button")
             return None
-        if report_flow.on_press(ctx, step, value) == "send" and rate_limits.may_report(ctx):
-            submit(ctx, draft)
+        if report_flow.on_press(ctx, step, value) == "send":
+            if draft.park_id not in ctx.member_of_parks:  # left the group while writing
+                ctx.session.delete(draft)
+                return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
+            if rate_limits.may_report(ctx):
+                submit(ctx, draft)
         return None
-    if re.fullmatch(r"p\d+", data):
-        return _start_report_in(ctx, int(data[1:]))
-    if match := re.fullmatch(r"pc(\d+):(\d+)", data):
-        pending = park_choice.take_pending(ctx, int(match.group(1)), int(match.group(2)))
+    if re.fullmatch(r"p[0-9]+", data):
+        return _start_report_in(ctx, as_id(data[1:]))
+    if match := re.fullmatch(r"pc([0-9]+):([0-9]+)", data):
+        pending = park_choice.take_pending(ctx, as_id(match.group(1)), as_id(match.group(2)))
         if pending is None:
             ctx.toast = ctx.t("input.stale_button")
             return None
@@ -256,7 +271,7 @@ def _official_command(ctx: Context, action: str, args: str) -> None:
     match = NUMBER_PATTERN.match(args or "")
     if not match:
         return ctx.reply(ctx.t("command.needs_number"))
-    prefix, number, text = match.group(1).upper(), int(match.group(2)), match.group(3).strip()
+    prefix, number, text = match.group(1).upper(), as_id(match.group(2)), match.group(3).strip()
     report = ctx.session.exec(
         select(Report).join(Park, col(Park.id) == col(Report.park_id))
         .where(Park.prefix == prefix, Report.number == number)).first()

@@ -138,6 +138,8 @@ class Report(SQLModel, table=True):
     when_text: Optional[str] = Field(default=None, sa_column=Column(Text))
     what: str = Field(sa_column=Column(Text, nullable=False))
     photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The reporter's caption of each photo, in the order of ``photos`` (None: no caption).
+    photo_captions: Optional[list] = Field(default=None, sa_column=Column(JSON))
     anonymous: bool = True
     urgent: bool = False
     # None once the report's content was purged after the retention: only anonymous figures remain.

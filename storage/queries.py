@@ -115,10 +115,8 @@ def stand_in(session: Session, person: Person, park_id: int) -> Person:
     if away is None:
         return person
     backup = session.get(Person, away.backup_person_id)
-    still_official = session.exec(select(Role.id).where(
-        Role.person_id == backup.id, Role.park_id == park_id, col(Role.revoked_at).is_(None),
-        Role.role != ADMIN)).first()
-    return backup if still_official is not None else person
+    # The backup stands in only while it holds the same role: otherwise it could not act on the report.
+    return backup if has_role(session, backup.id, park_id, [away.role]) else person
 
 
 def routed_officials(session: Session, park_id: int, roles: Iterable[str]) -> list[Person]:
@@ -137,16 +135,3 @@ def add_recipient(session: Session, report_id: int, person_id: int) -> bool:
     session.add(ReportRecipient(report_id=report_id, person_id=person_id))
     session.flush()
     return True
-
-
-def may_act_for_roles(session: Session, person_id: int, park_id: int, roles: Iterable[str]) -> bool:
-    """Holds one of ``roles`` in the park, or stands in (as backup, still an official) for someone away who does."""
-    if has_role(session, person_id, park_id, roles):
-        return True
-    covers = session.exec(select(Role.id).where(
-        Role.backup_person_id == person_id, Role.park_id == park_id, col(Role.away_since).is_not(None),
-        col(Role.revoked_at).is_(None), col(Role.role).in_(list(roles)))).first()
-    still_official = session.exec(select(Role.id).where(
-        Role.person_id == person_id, Role.park_id == park_id, col(Role.revoked_at).is_(None),
-        Role.role != ADMIN)).first()
-    return covers is not None and still_official is not None

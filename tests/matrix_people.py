@@ -112,12 +112,14 @@ class MatrixPerson:
     async def say(self, room_id: str, text: str) -> str:
         return await self._send(room_id, {"msgtype": "m.text", "body": text})
 
-    async def send_image(self, room_id: str, data: bytes, encrypted: bool = True) -> str:
+    async def send_image(self, room_id: str, data: bytes, encrypted: bool = True, caption: str | None = None) -> str:
         payload, keys = encrypt_attachment(data) if encrypted else (data, None)
         uploaded, _ = await self.client.upload(lambda *_: io.BytesIO(payload), content_type="image/jpeg",
                                                filename="foto.jpg", filesize=len(payload))
         assert isinstance(uploaded, UploadResponse), uploaded
         content = {"msgtype": "m.image", "body": "foto.jpg", "info": {"mimetype": "image/jpeg", "size": len(data)}}
+        if caption:  # a caption as current clients send it: the body, with the file name apart (MSC2530)
+            content.update(body=caption, filename="foto.jpg")
         if keys:
             content["file"] = {**keys, "url": uploaded.content_uri}
         else:

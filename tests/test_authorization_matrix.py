@@ -1,7 +1,8 @@
 """The authorization matrix: every command and button for every role, allowed or refused.
 
 One park (De Spaanse Polder) with a report SP-0001 (drugs: routed to police and municipality),
-filed by Erik after Mia (municipality) went away with Bram (fire brigade) as her backup, and
+filed by Erik after Mia (municipality) went away with Bram (municipality too: a backup must hold
+the role) as her backup, and
 a question about it from Piet. Each case runs on its own copy of that database, so no case
 changes what another sees. "Refused" means the person got one of the polite refusals and
 nothing changed; "allowed" means anything else (the command did its work or asked for more).
@@ -39,12 +40,12 @@ PEOPLE = {
     "other_park": Sender("telegram", "506", "Nina", "nina", "nl"),      # police of Noorderveld
     "revoked": Sender("telegram", "507", "Ruud", "ruud", "nl"),         # police, revoked before the report
     "away": Sender("telegram", "508", "Mia", "mia", "nl"),              # municipality, away
-    "backup": Sender("telegram", "509", "Bram", "bram", "nl"),          # fire brigade, Mia's backup
+    "backup": Sender("telegram", "509", "Bram", "bram", "nl"),          # municipality, Mia's backup
     "admin": Sender("telegram", "510", "Anna", "anna", "nl"),
 }
 GROUP_MEMBERS = {"502", "503", "510"}
 ROLES = {"routed": ("police", PARK), "not_routed": ("park_manager", PARK), "other_park": ("police", OTHER_PARK),
-         "revoked": ("police", PARK), "away": ("municipality", PARK), "backup": ("fire_brigade", PARK),
+         "revoked": ("police", PARK), "away": ("municipality", PARK), "backup": ("municipality", PARK),
          "admin": ("admin", PARK)}
 REFUSALS = ("report.not_found", "admin.not_admin", "input.stale_button", "open.not_official", "report.not_member",
             "group.link_not_admin", "stats.not_allowed")

@@ -16,3 +16,18 @@ def test_a_failure_is_logged_without_its_message(caplog):
     text = caplog.text
     assert "handling update 42 failed (ValueError)" in text and "test_safe_logging.py" in text
     assert "Busjes" not in text and "loods 7" not in text
+
+
+def test_json_log_lines_are_one_object_a_line(capsys):
+    import json
+
+    from bot.safe_logging import configure_logging
+
+    configure_logging("INFO", "json")
+    try:
+        logging.getLogger("weerbaar.test").info("sweep: %s reminders", 3)
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        entry = json.loads(line)
+        assert (entry["level"], entry["logger"], entry["message"]) == ("INFO", "weerbaar.test", "sweep: 3 reminders")
+    finally:
+        configure_logging("WARNING", "text")
