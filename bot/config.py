@@ -82,6 +82,8 @@ class MatrixConfig:
     access_token: str | None = None
     device_name: str = "Weerbaar"
     pickle_key: str | None = None
+    display_name: str = "Weerbaar"
+    avatar: Path | None = None
 
     def __repr__(self) -> str:  # never print the secrets
         return f"MatrixConfig(homeserver={self.homeserver!r}, user_id={self.user_id!r}, state_dir={self.state_dir!r})"
@@ -112,7 +114,8 @@ class Config:
     monitoring: MonitoringConfig | None = None
 
 
-def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Config:
+def load_config(path: Path | str, environ: dict[str, str] | None = None, require_login: bool = True) -> Config:
+    """The config file, checked; ``require_login=False`` for commands that only use the database (no secrets)."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(str(path), "file not found; copy config.example.toml to config.toml and edit it")
@@ -120,10 +123,11 @@ def load_config(path: Path | str, environ: dict[str, str] | None = None) -> Conf
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(str(path), f"not valid TOML: {error}") from None
-    return parse_config(raw, os.environ if environ is None else environ, base_dir=path.parent)
+    return parse_config(raw, os.environ if environ is None else environ, base_dir=path.parent,
+                        require_login=require_login)
 
 
-def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
+def parse_config(raw: dict, environ, base_dir: Path = Path("."), require_login: bool = True) -> Config:
     bot = _table(raw, "bot")
     roles = tuple(_list(bot, "bot.official_roles", list(DEFAULT_OFFICIAL_ROLES)))
     for index, role in enumerate(roles):
@@ -144,8 +148,8 @@ def parse_config(raw: dict, environ, base_dir: Path = Path(".")) -> Config:
     return Config(
         database_url=url,
         parks=parks,
-        telegram=_telegram(raw.get("telegram"), environ),
-        matrix=_matrix(raw.get("matrix"), environ, base_dir),
+        telegram=_telegram(raw.get("telegram"), environ, require_login),
+        matrix=_matrix(raw.get("matrix"), environ, base_dir, require_login),
         official_roles=roles,
         draft_idle_timeout=_duration(bot, "bot.draft_idle_timeout", "24h"),
         invite_valid_for=_duration(bot, "bot.invite_valid_for", "7d"),
@@ -186,7 +190,7 @@ def _flood_per_minute(bot: dict) -> int:
     return value
 
 
-def _telegram(raw, environ) -> TelegramConfig | None:
+def _telegram(raw, environ, require_login: bool = True) -> TelegramConfig | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -195,7 +199,7 @@ def _telegram(raw, environ) -> TelegramConfig | None:
     if "token" in raw:
         raise ConfigError("telegram.token", f"never put the token in the file; set the environment variable {env_name}")
     token = environ.get(env_name, "")
-    if not token or PLACEHOLDER_PATTERN.search(token) or not TOKEN_PATTERN.match(token):
+    if (require_login or token) and (not token or PLACEHOLDER_PATTERN.search(token) or not TOKEN_PATTERN.match(token)):
         raise ConfigError(f"telegram.token_env ({env_name})",
                           "missing, a placeholder, or not a bot token like 123456789:AA…; get one from @BotFather")
     base_url = raw.get("base_url") or None
@@ -206,7 +210,7 @@ def _telegram(raw, environ) -> TelegramConfig | None:
                           bot_username=username.lstrip("@") if username else None)
 
 
-def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
+def _matrix(raw, environ, base_dir: Path, require_login: bool = True) -> MatrixConfig | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
@@ -227,6 +231,13 @@ def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
     if state_dir.exists() and not state_dir.is_dir():
         raise ConfigError("matrix.state_dir", f"{state_dir} exists and is not a directory")
     device_name = str(raw.get("device_name", "Weerbaar")).strip() or "Weerbaar"
+    display_name = str(raw.get("display_name", "Weerbaar")).strip() or "Weerbaar"
+    avatar = None
+    if raw.get("avatar"):
+        avatar = Path(str(raw["avatar"]))
+        avatar = avatar if avatar.is_absolute() else (base_dir / avatar).resolve()
+        if not avatar.is_file():
+            raise ConfigError("matrix.avatar", f"{avatar} is not an image file")
     secrets = {}
     for name, default in (("password", DEFAULT_MATRIX_PASSWORD_ENV), ("access_token", DEFAULT_MATRIX_TOKEN_ENV),
                           ("pickle_key", DEFAULT_MATRIX_PICKLE_KEY_ENV)):
@@ -236,13 +247,14 @@ def _matrix(raw, environ, base_dir: Path) -> MatrixConfig | None:
             raise ConfigError(f"matrix.{name}_env ({env_name})", "looks like a placeholder")
         secrets[name] = (env_name, value)
     has_session = (state_dir / MATRIX_SESSION_FILE).exists()
-    if not has_session and secrets["password"][1] is None and secrets["access_token"][1] is None:
+    if require_login and not has_session and secrets["password"][1] is None and secrets["access_token"][1] is None:
         raise ConfigError(f"matrix.password_env ({secrets['password'][0]})",
                           f"first start: set this environment variable (or {secrets['access_token'][0]}) "
                           "so the bot can log in; later starts reuse the login kept in matrix.state_dir")
     return MatrixConfig(homeserver=homeserver, user_id=user_id, state_dir=state_dir,
                         password=secrets["password"][1], access_token=secrets["access_token"][1],
-                        device_name=device_name, pickle_key=secrets["pickle_key"][1])
+                        device_name=device_name, pickle_key=secrets["pickle_key"][1],
+                        display_name=display_name, avatar=avatar)
 
 
 def _park(raw, key: str, official_roles: tuple[str, ...]) -> ParkConfig:

@@ -7,15 +7,20 @@ What it does, in the order a message travels:
   old timelines. On the very first start (no token yet) that sync's timelines are
   skipped: nothing from before the bot existed is answered. After a restart, events
   newer than the kept token (sent while the bot was down) are answered, once.
+- **Start.** The bot cross-signs its own device (``matrix_cross_signing``) and sets its
+  display name and avatar (``matrix_profile``) before the first sync.
 - **Invites.** A room invite is accepted only from a verified admin of a park (they
   then ``!koppel`` it); a direct-chat invite (``is_direct``) from anyone, because anyone
   may report or redeem an invite code -- what they may do is decided by the handlers.
-  Every other invite is declined. Direct chats are recorded in ``m.direct``.
-- **Incoming.** Notices, the bot's own events, edits and undecryptable events are
-  ignored. In rooms only ``!command`` (or ``/command``) counts. In a direct chat a
-  command works with or without ``!``; an answer to the numbered choices of the last
-  message (``2``, ``Anoniem``, ``anoniem``) becomes a button press, looked up in the
-  outbox table so it survives restarts; images (also encrypted ones) become a photo
+  Every other invite gets one line why, then the bot leaves. Direct chats are recorded
+  in ``m.direct``.
+- **Incoming.** Notices, the bot's own events and undecryptable events are ignored; the
+  reply fallback is stripped first (``matrix_replies``); an edit in a direct chat gets a
+  short "edits are not taken over". In rooms only ``!command`` (or ``/command``) counts.
+  In a direct chat a command works with or without ``!``; an answer to the numbered
+  choices of the last question (``2``, ``Anoniem``, ``anoniem``) becomes a button press,
+  looked up in the outbox table so it survives restarts, and an answer to an older list
+  gets the current question again; images (also encrypted ones) become a photo
   reference, ``m.location`` a location.
 - **Outgoing** (``deliver``): ``m.notice`` with a plain body and sanitised HTML; rows
   for a person without a direct chat open one (encrypted, ``is_direct``, in
@@ -23,12 +28,13 @@ What it does, in the order a message travels:
   homeserver ``Transient``; the outbox retries.
 
 Device trust: the bot encrypts to every device of the people in its rooms without
-interactive verification (``ignore_unverified_devices``); see docs/matrix.md.
+interactive verification (``ignore_unverified_devices``); see the README (trust model).
 """
 
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from urllib.parse import quote
@@ -55,9 +61,12 @@ from sqlmodel import Session, col, select
 
 from bot.config import MatrixConfig
 from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transient
+from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
+from bot.matrix_profile import set_profile
 from bot.matrix_media import MatrixMedia, is_matrix_photo
 from bot.photo_cleaning import strip_metadata
-from bot.matrix_render import location_content, match_choice, mention_html, message_content, parse_geo_uri
+from bot.matrix_replies import edited, own_words, replied_to
+from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
@@ -80,6 +89,8 @@ BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mij
                  "officials", "categorieen", "categories", "beleid", "policy", "logboek", "audit", "statistiek",
                  "stats"}
 ROOM_WAIT = 15.0
+#: The purpose of the adapter's own short notices: never a question a number could answer.
+TOAST = "toast"
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
 
@@ -114,7 +125,10 @@ class MatrixAdapter:
         #: everything before its own join event is history, not something to answer.
         self._caught_up: set[str] = set()
         self._send_lock = asyncio.Lock()
+        self._background: set[asyncio.Task] = set()
         self.started_at = 0.0
+        #: The public master key of the bot's cross-signing identity, once it is set up.
+        self.master_key: str | None = None
         self._last_sync_ok = False
 
     # ---- lifecycle ---------------------------------------------------------------------------
@@ -126,6 +140,8 @@ class MatrixAdapter:
         self.media = MatrixMedia(client)
         if client.should_upload_keys:
             await client.keys_upload()
+        await self._cross_sign()
+        await self._set_profile()
         client.add_event_callback(self._on_invite, (InviteMemberEvent,))
         client.add_event_callback(self._on_room_event, (RoomMessage, MegolmEvent))
         client.add_event_callback(self._on_member, (RoomMemberEvent,))
@@ -144,9 +160,29 @@ class MatrixAdapter:
         await self._note_sync()
         self._sync_task = asyncio.create_task(self._sync_forever(), name="matrix-sync")
 
+    async def _cross_sign(self) -> None:
+        """Sign the bot's device with its own identity, so Element trusts it; a failure is said, not fatal."""
+        client = self.client
+        login = Login(self.config.homeserver, client.user_id, client.device_id, client.access_token)
+        try:
+            self.master_key = await ensure_cross_signed(login, self.config)
+        except CrossSigningError as error:
+            log.error("Matrix cross-signing: %s", error)
+        except (ClientError, ConnectionError, TimeoutError, OSError) as error:
+            log.warning("Matrix cross-signing not done this time (%s); tried again at the next start", error)
+        except Exception:  # noqa: BLE001 - an odd answer must not keep the bot from running
+            log_failure(log, "Matrix cross-signing failed; tried again at the next start")
+
+    async def _set_profile(self) -> None:
+        """The display name (and avatar) people see, set only when they differ from the config."""
+        await set_profile(self.client, self.config)
+
     async def stop(self) -> None:
         """Stop syncing and close the connection. Never logs out: that would destroy the keys."""
         self._ready = False
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         if self._sync_task is not None:
             self._sync_task.cancel()
             await asyncio.gather(self._sync_task, return_exceptions=True)
@@ -314,8 +350,30 @@ class MatrixAdapter:
                 await self._remember_direct(inviter, room.room_id)
             log.info("joined %s %s", "direct chat" if direct else "room", room.room_id)
         else:
-            await self.client.room_leave(room.room_id)
-            log.info("declined an invite to %s from someone who is not a verified admin", room.room_id)
+            task = asyncio.create_task(self._decline(room.room_id, inviter), name="matrix-decline")
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _decline(self, room_id: str, inviter: str) -> None:
+        """Join just long enough to say in one line why the bot does not stay, then leave.
+
+        Runs beside the sync loop: the room is usable only after a later sync has listed it.
+        """
+        try:
+            joined = await self.client.join(room_id)
+            if isinstance(joined, JoinResponse) and await self._wait_for_room(room_id):
+                with Session(self.db.engine) as session:
+                    person = session.exec(select(Person).where(Person.platform == PLATFORM,
+                                                               Person.external_id == inviter)).first()
+                texts = self.texts.on(PLATFORM)
+                reason = texts(texts.language_for(person.language if person else None), "matrix.invite_declined")
+                async with self._send_lock:
+                    await self._send(room_id, message_content(reason, []), f"decline-{room_id}")
+        except (_SendFailed, LocalProtocolError, ClientError, TimeoutError, OSError) as error:
+            log.info("could not explain the declined invite (%s)", type(error).__name__)
+        finally:
+            await self.client.room_leave(room_id)
+            log.info("declined an invite to %s from someone who is not a verified admin", room_id)
 
     def _is_verified_admin(self, user_id: str) -> bool:
         with Session(self.db.engine) as session:
@@ -348,15 +406,18 @@ class MatrixAdapter:
             await self._mark_seen(event.event_id)
 
     def to_incoming(self, room: MatrixRoom, event: RoomMessage) -> Incoming | None:
-        content = event.source.get("content", {})
+        content = own_words(event.source.get("content", {}))
         msgtype = content.get("msgtype")
-        relation = content.get("m.relates_to") or {}
-        if msgtype == "m.notice" or relation.get("rel_type") == "m.replace":
+        if msgtype == "m.notice":
             return None
         partner = self._direct_partner(room.room_id)
         private = partner is not None
         if private and partner != event.sender:
             return None  # somebody else in a person's direct chat: not theirs to use
+        if edited(content) is not None:
+            if private:  # in a room an edit is chatter; in a direct chat the person expects an effect
+                self._answer(room.room_id, event.sender, "matrix.edit_ignored")
+            return None
         sender = Sender(platform=PLATFORM, external_id=event.sender,
                         display_name=room.user_name(event.sender) or event.sender,
                         username=event.sender.lstrip("@"))
@@ -364,7 +425,7 @@ class MatrixAdapter:
                     title=room.display_name if not private else "")
         if msgtype == "m.text" or msgtype == "m.emote":
             text = str(content.get("body", "")).strip()
-            return self._text_incoming(sender, chat, text)
+            return self._text_incoming(sender, chat, text, replied_to(content))
         if not private:
             return None
         if msgtype == "m.image":
@@ -375,13 +436,18 @@ class MatrixAdapter:
                 return Incoming(sender=sender, chat=chat, location=location)
         return Incoming(sender=sender, chat=chat, unsupported=True)
 
-    def _text_incoming(self, sender: Sender, chat: Chat, text: str) -> Incoming | None:
+    def _text_incoming(self, sender: Sender, chat: Chat, text: str, reply_to: str | None = None) -> Incoming | None:
         command, args = _command(text)
         if command is not None:
             return Incoming(sender=sender, chat=chat, text=text, command=command, args=args)
         if not chat.is_private:
             return None  # ordinary room chatter is none of the bot's business
-        data = match_choice(text, self._last_choices(chat.chat_id))
+        questions = self._recent_questions(chat.chat_id)
+        current = questions[0] if questions else None
+        if current is not None and _answers_an_older_list(text, reply_to, questions):
+            self._repeat_question(chat.chat_id, sender.external_id, current)
+            return None
+        data = match_choice(text, current.choices if current else [])
         if data is not None:
             return Incoming(sender=sender, chat=chat, press=ButtonPress(data=data))
         head, _, rest = text.partition(" ")
@@ -390,24 +456,54 @@ class MatrixAdapter:
             return Incoming(sender=sender, chat=chat, text=text, command=word, args=rest.strip())
         return Incoming(sender=sender, chat=chat, text=text)
 
-    def _last_choices(self, room_id: str) -> list:
-        """The choices of the last question sent to this chat (photos and locations do not count)."""
+    def _recent_questions(self, room_id: str) -> list[OutboxMessage]:
+        """The last messages sent to this chat that a person answers, newest first.
+
+        Photos, the extra parts of a delivery and toasts are not questions.
+        """
         with Session(self.db.engine) as session:
             rows = session.exec(
                 select(OutboxMessage).where(OutboxMessage.platform == PLATFORM, OutboxMessage.chat_id == room_id,
                                             OutboxMessage.status == "sent")
                 .order_by(col(OutboxMessage.id).desc()).limit(25))
-            for row in rows:
-                if row.text is None or row.photo or row.purpose == "delivery_extra":
-                    continue
-                return list(row.choices or [])
-        return []
+            return [row for row in rows
+                    if row.text is not None and not row.photo and row.purpose not in ("delivery_extra", TOAST)][:10]
+
+    def _repeat_question(self, room_id: str, user_id: str, current: OutboxMessage) -> None:
+        """An answer to an older list: say so, and ask the current question again."""
+        try:
+            with self.db.transaction() as session:
+                self._enqueue_answer(session, room_id, user_id, "matrix.stale_choice")
+                now = self.clock.now()
+                session.add(OutboxMessage(platform=PLATFORM, chat_id=room_id, text=current.text,
+                                          choices=list(current.choices or []), purpose="reply",
+                                          report_id=current.report_id,
+                                          recipient_person_id=current.recipient_person_id,
+                                          next_attempt_at=now, created_at=now))
+        except Exception:  # noqa: BLE001
+            log_failure(log, "could not queue the repeated question")
+
+    def _answer(self, room_id: str, user_id: str, key: str) -> None:
+        """A short notice of the adapter's own (edits, stale answers), in the person's language."""
+        try:
+            with self.db.transaction() as session:
+                self._enqueue_answer(session, room_id, user_id, key)
+        except Exception:  # noqa: BLE001
+            log_failure(log, "could not queue an answer")
+
+    def _enqueue_answer(self, session: Session, room_id: str, user_id: str, key: str) -> None:
+        person = session.exec(select(Person).where(Person.platform == PLATFORM,
+                                                   Person.external_id == user_id)).first()
+        texts = self.texts.on(PLATFORM)
+        text = texts(texts.language_for(person.language if person else None), key)
+        enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=room_id, text=text, purpose=TOAST)
 
     def _send_toast(self, incoming: Incoming, toast: str) -> None:
         """What Telegram shows as a small pop-up after a button press is a short notice here."""
         try:
             with self.db.transaction() as session:
-                enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=incoming.chat.chat_id, text=toast)
+                enqueue(session, now=self.clock.now(), platform=PLATFORM, chat_id=incoming.chat.chat_id, text=toast,
+                        purpose=TOAST)
         except Exception:  # noqa: BLE001
             log_failure(log, "could not queue a toast")
 
@@ -522,7 +618,7 @@ class MatrixAdapter:
             with Session(self.db.engine) as session:
                 person = session.get(Person, row.recipient_person_id)
                 language = person.language if person else None
-        return str(self.texts(self.texts.language_for(language), "matrix.choose_hint"))
+        return str(self.texts.on(PLATFORM)(self.texts.language_for(language), "matrix.choose_hint"))
 
 
 #: ``AsyncClient.send`` (a raw request) with nio's HTTP session created on first use.
@@ -551,6 +647,19 @@ def _result_of_error(response) -> DeliveryResult:
     if code in ("M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_TOO_LARGE") and (status is None or status < 500):
         return Permanent(f"{code}: {message}"[:255])
     return Transient(f"{code or status}: {message}"[:255])
+
+
+def _answers_an_older_list(text: str, reply_to: str | None, questions: list[OutboxMessage]) -> bool:
+    """A choice of an earlier numbered list: a reply to an older question, or a bare number
+    while the current question has no list and the one before it had one."""
+    current = questions[0]
+    if reply_to is not None and reply_to != current.platform_message_id:
+        older = next((row for row in questions[1:] if row.platform_message_id == reply_to), None)
+        if older is not None and match_choice(text, older.choices) is not None:
+            return True
+    if re.fullmatch(r"\s*\d{1,3}\s*[.)]?\s*", text) and not choice_buttons(current.choices) and len(questions) > 1:
+        return match_choice(text, questions[1].choices) is not None
+    return False
 
 
 def _command(text: str) -> tuple[str | None, str]:

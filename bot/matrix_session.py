@@ -30,8 +30,13 @@ def client_config(pickle_key: str | None = None) -> AsyncClientConfig:
                              max_timeouts=0, request_timeout=60, pickle_key=pickle_key or DEFAULT_PICKLE_KEY)
 
 
+def session_file(config: MatrixConfig) -> Path:
+    """Where the bot keeps its login (user id, device id, access token)."""
+    return config.state_dir / MATRIX_SESSION_FILE
+
+
 def _paths(config: MatrixConfig) -> tuple[Path, Path]:
-    return config.state_dir / MATRIX_SESSION_FILE, config.state_dir / "store"
+    return session_file(config), config.state_dir / "store"
 
 
 def _new_client(config: MatrixConfig, store: Path, device_id: str | None = None) -> AsyncClient:

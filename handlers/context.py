@@ -29,10 +29,12 @@ class Context:
         return self.services.texts.language_for(self.person.language)
 
     def t(self, key: str, **values: object) -> Markup:
-        return self.services.texts(self.language, key, **values)
+        """A text for this chat: the person's language, the chat's platform."""
+        return self.services.texts.on(self.chat.platform)(self.language, key, **values)
 
     def t_for(self, person: Person, key: str, **values: object) -> Markup:
-        texts = self.services.texts
+        """A text for another person: their language, their platform."""
+        texts = self.services.texts.on(person.platform)
         return texts(texts.language_for(person.language), key, **values)
 
     def reply(self, text: str, buttons: Keyboard | None = None, **extra) -> None:

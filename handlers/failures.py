@@ -84,7 +84,7 @@ def _tell(session: Session, services: Services, person: Person, key: str, *, rep
           once: bool = False, **values) -> None:
     """An alert in the person's language; with ``once``, not again if they already have this very alert
     (a blocked official's every reminder would otherwise alert the admins each time)."""
-    texts = services.texts
+    texts = services.texts.on(person.platform)
     text = texts(texts.language_for(person.language), key, **values)
     if once and session.exec(select(OutboxMessage.id).where(
             OutboxMessage.purpose == "alert", OutboxMessage.report_id == report_id,

@@ -4,9 +4,16 @@ Message ids are stable keys (``report.ask_where``); every key exists in Dutch (t
 default) and English. Templates are HTML fragments with ``{placeholders}``; every
 value filled in is HTML-escaped unless it is ``Markup``, so user text can never break
 or inject markup.
+
+Texts per platform: ``texts.on("matrix")`` is the same translator for one platform. There
+a key ``name@matrix`` (in a topic catalog) replaces ``name`` -- for texts about buttons and
+gestures Matrix does not have -- and every command in a template is written with ``!``
+(``/melden`` → ``!melden``): Element treats ``/word`` as its own slash command. Handlers
+never need to know: ``Context.t`` picks the translator of the chat's platform.
 """
 
 import html
+import re
 import string
 from pathlib import Path
 
@@ -16,6 +23,10 @@ from babel.messages.pofile import read_po
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("nl", "en")
 DEFAULT_LANGUAGE = "nl"
+#: The platform whose commands start with ``!``; on every other platform they start with ``/``.
+BANG_COMMAND_PLATFORM = "matrix"
+#: A ``/command`` in a template: not inside a word, a path, a URL or a closing tag.
+SLASH_COMMAND = re.compile(r"(?<![\w/:<.])/(?=[a-z][a-z0-9_]*\b)")
 
 
 class Markup(str):
@@ -50,9 +61,19 @@ def load_catalog(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str]
     return messages
 
 
+def bang_commands(template: str) -> str:
+    """``/melden`` → ``!melden`` in a template (values filled in later are left alone)."""
+    return SLASH_COMMAND.sub("!", template)
+
+
 class Translator:
-    def __init__(self, catalogs: dict[str, dict[str, str]]):
+    def __init__(self, catalogs: dict[str, dict[str, str]], platform: str | None = None):
         self.catalogs = catalogs
+        self.platform = platform
+
+    def on(self, platform: str | None) -> "Translator":
+        """This translator for one platform: its variants (``key@platform``) and command prefix."""
+        return self if platform == self.platform else Translator(self.catalogs, platform)
 
     @classmethod
     def load(cls) -> "Translator":
@@ -69,6 +90,16 @@ class Translator:
     def has(self, key: str) -> bool:
         return key in self.catalogs[DEFAULT_LANGUAGE]
 
+    def template(self, language: str, key: str) -> str:
+        """The raw template of a key for this translator's platform."""
+        catalog, default = self.catalogs.get(language, {}), self.catalogs[DEFAULT_LANGUAGE]
+        template = None
+        if self.platform:
+            variant = f"{key}@{self.platform}"
+            template = catalog.get(variant) or default.get(variant)
+        template = template or catalog.get(key) or default[key]
+        return bang_commands(template) if self.platform == BANG_COMMAND_PLATFORM else template
+
     def __call__(self, language: str, key: str, **values: object) -> Markup:
-        template = self.catalogs.get(language, {}).get(key) or self.catalogs[DEFAULT_LANGUAGE][key]
+        template = self.template(language, key)
         return Markup(template.format(**{name: escape(value) for name, value in values.items()}))

@@ -90,7 +90,8 @@ def expire_idle_drafts(services: Services) -> int:
             person = session.get(Person, draft.person_id)
             session.delete(draft)
             language = services.texts.language_for(person.language)
-            enqueue_to(session, now=now, person=person, text=services.texts(language, "report.expired"))
+            enqueue_to(session, now=now, person=person,
+                       text=services.texts.on(person.platform)(language, "report.expired"))
     return len(drafts)
 
 

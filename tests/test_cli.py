@@ -83,3 +83,36 @@ async def test_run_answers_a_user_and_stops_cleanly_on_sigterm(tmp_path, server)
             raise AssertionError(f"no clean stop within 30 s:\n{stderr.decode()[-4000:]}") from None
     assert process.returncode == 0, stderr.decode()
     assert TEST_TOKEN not in stderr.decode()
+
+
+def test_invite_before_the_first_start_on_matrix_only_prints_the_matrix_way_in(tmp_path):
+    text = EXAMPLE.read_text().replace('url = "sqlite:///data/weerbaar.db"', 'url = "sqlite:///state/bot.db"')
+    text = text.replace('[telegram]\n', '[unused_telegram]\n').replace("# [matrix]\n", "[matrix]\n")
+    for key in ("homeserver", "user_id", "state_dir"):
+        text = text.replace(f"# {key} = ", f"{key} = ")
+    config = tmp_path / "config.toml"
+    config.write_text(text)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("WEERBAAR_")}
+    result = subprocess.run([sys.executable, "-m", "bot", "invite", "--park", "spaanse-polder", "--role", "admin",
+                             "--config", str(config)], capture_output=True, text=True, env=environment, timeout=60)
+    assert result.returncode == 0, result.stderr
+    code = next(line.split(": ", 1)[1] for line in result.stdout.splitlines() if line.startswith("Code: "))
+    assert f"Matrix: open a direct chat with @weerbaar:example.org and send '!start {code}'" in result.stdout
+    assert "Telegram" not in result.stdout
+    run = subprocess.run([sys.executable, "-m", "bot", "run", "--config", str(config)], capture_output=True,
+                         text=True, env=environment, timeout=60)
+    assert run.returncode == 2 and "matrix.password_env" in run.stderr      # running does need the secrets
+
+
+def test_invite_hints_name_every_configured_platform():
+    from bot.cli import invite_hints
+    from tests.harness import bot_config
+
+    class Server:
+        base_url, base_file_url, token = "http://127.0.0.1:1/bot", "http://127.0.0.1:1/file/bot", TEST_TOKEN
+
+    both = bot_config(Server(), matrix={"homeserver": "https://m.example.org", "user_id": "@weerbaar:example.org",
+                                        "state_dir": "/tmp/unused-state"}, matrix_env={"WEERBAAR_MATRIX_PASSWORD": "pw"})
+    hints = invite_hints(both, "ABC123")
+    assert hints[0].startswith("Telegram: send the bot '/start ABC123'")
+    assert hints[1] == "Matrix: open a direct chat with @weerbaar:example.org and send '!start ABC123'"

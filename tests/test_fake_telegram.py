@@ -14,7 +14,7 @@ from telegram.ext import ApplicationBuilder, CommandHandler
 from telegram.request import HTTPXRequest
 
 from tests.fake_telegram import FakeTelegram, ManualClock, parse_html
-from tests.fake_telegram.entities import EntityParseError
+from tests.fake_telegram import EntityParseError
 
 BOT_NAME = "weerbaar_test_bot"
 # PTB raises this itself when building RetryAfter; nothing for these tests to act on.

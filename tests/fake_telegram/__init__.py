@@ -1,25 +1,29 @@
-"""A fake Telegram Bot API server for end-to-end tests through python-telegram-bot's HTTP stack.
+"""The fake Bot API of the test suite: the simulator in ``bot.botapi_simulator``, re-exported.
 
-    server = FakeTelegram(bot_username="weerbaar_test_bot", clock=clock)
-    await server.start()          # Bot(server.token, base_url=server.base_url,
-                                  #     base_file_url=server.base_file_url)
-    alice = server.add_user("Alice", username="alice")
-    group = server.add_group("Spaanse Polder", members=[alice])
-    alice.send(group, "/melden")  # queues the Update the bot would get
-    reply = await server.next_message(alice.private)
-    alice.press(reply, reply.button("Drugs")["callback_data"])
-
-It enforces Telegram's limits (lengths, HTML, keyboards, 403s, flood control, group
-privacy mode, migration) with the real error descriptions, so python-telegram-bot raises
-its real exceptions. server.py has the test-facing API, world.py the users' actions.
+It lives in the bot package so the playground (``weerbaar playground``) can run the real
+Telegram adapter against it; the tests keep importing it from here, submodules included
+(``tests.fake_telegram.entities`` is ``bot.botapi_simulator.entities``).
 """
 
-from .entities import EntityParseError, parse_html
-from .limits import ApiError, DeepLink, ManualClock
-from .chats import AnsweredCallback
-from .recorded import RecordedMessage
-from .server import ApiFailure, ApiRequest, FakeTelegram
-from .world import BOT_ID, FakeChat, FakeUser
+import sys
+
+from bot.botapi_simulator import chats, entities, limits, methods, params, recorded, sending, server, world
+
+from bot.botapi_simulator import (
+    BOT_ID,
+    AnsweredCallback,
+    ApiError,
+    ApiFailure,
+    ApiRequest,
+    DeepLink,
+    EntityParseError,
+    FakeChat,
+    FakeTelegram,
+    FakeUser,
+    ManualClock,
+    RecordedMessage,
+    parse_html,
+)
 
 __all__ = [
     "BOT_ID",
@@ -36,3 +40,6 @@ __all__ = [
     "RecordedMessage",
     "parse_html",
 ]
+
+for _submodule in (chats, entities, limits, methods, params, recorded, sending, server, world):
+    sys.modules[f"{__name__}.{_submodule.__name__.rsplit('.', 1)[1]}"] = _submodule

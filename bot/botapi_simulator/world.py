@@ -347,6 +347,10 @@ class World:
             message.deleted = True
             self.message_signal.fire()
 
+    def chat_history(self, chat_id: int) -> list[dict]:
+        """Every message in the chat as it is now, the users' and the bot's, oldest first."""
+        return list(self._messages.get(chat_id, {}).values())
+
     def bot_messages(self, chat_id: int) -> list[RecordedMessage]:
         return [m for m in self.sent if m.chat_id == chat_id]
 
