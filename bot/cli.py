@@ -13,8 +13,9 @@ from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
 from bot.safe_logging import configure_logging
 from handlers.clock import SystemClock
-from handlers.invites import InviteError, create_invite
 from handlers.durations import parse_duration
+from handlers.invites import InviteError, create_invite
+from handlers.rendering import local_time
 from storage.db import Database, make_engine, upgrade
 
 DEFAULT_CONFIG = "config.toml"
@@ -109,7 +110,8 @@ def _invite(config: Config, args) -> int:
     except (InviteError, ValueError) as error:
         print(f"cannot create the invite: {error}", file=sys.stderr)
         return 2
-    print(f"Invite for {issued.role} of {issued.park.name}, single use, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC")
+    until = local_time(issued.park, issued.expires_at, "en")
+    print(f"Invite for {issued.role} of {issued.park.name}, single use, valid until {until} ({issued.park.timezone})")
     print(f"Code: {issued.code}")
     for hint in invite_hints(config, issued.code):
         print(hint)

@@ -69,6 +69,7 @@ from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
 from bot.safe_logging import log_failure
+from handlers import commands
 from handlers.clock import Clock
 from handlers.i18n import Translator
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -82,12 +83,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 COMMAND_PREFIXES = ("!", "/")
-#: Said without ``!`` in a direct chat, these words alone are commands (with arguments, ``!`` is needed,
-#: so report text that happens to start with such a word is never taken for a command).
-BARE_COMMANDS = {"start", "melden", "report", "stop", "annuleer", "cancel", "mijnmeldingen", "myreports", "open",
-                 "help", "hulp", "signalen", "signals", "taal", "language", "beheer", "admin", "instanties",
-                 "officials", "categorieen", "categories", "beleid", "policy", "logboek", "audit", "statistiek",
-                 "stats"}
 ROOM_WAIT = 15.0
 #: The purpose of the adapter's own short notices: never a question a number could answer.
 TOAST = "toast"
@@ -242,10 +237,15 @@ class MatrixAdapter:
             self.seen_events.add(event_id)
             self._seen.notify_all()
 
-    async def _wait_for_room(self, room_id: str) -> bool:
+    async def _wait_for_room(self, room_id: str, member: str | None = None) -> bool:
+        """Wait until a sync shows the room (and ``member`` in it, joined or invited)."""
+        def known() -> bool:
+            room = self.client.rooms.get(room_id)
+            return room is not None and (member is None or member in room.users)
+
         async with self._synced:
             try:
-                await asyncio.wait_for(self._synced.wait_for(lambda: room_id in self.client.rooms), ROOM_WAIT)
+                await asyncio.wait_for(self._synced.wait_for(known), ROOM_WAIT)
             except TimeoutError:
                 return False
         return True
@@ -309,7 +309,10 @@ class MatrixAdapter:
         if not isinstance(created, RoomCreateResponse):
             raise _SendFailed(created)
         await self._remember_direct(user_id, created.room_id)
-        if not await self._wait_for_room(created.room_id):
+        # A sync can show the new room between its creation events and the invite (Synapse
+        # writes the invite last). Sent then, the first message's Megolm key goes to nobody but
+        # the bot, and the person can never read it: wait until the bot sees the invite too.
+        if not await self._wait_for_room(created.room_id, member=user_id):
             return None
         log.info("opened a direct chat with person %s", person.id)
         return created.room_id
@@ -452,7 +455,9 @@ class MatrixAdapter:
             return Incoming(sender=sender, chat=chat, press=ButtonPress(data=data))
         head, _, rest = text.partition(" ")
         word = head.lower()
-        if word in BARE_COMMANDS and (not rest.strip() or word == "start"):
+        # Said without ``!``, a command word on its own is a command (with arguments ``!`` is needed, so
+        # report text that happens to start with such a word is never taken for a command).
+        if word in commands.bare_words() and (not rest.strip() or word == "start"):
             return Incoming(sender=sender, chat=chat, text=text, command=word, args=rest.strip())
         return Incoming(sender=sender, chat=chat, text=text)
 
@@ -467,7 +472,8 @@ class MatrixAdapter:
                                             OutboxMessage.status == "sent")
                 .order_by(col(OutboxMessage.id).desc()).limit(25))
             return [row for row in rows
-                    if row.text is not None and not row.photo and row.purpose not in ("delivery_extra", TOAST)][:10]
+                    if row.text is not None and not row.photo and not row.attachment_kind
+                    and row.purpose not in ("delivery_extra", TOAST)][:10]
 
     def _repeat_question(self, room_id: str, user_id: str, current: OutboxMessage) -> None:
         """An answer to an older list: say so, and ask the current question again."""
@@ -571,6 +577,16 @@ class MatrixAdapter:
         return room_id
 
     async def _send_row(self, row: OutboxMessage, room_id: str) -> str:
+        if row.attachment is not None:
+            if row.text:
+                await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
+            content = await self.media.upload_file(
+                row.attachment, encrypted=self.client.rooms[room_id].encrypted,
+                mimetype=row.attachment_mime or "application/octet-stream", filename=row.attachment_name or "weerbaar",
+                msgtype="m.image" if row.attachment_kind == "image" else "m.file")
+            if content is None:
+                raise _SendFailed(Transient("upload failed"))
+            return await self._send(room_id, content, f"w{row.id}-file")
         if row.photo:
             if row.text:
                 await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
@@ -604,11 +620,23 @@ class MatrixAdapter:
 
     async def _send(self, room_id: str, content: dict, transaction_id: str) -> str:
         """One event; the transaction id makes a retry after a lost answer a no-op on the server."""
+        await self._know_devices(room_id)
         response = await self.client.room_send(room_id, "m.room.message", content, tx_id=transaction_id,
                                                ignore_unverified_devices=True)
         if isinstance(response, RoomSendResponse):
             return response.event_id
         raise _SendFailed(response)
+
+    async def _know_devices(self, room_id: str) -> None:
+        """Query the device keys nio still waits for before encrypting for the room.
+
+        A member (an invited one too) seen by a sync whose housekeeping has not run yet would
+        otherwise get no Megolm key for this message: nio queries keys itself only the first
+        time it fetches a room's member list.
+        """
+        room = self.client.rooms.get(room_id)
+        if room is not None and room.encrypted and self.client.should_query_keys:
+            await self.client.keys_query()
 
     def _hint(self, row: OutboxMessage) -> str | None:
         if not any(button.get("data") for line in row.choices or [] for button in line):

@@ -44,17 +44,23 @@ class MatrixMedia:
 
     async def upload_image(self, data: bytes, *, encrypted: bool, mimetype: str = "image/jpeg") -> dict | None:
         """Upload bytes and return the ``m.image`` content pointing at them."""
+        return await self.upload_file(data, encrypted=encrypted, mimetype=mimetype, filename="foto.jpg",
+                                      msgtype="m.image")
+
+    async def upload_file(self, data: bytes, *, encrypted: bool, mimetype: str, filename: str,
+                          msgtype: str) -> dict | None:
+        """Upload bytes (encrypted when the room is) and return the ``m.image``/``m.file`` content for them."""
         keys = None
         payload = data
         if encrypted:
             payload, keys = encrypt_attachment(data)
         response, _ = await self.client.upload(
             lambda *_: io.BytesIO(payload), content_type="application/octet-stream" if encrypted else mimetype,
-            filename="foto.jpg", filesize=len(payload))
+            filename=filename, filesize=len(payload))
         if not isinstance(response, UploadResponse):
-            log.warning("photo upload failed: %s", getattr(response, "message", response))
+            log.warning("upload failed: %s", getattr(response, "message", response))
             return None
-        content = {"msgtype": "m.image", "body": "foto.jpg", "info": {"mimetype": mimetype, "size": len(data)}}
+        content = {"msgtype": msgtype, "body": filename, "info": {"mimetype": mimetype, "size": len(data)}}
         if keys is not None:
             content["file"] = {**keys, "url": response.content_uri}
         else:

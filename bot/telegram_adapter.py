@@ -7,7 +7,7 @@ import re
 import warnings
 from collections.abc import Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.warnings import PTBDeprecationWarning
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: Bot API upload limits: a photo at most 10 MB (larger images go as a document), any file at most 50 MB.
+MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
+MAX_FILE_UPLOAD = 50 * 1024 * 1024
 MEMBER_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
@@ -175,8 +178,12 @@ class TelegramAdapter:
             photo = await self.foreign_photos(photo) if self.foreign_photos else None
             if photo is None:
                 return Transient("could not fetch the photo from the other platform")
+        if row.attachment is not None and len(row.attachment) > MAX_FILE_UPLOAD:
+            return Permanent("attachment larger than Telegram accepts")
         try:
-            if photo:
+            if row.attachment is not None:
+                message = await self._send_attachment(row, markup)
+            elif photo:
                 message = await bot.send_photo(chat_id=int(row.chat_id), photo=photo, caption=row.text,
                                                parse_mode=ParseMode.HTML, reply_markup=markup)
             elif row.latitude is not None and row.longitude is not None:
@@ -198,6 +205,16 @@ class TelegramAdapter:
         except TelegramError as error:
             return Transient(type(error).__name__)
         return Sent(str(message.message_id))
+
+    async def _send_attachment(self, row: OutboxMessage, markup) -> Message:
+        """A file made by the bot (a chart, a CSV) as an upload; the text is its caption."""
+        bot = self.application.bot
+        upload = InputFile(row.attachment, filename=row.attachment_name or "weerbaar")
+        if row.attachment_kind == "image" and len(row.attachment) <= MAX_PHOTO_UPLOAD:
+            return await bot.send_photo(chat_id=int(row.chat_id), photo=upload, caption=row.text,
+                                        parse_mode=ParseMode.HTML, reply_markup=markup)
+        return await bot.send_document(chat_id=int(row.chat_id), document=upload, caption=row.text,
+                                       parse_mode=ParseMode.HTML, reply_markup=markup)
 
     async def fetch_photo(self, file_id: str) -> bytes | None:
         """The bytes of a Telegram photo, for another platform to upload."""

@@ -8,7 +8,7 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
-from handlers.command_menu import MENUS, menu
+from handlers.command_menu import SCOPES as MENU_SCOPES, menu
 from handlers.i18n import DEFAULT_LANGUAGE, LANGUAGES, Translator
 
 log = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ SCOPES = {"private": BotCommandScopeAllPrivateChats, "group": BotCommandScopeAll
 
 async def register_menus(bot: Bot, texts: Translator) -> None:
     """Dutch menus are the default; people whose Telegram is in English get the English ones."""
-    for scope in MENUS:
+    for scope in MENU_SCOPES:
         for language in LANGUAGES:
             commands = [BotCommand(name, texts(language, key)) for name, key in menu(scope, language)]
             code = None if language == DEFAULT_LANGUAGE else language

@@ -53,7 +53,7 @@ def policy_command(ctx: Context, args: str) -> None:
     ctx.session.add(park)
     moved = reschedule(ctx, park)
     audit.record(ctx, park, f"policy.{setting}", park.slug, before=before, after=snapshot(park))
-    ctx.reply(Markup(ctx.t("policy.changed", count=moved) + "\n\n" + describe(ctx, park)))
+    ctx.reply(Markup(ctx.tn("policy.changed", moved) + "\n\n" + describe(ctx, park)))
     return None
 
 
@@ -125,11 +125,10 @@ def describe(ctx: Context, park: Park) -> Markup:
     language = ctx.language
     texts = ctx.services.texts
     days = [int(day) for day in park.work_days.split(",")]
-    return Markup(ctx.t(
-        "policy.sentence",
+    return Markup(ctx.tn(
+        "policy.sentence", park.escalate_after,
         first=describe_duration(texts, language, timedelta(seconds=park.first_reminder_after_s), working=True),
         repeat=describe_duration(texts, language, timedelta(seconds=park.repeat_every_s), working=True),
-        count=park.escalate_after,
         urgent_first=describe_duration(texts, language, timedelta(seconds=park.urgent_first_reminder_after_s),
                                        working=park.urgent_in_working_time),
         urgent_repeat=describe_duration(texts, language, timedelta(seconds=park.urgent_repeat_every_s),

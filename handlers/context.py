@@ -1,5 +1,6 @@
 """One unit of work: the session, the person acting and helpers to answer them."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -7,9 +8,18 @@ from sqlmodel import Session
 
 from handlers.i18n import Markup
 from handlers.messages import Chat, Incoming
-from handlers.outbox import Keyboard, enqueue, enqueue_to
+from handlers.outbox import Attachment, Keyboard, enqueue, enqueue_to
 from handlers.services import Services
 from storage.models import Person
+
+
+@dataclass(frozen=True)
+class LaterFile:
+    """A file made after the unit of work, off the event loop (a chart), for a person's private chat."""
+
+    person_id: int
+    caption: str | None
+    render: Callable[[], Attachment | None]
 
 
 @dataclass
@@ -23,6 +33,7 @@ class Context:
     member_of_parks: set[int] = field(default_factory=set)
     toast: str | None = None
     chosen_park_id: int | None = None
+    later_files: list[LaterFile] = field(default_factory=list)
 
     @property
     def language(self) -> str:
@@ -31,6 +42,10 @@ class Context:
     def t(self, key: str, **values: object) -> Markup:
         """A text for this chat: the person's language, the chat's platform."""
         return self.services.texts.on(self.chat.platform)(self.language, key, **values)
+
+    def tn(self, key: str, count: int, **values: object) -> Markup:
+        """A text with plural forms, in the form for ``count``."""
+        return self.services.texts.on(self.chat.platform).plural(self.language, key, count, **values)
 
     def t_for(self, person: Person, key: str, **values: object) -> Markup:
         """A text for another person: their language, their platform."""
@@ -55,3 +70,11 @@ class Context:
     def send_to(self, person: Person, text: str | None, buttons: Keyboard | None = None, **extra) -> None:
         """Send privately to a person (their private chat with the bot)."""
         enqueue_to(self.session, now=self.now, person=person, text=text, buttons=buttons, **extra)
+
+    def send_file_later(self, caption: str | None, render: Callable[[], Attachment | None]) -> None:
+        """Send the person the file ``render`` makes, after everything this unit of work sends.
+
+        ``render`` runs in a worker thread after the transaction (it must not touch the session);
+        the router enqueues its result in a transaction of its own. For slow work such as charts.
+        """
+        self.later_files.append(LaterFile(self.person.id, caption, render))

@@ -1,6 +1,7 @@
 """Sending a finished report: number it, route it, deliver it privately to officials."""
 
 from handlers import report_log
+from handlers.buttons import ReportAction
 from handlers.context import Context
 from handlers.i18n import Markup, escape
 from handlers.messages import Button
@@ -15,8 +16,8 @@ def official_actions(ctx: Context, official: Person, report: Report) -> list[lis
     t = lambda key: ctx.t_for(official, key)  # noqa: E731
     rid = report.id
     return [
-        [Button(t("action.claim"), data=f"r{rid}:claim"), Button(t("action.feedback"), data=f"r{rid}:fb")],
-        [Button(t("action.ask"), data=f"r{rid}:ask"), Button(t("action.close"), data=f"r{rid}:close")],
+        [Button(t("action.claim"), data=ReportAction(rid, "claim")), Button(t("action.feedback"), data=ReportAction(rid, "fb"))],
+        [Button(t("action.ask"), data=ReportAction(rid, "ask")), Button(t("action.close"), data=ReportAction(rid, "close"))],
     ]
 
 

@@ -10,14 +10,19 @@ a key ``name@matrix`` (in a topic catalog) replaces ``name`` -- for texts about 
 gestures Matrix does not have -- and every command in a template is written with ``!``
 (``/melden`` → ``!melden``): Element treats ``/word`` as its own slash command. Handlers
 never need to know: ``Context.t`` picks the translator of the chat's platform.
+
+A key with plural forms (``msgid_plural`` in the catalog) is read with ``Translator.plural``
+(``ctx.tn``), which picks the form for a number by the language's plural rule (ngettext).
 """
 
+import gettext
 import html
 import re
 import string
 from pathlib import Path
 
 from babel.messages.mofile import read_mo
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -37,17 +42,22 @@ def escape(value: object) -> Markup:
     return value if isinstance(value, Markup) else Markup(html.escape(str(value), quote=False))
 
 
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+Template = str | tuple[str, ...]  # a plain text, or the plural forms of one
 
 
-def load_catalog(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str]:
+def placeholders(template: Template) -> set[str]:
+    """The ``{names}`` a template fills in (for plural forms: in any of them)."""
+    forms = template if isinstance(template, tuple) else (template,)
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
+
+
+def load_catalog(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, Template]:
     """All catalogs of one language (``weerbaar.po`` and topic files beside it), merged.
 
     A compiled ``.mo`` (made by the build, ``python -m handlers.compile_catalogs``) is read
     when it is at least as new as its ``.po``; otherwise the ``.po`` itself.
     """
-    messages: dict[str, str] = {}
+    messages: dict[str, Template] = {}
     for path in sorted((locale_dir / language / "LC_MESSAGES").glob("*.po")):
         compiled = path.with_suffix(".mo")
         fresh = compiled.exists() and compiled.stat().st_mtime >= path.stat().st_mtime
@@ -55,9 +65,10 @@ def load_catalog(language: str, locale_dir: Path = LOCALE_DIR) -> dict[str, str]
             catalog = read_mo(handle) if fresh else read_po(handle, locale=language)
         for message in catalog:
             if message.id and message.string:
-                if message.id in messages:
-                    raise ValueError(f"{path.name}: '{message.id}' is defined twice for {language}")
-                messages[message.id] = message.string
+                key = message.id[0] if isinstance(message.id, (tuple, list)) else message.id
+                if key in messages:
+                    raise ValueError(f"{path.name}: '{key}' is defined twice for {language}")
+                messages[key] = tuple(message.string) if isinstance(message.string, (tuple, list)) else message.string
     return messages
 
 
@@ -67,9 +78,10 @@ def bang_commands(template: str) -> str:
 
 
 class Translator:
-    def __init__(self, catalogs: dict[str, dict[str, str]], platform: str | None = None):
+    def __init__(self, catalogs: dict[str, dict[str, Template]], platform: str | None = None):
         self.catalogs = catalogs
         self.platform = platform
+        self._plural_rules = {language: gettext.c2py(get_plural(language).plural_expr) for language in catalogs}
 
     def on(self, platform: str | None) -> "Translator":
         """This translator for one platform: its variants (``key@platform``) and command prefix."""
@@ -90,16 +102,33 @@ class Translator:
     def has(self, key: str) -> bool:
         return key in self.catalogs[DEFAULT_LANGUAGE]
 
-    def template(self, language: str, key: str) -> str:
-        """The raw template of a key for this translator's platform."""
+    def template(self, language: str, key: str) -> Template:
+        """The raw template of a key for this translator's platform (a tuple: its plural forms)."""
         catalog, default = self.catalogs.get(language, {}), self.catalogs[DEFAULT_LANGUAGE]
         template = None
         if self.platform:
             variant = f"{key}@{self.platform}"
             template = catalog.get(variant) or default.get(variant)
         template = template or catalog.get(key) or default[key]
-        return bang_commands(template) if self.platform == BANG_COMMAND_PLATFORM else template
+        if self.platform != BANG_COMMAND_PLATFORM:
+            return template
+        return tuple(map(bang_commands, template)) if isinstance(template, tuple) else bang_commands(template)
 
     def __call__(self, language: str, key: str, **values: object) -> Markup:
         template = self.template(language, key)
-        return Markup(template.format(**{name: escape(value) for name, value in values.items()}))
+        if isinstance(template, tuple):
+            raise TypeError(f"'{key}' has plural forms; use plural()")
+        return _fill(template, values)
+
+    def plural(self, language: str, key: str, count: int, **values: object) -> Markup:
+        """The form of ``key`` for ``count`` (ngettext); ``{count}`` is filled in too."""
+        template = self.template(language, key)
+        if not isinstance(template, tuple):
+            raise TypeError(f"'{key}' has no plural forms")
+        rule = self._plural_rules.get(language) or self._plural_rules[DEFAULT_LANGUAGE]
+        form = template[min(rule(count), len(template) - 1)]
+        return _fill(form, {"count": count, **values})
+
+
+def _fill(template: str, values: dict[str, object]) -> Markup:
+    return Markup(template.format(**{name: escape(value) for name, value in values.items()}))

@@ -11,7 +11,7 @@ from handlers import rate_limits
 from handlers.context import Context
 from handlers.park_language import adopt_park_language
 from handlers.rendering import role_label
-from storage.models import Invite, Park, Role
+from storage.models import Invite, Park, Person, Role
 from storage.queries import ADMIN
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -28,6 +28,7 @@ class IssuedInvite:
     park: Park
     role: str
     expires_at: datetime
+    invite_id: int
 
 
 def hash_code(code: str) -> str:
@@ -40,7 +41,7 @@ def looks_like_code(text: str) -> bool:
 
 
 def create_invite(session: Session, *, park_slug: str, role: str, allowed_roles: tuple[str, ...],
-                  now: datetime, valid_for: timedelta) -> IssuedInvite:
+                  now: datetime, valid_for: timedelta, created_by: Person | None = None) -> IssuedInvite:
     """Store a new invite (hashed) and return the only copy of its code."""
     park = session.exec(select(Park).where(Park.slug == park_slug)).first()
     if park is None:
@@ -48,14 +49,15 @@ def create_invite(session: Session, *, park_slug: str, role: str, allowed_roles:
     if role != ADMIN and role not in allowed_roles:
         raise InviteError(f"unknown role '{role}'; choose one of: {', '.join((ADMIN, *allowed_roles))}")
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    invite = Invite(park_id=park.id, role=role, code_hash=hash_code(code), created_at=now, expires_at=now + valid_for)
+    invite = Invite(park_id=park.id, role=role, code_hash=hash_code(code), created_at=now, expires_at=now + valid_for,
+                    created_by_person_id=created_by.id if created_by else None)
     session.add(invite)
     session.flush()
-    return IssuedInvite(code=code, park=park, role=role, expires_at=invite.expires_at)
+    return IssuedInvite(code=code, park=park, role=role, expires_at=invite.expires_at, invite_id=invite.id)
 
 
 def redeem(ctx: Context, code: str) -> None:
-    """``/start CODE`` in a private chat."""
+    """``/start CODE`` in a private chat; the invite keeps who redeemed it (the audit log shows it)."""
     if not rate_limits.may_redeem(ctx):
         return None
     invite = ctx.session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
@@ -64,6 +66,8 @@ def redeem(ctx: Context, code: str) -> None:
         return ctx.reply(ctx.t("invite.unknown"))
     if invite.used_at is not None:
         return ctx.reply(ctx.t("invite.used"))
+    if invite.cancelled_at is not None:
+        return ctx.reply(ctx.t("invite.cancelled"))
     if invite.expires_at <= ctx.now:
         return ctx.reply(ctx.t("invite.expired"))
     park = ctx.session.get(Park, invite.park_id)

@@ -1,5 +1,6 @@
 """``/taal`` (``/language``): the person's language on every platform."""
 
+from handlers.buttons import LanguageChoice
 from handlers.context import Context
 from handlers.i18n import LANGUAGES
 from handlers.messages import Button
@@ -8,7 +9,7 @@ from handlers.messages import Button
 def set_language(ctx: Context, args: str) -> None:
     wanted = args.strip().lower()[:2]
     if wanted not in LANGUAGES:
-        ctx.reply(ctx.t("language.choose"), [[Button("Nederlands", data="lang:nl"), Button("English", data="lang:en")]])
+        ctx.reply(ctx.t("language.choose"), [[Button("Nederlands", data=LanguageChoice("nl")), Button("English", data=LanguageChoice("en"))]])
         return
     choose(ctx, wanted)
 

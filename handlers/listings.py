@@ -3,6 +3,7 @@
 from sqlmodel import col, select
 
 from handlers import report_actions
+from handlers.buttons import ReportAction
 from handlers.context import Context
 from handlers.delivery import official_actions
 from handlers.i18n import Markup
@@ -30,7 +31,7 @@ def my_reports(ctx: Context) -> None:
                            status=ctx.t(status_key(report)), age=age(ctx.services.texts, ctx.language,
                                                                        report.created_at, ctx.now)))
         if report.status == "open":
-            buttons.append([Button(ctx.t("mine.withdraw_button", number=number), data=f"r{report.id}:wd")])
+            buttons.append([Button(ctx.t("mine.withdraw_button", number=number), data=ReportAction(report.id, "wd"))])
     ctx.reply(Markup("\n".join(lines)), buttons)
     return None
 

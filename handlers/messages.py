@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from handlers.buttons import ButtonData
+
 
 @dataclass(frozen=True)
 class Sender:
@@ -46,11 +48,11 @@ class Incoming:
 @dataclass(frozen=True)
 class Button:
     label: str
-    data: str | None = None
+    data: ButtonData | None = None
     url: str | None = None
 
     def as_json(self) -> dict:
-        return {"label": self.label, "data": self.data, "url": self.url}
+        return {"label": self.label, "data": self.data.pack() if self.data is not None else None, "url": self.url}
 
 
 @dataclass

@@ -1,5 +1,8 @@
 """Writing outgoing messages into the outbox, inside the caller's transaction."""
 
+from dataclasses import dataclass
+from typing import Literal
+
 from sqlmodel import Session
 
 from handlers.messages import Button
@@ -7,6 +10,20 @@ from handlers.splitting import split_text, text_limit
 from storage.models import OutboxMessage, Person
 
 Keyboard = list[list[Button]]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (the message's text is its caption): a chart, a CSV export.
+
+    ``image`` is shown inline (Telegram ``sendPhoto``, Matrix ``m.image``); ``document`` is a
+    file to download (``sendDocument``, ``m.file``). The bytes travel in the outbox row.
+    """
+
+    name: str
+    kind: Literal["image", "document"]
+    mime: str
+    data: bytes
 
 
 def enqueue(
@@ -22,6 +39,7 @@ def enqueue(
     purpose: str = "reply",
     report_id: int | None = None,
     recipient: Person | None = None,
+    attachment: Attachment | None = None,
 ) -> OutboxMessage:
     """One message; a text too long for the platform becomes several, the buttons under the last."""
     if text and photo is None and location is None:
@@ -43,6 +61,9 @@ def enqueue(
         next_attempt_at=now,
         created_at=now,
     )
+    if attachment is not None:
+        row.attachment, row.attachment_name = attachment.data, attachment.name
+        row.attachment_kind, row.attachment_mime = attachment.kind, attachment.mime
     session.add(row)
     return row
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import col, select
 
+from handlers.buttons import ParkChoice
 from handlers.context import Context
 from handlers.messages import Button
 from storage.models import Park, PendingCommand, Role
@@ -36,7 +37,7 @@ def choose(ctx: Context, parks: list[Park], command: str, args: str) -> Park | N
     pending = PendingCommand(person_id=ctx.person.id, command=command, args=args, created_at=ctx.now)
     ctx.session.add(pending)
     ctx.session.flush()
-    ctx.reply(ctx.t("park.which"), [[Button(park.name, data=f"pc{pending.id}:{park.id}")] for park in parks])
+    ctx.reply(ctx.t("park.which"), [[Button(park.name, data=ParkChoice(pending.id, park.id))] for park in parks])
     return None
 
 

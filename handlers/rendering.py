@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_decimal
 
 from handlers.i18n import Markup, Translator, escape
 from storage.models import Category, Park, Person, Report
@@ -82,7 +83,24 @@ def report_details(texts: Translator, language: str, *, category: Category, wher
     return Markup("\n".join(lines))
 
 
+#: Date and time as people read them: Dutch ``3 dec. 2026 06:29``, English (en-GB, so a Dutch reader
+#: never mistakes 12/3 for 12 March) ``3 Dec 2026, 06:29``.
+DATE_TIME_PATTERNS = {"nl": ("nl_NL", "d MMM y HH:mm"), "en": ("en_GB", "d MMM y, HH:mm")}
+
+
+def local_moment(park: Park, moment: datetime) -> datetime:
+    """A stored (naive UTC) moment in the park's time zone."""
+    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(park.timezone))
+
+
 def local_time(park: Park, moment: datetime, language: str) -> str:
     """A stored (naive UTC) moment as the park's local date and time, in the reader's language."""
-    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(park.timezone))
-    return format_datetime(local, format="short" if language == "en" else "dd-MM-yyyy HH:mm", locale=language)
+    locale, pattern = DATE_TIME_PATTERNS.get(language, DATE_TIME_PATTERNS["nl"])
+    return format_datetime(local_moment(park, moment), format=pattern, locale=locale)
+
+
+def number(value: float, language: str, digits: int = 0) -> str:
+    """A number as the reader writes it: ``1.234,5`` in Dutch, ``1,234.5`` in English."""
+    locale = DATE_TIME_PATTERNS.get(language, DATE_TIME_PATTERNS["nl"])[0]
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=locale)

@@ -1,16 +1,16 @@
 """What officials and reporters do with a sent report: claim, feedback, questions, close, withdraw.
 
-Button data: ``r<report id>:<action>`` and ``q<event id>:ans``. Every action checks, in
+Buttons carry a ``ReportAction`` or an ``AnswerQuestion``. Every action checks, in
 the database, that this person may do it to this report, whatever the button says.
 """
 
 from sqlmodel import col, select
 
 from handlers import rate_limits
+from handlers.buttons import AnswerQuestion, ReportAction
 from handlers.context import Context
 from handlers.i18n import escape
 from handlers.messages import Button
-from handlers.numbers import as_id
 from handlers.rendering import person_label, report_number, role_label
 from storage.models import Park, PendingInput, Person, Report, ReportEvent, ReportRecipient
 from storage.queries import ADMIN, has_role, is_recipient, people_with_roles, recipients_of, role_names
@@ -21,15 +21,6 @@ MAX_MESSAGE = 2000
 OFFICIAL_ACTIONS = {"claim", "fb", "fbt", "ask", "close", "clt"} | {f"fb{n}" for n in READY_FEEDBACK} | {
     f"cl{n}" for n in READY_CLOSE}
 REPORTER_ACTIONS = {"ok", "no", "wd", "wdy"}
-
-
-def parse_report_data(data: str) -> tuple[str, int, str] | None:
-    """``r12:claim`` → ("r", 12, "claim"); ``q7:ans`` → ("q", 7, "ans")."""
-    if not data or data[0] not in "rq" or ":" not in data:
-        return None
-    head, action = data[1:].split(":", 1)
-    ident = as_id(head)
-    return (data[0], ident, action) if ident is not None else None
 
 
 # ---- access ---------------------------------------------------------------------------------
@@ -110,8 +101,8 @@ def on_press(ctx: Context, kind: str, ident: int, action: str) -> None:
 def _ready_made_menu(ctx: Context, report: Report, number: str, kind: str, action: str,
                      ready: tuple[str, ...]) -> None:
     """Ready-made answers as one tap each, plus "write my own"."""
-    buttons = [[Button(ctx.t(f"{kind}.ready.{n}"), data=f"r{report.id}:{action}{n}")] for n in ready]
-    buttons.append([Button(ctx.t(f"{kind}.own_text"), data=f"r{report.id}:{action}t")])
+    buttons = [[Button(ctx.t(f"{kind}.ready.{n}"), data=ReportAction(report.id, f"{action}{n}"))] for n in ready]
+    buttons.append([Button(ctx.t(f"{kind}.own_text"), data=ReportAction(report.id, f"{action}t"))])
     ctx.reply(ctx.t(f"{kind}.choose", number=number), buttons)
 
 
@@ -210,7 +201,7 @@ def ask_reporter(ctx: Context, report: Report, park: Park, text: str) -> None:
     role = official_role_label(ctx, ctx.person, report, ctx.services.texts.language_for(reporter.language))
     number = report_number(park, report)
     ctx.send_to(reporter, ctx.t_for(reporter, "question.to_reporter", number=number, role=role, text=text),
-                [[Button(ctx.t_for(reporter, "question.answer_button"), data=f"q{event.id}:ans")]],
+                [[Button(ctx.t_for(reporter, "question.answer_button"), data=AnswerQuestion(event.id))]],
                 purpose="question", report_id=report.id)
     ctx.reply(ctx.t("question.sent", number=number))
 
@@ -238,8 +229,8 @@ def answer_question(ctx: Context, report: Report, park: Park, question_id: int |
     if asker is not None:
         who = ctx.t_for(asker, "contact.anonymous") if report.anonymous else escape(person_label(ctx.person))
         ctx.send_to(asker, ctx.t_for(asker, "answer.to_official", number=number, who=who, text=text),
-                    [[Button(ctx.t_for(asker, "action.feedback"), data=f"r{report.id}:fb"),
-                      Button(ctx.t_for(asker, "action.ask"), data=f"r{report.id}:ask")]],
+                    [[Button(ctx.t_for(asker, "action.feedback"), data=ReportAction(report.id, "fb")),
+                      Button(ctx.t_for(asker, "action.ask"), data=ReportAction(report.id, "ask"))]],
                     purpose="answer", report_id=report.id)
     ctx.reply(ctx.t("answer.sent", number=number))
 
@@ -256,14 +247,14 @@ def _reporter_action(ctx: Context, report: Report, park: Park, action: str) -> N
         if action == "no":
             for official in _leads_or_recipients(ctx, report):
                 ctx.send_to(official, ctx.t_for(official, "rating.not_enough_to_official", number=number),
-                            [[Button(ctx.t_for(official, "action.feedback"), data=f"r{report.id}:fb")]],
+                            [[Button(ctx.t_for(official, "action.feedback"), data=ReportAction(report.id, "fb"))]],
                             purpose="notice", report_id=report.id)
         return None
     if not require_open(ctx, report, park):
         return None
     if action == "wd":
         ctx.reply(ctx.t("withdraw.confirm", number=number),
-                  [[Button(ctx.t("withdraw.yes"), data=f"r{report.id}:wdy")]])
+                  [[Button(ctx.t("withdraw.yes"), data=ReportAction(report.id, "wdy"))]])
         return None
     report.status = "withdrawn"
     report.withdrawn_at = ctx.now
@@ -314,8 +305,8 @@ def _message_for(ctx: Context, reporter: Person, kind: str, ready: str | None, t
 
 
 def _rating_buttons(ctx: Context, reporter: Person, report: Report) -> list[list[Button]]:
-    return [[Button(ctx.t_for(reporter, "rating.ok"), data=f"r{report.id}:ok"),
-             Button(ctx.t_for(reporter, "rating.not_enough"), data=f"r{report.id}:no")]]
+    return [[Button(ctx.t_for(reporter, "rating.ok"), data=ReportAction(report.id, "ok")),
+             Button(ctx.t_for(reporter, "rating.not_enough"), data=ReportAction(report.id, "no"))]]
 
 
 def _event(ctx: Context, report: Report, kind: str, text: str | None = None) -> ReportEvent:

@@ -7,12 +7,13 @@
     /stop (or Cancel on the summary) ends it anywhere; an idle draft expires.
 
 Every step is written to the database before the next question goes out, so a
-restart continues where the reporter was. Buttons carry ``d<draft id>:<step>:<value>``:
+restart continues where the reporter was. Buttons carry a ``DraftStep`` (draft, step, value):
 a press from an older message or another draft is recognised and changes nothing.
 """
 
 from sqlmodel import Session, select
 
+from handlers.buttons import DraftStep, ShowSignals
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.park_language import adopt_park_language
@@ -70,7 +71,7 @@ def ask(ctx: Context, draft: ReportDraft) -> None:
         categories = _categories(ctx, draft.park_id)
         buttons = [Button(category_name(c, ctx.language), data=_data(draft, str(c.id))) for c in categories]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        ctx.reply(ctx.t("report.ask_category"), rows + [[Button(ctx.t("report.signals_button"), data="signals")]])
+        ctx.reply(ctx.t("report.ask_category"), rows + [[Button(ctx.t("report.signals_button"), data=ShowSignals())]])
     elif step == WHERE:
         ctx.reply(ctx.t("report.ask_where", max=MAX_WHERE))
     elif step == WHEN:
@@ -240,19 +241,8 @@ def _stale(ctx: Context) -> None:
     return None
 
 
-def _data(draft: ReportDraft, value: str) -> str:
-    return f"d{draft.id}:{draft.step}:{value}"
-
-
-def parse_data(data: str) -> tuple[int, str, str] | None:
-    """``d12:when:now`` → (12, "when", "now")."""
-    if not data.startswith("d"):
-        return None
-    parts = data[1:].split(":", 2)
-    draft_id = as_id(parts[0]) if len(parts) == 3 else None
-    if draft_id is None:
-        return None
-    return draft_id, parts[1], parts[2]
+def _data(draft: ReportDraft, value: str) -> DraftStep:
+    return DraftStep(draft.id, draft.step, value)
 
 
 def _categories(ctx: Context, park_id: int) -> list[Category]:

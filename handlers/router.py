@@ -1,26 +1,27 @@
 """The entry point: one incoming message → one database transaction → outbox rows."""
 
+import asyncio
 import re
 
 from sqlmodel import Session, col, select
 
-from handlers import (
-    admin_categories, admin_commands, groups, invites, language, listings, park_choice, report_actions, report_flow,
+from handlers import admin_buttons, admin_categories, commands, groups, help_texts, invites, language, park_choice
+from handlers import report_actions, report_flow
+from handlers.buttons import (
+    AnswerQuestion, DraftStep, LanguageChoice, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
 )
+from handlers.context import Context, LaterFile
 from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
-from handlers.context import Context
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.numbers import as_id
+from handlers.outbox import enqueue_to
 from handlers.park_language import adopt_park_language
 from handlers.services import Services
 from storage.models import GroupChat, Park, Person, Report, ReportDraft
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
-REPORT_COMMANDS = {"melden", "report"}
 NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
-OFFICIAL_COMMANDS = {"oppakken": "claim", "claim": "claim", "feedback": "fbt", "vraag": "ask", "ask": "ask",
-                     "sluit": "clt", "close": "clt"}
 
 
 async def handle(services: Services, incoming: Incoming) -> Outcome:
@@ -36,7 +37,19 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
             _private(ctx)
         else:
             _group(ctx)
-        return Outcome(toast=ctx.toast)
+    await _send_later_files(services, ctx.later_files)
+    return Outcome(toast=ctx.toast)
+
+
+async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
+    """Files made off the event loop after the answer (charts), each enqueued when ready."""
+    for item in later:
+        attachment = await asyncio.to_thread(item.render)
+        if attachment is None:
+            continue
+        with services.db.transaction() as session:
+            person = session.get(Person, item.person_id)
+            enqueue_to(session, now=services.clock.now(), person=person, text=item.caption, attachment=attachment)
 
 
 # ---- who is writing ------------------------------------------------------------------------------
@@ -90,15 +103,15 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
 def _parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
     if not incoming.chat.is_private:
         return None
-    sending = report_flow.parse_data(incoming.press.data) if incoming.press else None
-    if sending is not None and sending[1:] == (report_flow.SUMMARY, "send"):
-        return ("draft", sending[0])
-    if incoming.command in REPORT_COMMANDS or incoming.command in ("signalen", "signals"):
+    pressed = unpack(incoming.press.data) if incoming.press else None
+    if isinstance(pressed, DraftStep) and (pressed.step, pressed.value) == (report_flow.SUMMARY, "send"):
+        return ("draft", pressed.draft_id)
+    if commands.needs_membership(incoming.command):
         return "all"
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
         return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
-    if incoming.press and re.fullmatch(r"p[0-9]+", incoming.press.data):
-        return as_id(incoming.press.data[1:])
+    if isinstance(pressed, ReportPark):
+        return pressed.park_id
     return None
 
 
@@ -108,17 +121,18 @@ def _group(ctx: Context) -> None:
     incoming = ctx.incoming
     if incoming.migrated_to_chat_id:
         return groups.migrate(ctx, incoming.migrated_to_chat_id)
-    if incoming.command in ("koppel", "link"):
-        return groups.link_group(ctx)
-    if incoming.command in REPORT_COMMANDS:
-        return groups.report_from_group(ctx)
-    if incoming.command in ("help", "hulp", "start"):
-        group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
-        park = ctx.session.get(Park, group.park_id) if group else None
-        return ctx.reply(ctx.t("group.help"), groups.report_button(ctx, park) if park else None)
+    command = commands.find(incoming.command)
+    if command is not None and commands.run(ctx, command, incoming.args, in_group=True):
+        return None
     if incoming.press:
         ctx.toast = ctx.t("input.stale_button")
     return None  # ordinary group chatter is none of the bot's business
+
+
+def group_help(ctx: Context, _args: str) -> None:
+    group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
+    park = ctx.session.get(Park, group.park_id) if group else None
+    ctx.reply(ctx.t("group.help"), groups.report_button(ctx, park) if park else None)
 
 
 # ---- private chat --------------------------------------------------------------------------------
@@ -137,70 +151,55 @@ def _private(ctx: Context) -> None:
         return report_flow.on_message(ctx, draft)
     if incoming.text and invites.looks_like_code(incoming.text):
         return invites.redeem(ctx, incoming.text.strip())
-    return ctx.reply(ctx.t("help.private"))
+    return help_texts.not_understood(ctx)
 
 
 def _press(ctx: Context, data: str) -> None:
-    parsed = report_flow.parse_data(data)
-    if parsed is not None:
-        draft_id, step, value = parsed
-        draft = report_flow.draft_of(ctx.session, ctx.person.id)
-        if draft is None or draft.id != draft_id or draft.step != step:
-            ctx.toast = ctx.t("input.stale_button")
-            return None
-        if report_flow.on_press(ctx, step, value) == "send":
-            if draft.park_id not in ctx.member_of_parks:  # left the group while writing
-                ctx.session.delete(draft)
-                return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
-            if rate_limits.may_report(ctx):
-                submit(ctx, draft)
-        return None
-    if re.fullmatch(r"p[0-9]+", data):
-        return _start_report_in(ctx, as_id(data[1:]))
-    if match := re.fullmatch(r"pc([0-9]+):([0-9]+)", data):
-        pending = park_choice.take_pending(ctx, as_id(match.group(1)), as_id(match.group(2)))
-        if pending is None:
-            ctx.toast = ctx.t("input.stale_button")
-            return None
-        return _command(ctx, pending.command, pending.args)
-    if data.startswith("lang:"):
-        return language.choose(ctx, data[5:])
-    if data == "signals":
-        return _signals(ctx, "")
-    if my_data.is_forget_button(data):
+    if my_data.is_forget_button(data):  # /vergeet's confirmation (its own small format, see handlers.my_data)
         return my_data.on_press(ctx, data)
-    action = report_actions.parse_report_data(data)
-    if action is not None:
-        return report_actions.on_press(ctx, *action)
+    match unpack(data):
+        case DraftStep(draft_id, step, value):
+            draft = report_flow.draft_of(ctx.session, ctx.person.id)
+            if draft is None or draft.id != draft_id or draft.step != step:
+                ctx.toast = ctx.t("input.stale_button")
+                return None
+            if report_flow.on_press(ctx, step, value) == "send":
+                if draft.park_id not in ctx.member_of_parks:  # left the group while writing
+                    ctx.session.delete(draft)
+                    return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
+                if rate_limits.may_report(ctx):
+                    submit(ctx, draft)
+            return None
+        case ReportPark(park_id):
+            return _start_report_in(ctx, park_id)
+        case ParkChoice(pending_id, park_id):
+            pending = park_choice.take_pending(ctx, pending_id, park_id)
+            if pending is None:
+                ctx.toast = ctx.t("input.stale_button")
+                return None
+            return _command(ctx, pending.command, pending.args)
+        case LanguageChoice(chosen):
+            return language.choose(ctx, chosen)
+        case ShowSignals():
+            return signals(ctx, "")
+        case ReportAction(report_id, action):
+            return report_actions.on_press(ctx, "r", report_id, action)
+        case AnswerQuestion(question_id):
+            return report_actions.on_press(ctx, "q", question_id, "ans")
+        case pressed:
+            if admin_buttons.on_press(ctx, pressed):
+                return None
     ctx.toast = ctx.t("input.stale_button")
     return None
 
 
-def _command(ctx: Context, command: str, args: str) -> None:
-    if command == "start":
-        return _start(ctx, args.strip())
-    if command in REPORT_COMMANDS:
-        return _report(ctx)
-    if command in ("stop", "annuleer", "cancel"):
-        return _stop(ctx)
-    if command in ("mijnmeldingen", "myreports"):
-        return listings.my_reports(ctx)
-    if command == "open":
-        return listings.open_reports(ctx)
-    if command in OFFICIAL_COMMANDS:
-        return _official_command(ctx, OFFICIAL_COMMANDS[command], args)
-    if command in ("koppel", "link"):
-        return ctx.reply(ctx.t("group.link_in_group"))
-    if command in ("taal", "language"):
-        return language.set_language(ctx, args)
-    if command in ("signalen", "signals"):
-        return _signals(ctx, args)
-    if my_data.run(ctx, command, args) or admin_commands.run(ctx, command, args):
-        return None
-    return ctx.reply(ctx.t("help.private"))
+def _command(ctx: Context, name: str, args: str) -> None:
+    command = commands.find(name)
+    if command is None or not commands.run(ctx, command, args, in_group=False):
+        help_texts.not_understood(ctx)
 
 
-def _signals(ctx: Context, args: str) -> None:
+def signals(ctx: Context, args: str) -> None:
     """The "what to look for" cards of the person's park(s)."""
     draft = report_flow.draft_of(ctx.session, ctx.person.id)
     parks = ([ctx.session.get(Park, draft.park_id)] if draft else
@@ -225,7 +224,8 @@ def _parks_of(ctx: Context) -> list[Park]:
     return [ctx.session.get(Park, park_id) for park_id in ids]
 
 
-def _start(ctx: Context, payload: str) -> None:
+def start(ctx: Context, payload: str) -> None:
+    payload = payload.strip()
     if payload.startswith(groups.REPORT_PAYLOAD_PREFIX):
         park = park_by_slug(ctx.session, payload[len(groups.REPORT_PAYLOAD_PREFIX):].lower())
         if park is None:
@@ -236,7 +236,7 @@ def _start(ctx: Context, payload: str) -> None:
     return ctx.reply(ctx.t("help.welcome"))
 
 
-def _report(ctx: Context) -> None:
+def report(ctx: Context) -> None:
     draft = report_flow.draft_of(ctx.session, ctx.person.id)
     if draft is not None:
         return report_flow.start(ctx, ctx.session.get(Park, draft.park_id))
@@ -245,7 +245,7 @@ def _report(ctx: Context) -> None:
         return ctx.reply(ctx.t("report.not_member"))
     if len(parks) == 1:
         return report_flow.start(ctx, parks[0])
-    ctx.reply(ctx.t("report.which_park"), [[Button(park.name, data=f"p{park.id}")] for park in parks])
+    ctx.reply(ctx.t("report.which_park"), [[Button(park.name, data=ReportPark(park.id))] for park in parks])
     return None
 
 
@@ -256,7 +256,7 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
     return report_flow.start(ctx, park)
 
 
-def _stop(ctx: Context) -> None:
+def stop(ctx: Context) -> None:
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         ctx.session.delete(pending)
@@ -266,7 +266,7 @@ def _stop(ctx: Context) -> None:
     return ctx.reply(ctx.t("stop.nothing"))
 
 
-def _official_command(ctx: Context, action: str, args: str) -> None:
+def official_command(ctx: Context, action: str, args: str) -> None:
     """``/feedback SP-0042 text`` and friends: the same actions as the buttons."""
     match = NUMBER_PATTERN.match(args or "")
     if not match:

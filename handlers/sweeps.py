@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
+from handlers.buttons import ReportAction
 from handlers.i18n import Translator
 from handlers.messages import Button
 from handlers.outbox import enqueue_to
@@ -53,9 +54,9 @@ def _remind(session: Session, texts: Translator, now: datetime, park: Park, repo
         key = "reminder.lead" if lead else "reminder.unclaimed"
         text = texts(language, key, number=report_number(park, report), count=report.reminder_count,
                      category=category_name(category, language), age=age(texts, language, report.created_at, now))
-        buttons = [[Button(texts(language, "action.feedback"), data=f"r{report.id}:fb")]]
+        buttons = [[Button(texts(language, "action.feedback"), data=ReportAction(report.id, "fb"))]]
         if not lead:
-            buttons[0].insert(0, Button(texts(language, "action.claim"), data=f"r{report.id}:claim"))
+            buttons[0].insert(0, Button(texts(language, "action.claim"), data=ReportAction(report.id, "claim")))
         enqueue_to(session, now=now, person=official, text=text, buttons=buttons, purpose="reminder",
                    report_id=report.id)
 
@@ -73,9 +74,9 @@ def _escalate(session: Session, texts: Translator, now: datetime, park: Park, re
     lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
     for admin in people_with_roles(session, park.id, [ADMIN]):
         language = texts.language_for(admin.language)
-        text = texts(language, "escalation.to_admin", number=report_number(park, report),
-                     count=report.reminder_count, age=age(texts, language, report.created_at, now),
-                     lead=lead.display_name if lead else texts(language, "open.no_lead"))
+        text = texts.plural(language, "escalation.to_admin", report.reminder_count, number=report_number(park, report),
+                            age=age(texts, language, report.created_at, now),
+                            lead=lead.display_name if lead else texts(language, "open.no_lead"))
         enqueue_to(session, now=now, person=admin, text=text, purpose="escalation", report_id=report.id)
 
 

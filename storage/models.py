@@ -7,7 +7,7 @@ strings) are stored as strings.
 from pydantic import NaiveDatetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -86,6 +86,8 @@ class Invite(SQLModel, table=True):
     expires_at: NaiveDatetime
     used_at: Optional[NaiveDatetime] = None
     used_by_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    created_by_person_id: Optional[int] = Field(default=None, foreign_key="person.id")  # empty: the command line
+    cancelled_at: Optional[NaiveDatetime] = None
 
 
 class GroupChat(SQLModel, table=True):
@@ -200,6 +202,11 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[NaiveDatetime] = None
     error: Optional[str] = Field(default=None, max_length=255)
     platform_message_id: Optional[str] = Field(default=None, max_length=255)
+    # A file sent with the message (the text is its caption): a chart image or a document.
+    attachment: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
+    attachment_name: Optional[str] = Field(default=None, max_length=255)
+    attachment_kind: Optional[str] = Field(default=None, max_length=16)  # image | document
+    attachment_mime: Optional[str] = Field(default=None, max_length=64)
 
 
 class PendingCommand(SQLModel, table=True):

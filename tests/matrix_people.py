@@ -54,6 +54,7 @@ class MatrixPerson:
     notices: dict[str, list[Notice]] = field(default_factory=dict)
     images: dict[str, list[dict]] = field(default_factory=dict)
     locations: dict[str, list[dict]] = field(default_factory=dict)
+    files: dict[str, list[dict]] = field(default_factory=dict)
     undecrypted: list[MegolmEvent] = field(default_factory=list)
     dm: str | None = None
     read_upto: dict[str, int] = field(default_factory=dict)
@@ -80,6 +81,8 @@ class MatrixPerson:
             self.images.setdefault(room.room_id, []).append(content)
         elif msgtype == "m.location":
             self.locations.setdefault(room.room_id, []).append(content)
+        elif msgtype == "m.file":
+            self.files.setdefault(room.room_id, []).append(content)
 
     async def sync(self, timeout_ms: int = 1000) -> None:
         await sync_client(self.client, timeout_ms=timeout_ms)

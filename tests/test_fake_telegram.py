@@ -667,3 +667,30 @@ async def test_a_real_application_polls_the_fake(tg):
         assert reply.text == "Welkom, Frank"
         await app.updater.stop()
         await app.stop()
+
+
+async def test_upload_limits_for_photos_and_documents(tg, bot, alice):
+    """Photos: an image, at most 10 MB, width + height at most 10000, ratio at most 20; files at most 50 MB."""
+    from telegram import InputFile
+    from telegram.error import NetworkError
+
+    tg.rate_limits = False
+
+    def png(width: int, height: int) -> bytes:
+        return b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big")
+
+    with pytest.raises(BadRequest, match="(?i)image_process_failed"):
+        await bot.send_photo(alice.id, b"not an image")
+    with pytest.raises(BadRequest, match="(?i)photo_invalid_dimensions"):
+        await bot.send_photo(alice.id, png(9000, 2000))
+    with pytest.raises(BadRequest, match="(?i)photo_invalid_dimensions"):
+        await bot.send_photo(alice.id, png(2100, 100))
+    with pytest.raises(BadRequest, match="(?i)photo_save_file_invalid"):
+        await bot.send_photo(alice.id, b"\xff\xd8" + b"x" * (10 * 1024 * 1024))
+    sent = await bot.send_photo(alice.id, png(800, 900), caption="grafiek")
+    assert sent.caption == "grafiek" and sent.photo
+    with pytest.raises(NetworkError, match="Request Entity Too Large"):  # a 413, as python-telegram-bot sees it
+        await bot.send_document(alice.id, InputFile(b"x" * (50 * 1024 * 1024 + 1), filename="big.csv"))
+    sent = await bot.send_document(alice.id, InputFile(b"a,b\n1,2\n", filename="cijfers.csv"), caption="CSV")
+    assert sent.document.file_name == "cijfers.csv"
+    assert tg.world.files[sent.document.file_id].content == b"a,b\n1,2\n"

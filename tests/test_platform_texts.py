@@ -19,12 +19,14 @@ def texts():
 
 def rendered(texts: Translator, platform: str | None, language: str, key: str) -> str:
     template = texts.on(platform).template(language, key)
-    return template.format(**{name: "X" for name in placeholders(template)})
+    forms = template if isinstance(template, tuple) else (template,)  # every plural form
+    return "\n".join(form.format(**{name: "X" for name in placeholders(form)}) for form in forms)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_no_telegram_wording_on_matrix_and_no_matrix_commands_on_telegram(texts, language):
-    keys = [key for key in texts.catalogs["nl"] if "@" not in key]
+    # The playground's page texts describe its simulated Telegram and are never sent on Matrix.
+    keys = [key for key in texts.catalogs["nl"] if "@" not in key and not key.startswith("playground.")]
     for key in keys:
         on_matrix = rendered(texts, "matrix", language, key)
         assert not SLASH_COMMAND.search(on_matrix), f"{key} on Matrix names a /command: {on_matrix}"
@@ -36,7 +38,7 @@ def test_no_telegram_wording_on_matrix_and_no_matrix_commands_on_telegram(texts,
 def test_matrix_gets_bang_commands_and_numbered_answers(texts):
     assert "!melden" in texts.on("matrix")("nl", "group.help") and "knop" not in texts.on("matrix")("nl", "group.help")
     assert "/melden" in texts.on("telegram")("nl", "group.help") and "knop" in texts.on("telegram")("nl", "group.help")
-    assert texts.on("matrix")("en", "help.private").count("!") >= 4
+    assert texts.on("matrix")("en", "help.welcome").count("!") >= 3
     assert "<code>!feedback SP-0042" in texts.on("matrix")("nl", "command.needs_number")
     assert "</b>" in texts.on("matrix")("nl", "report.sent", number="SP-1", roles="a/b")  # tags survive
     assert "a/b" in texts.on("matrix")("nl", "report.sent", number="SP-1", roles="a/b")  # values are left alone

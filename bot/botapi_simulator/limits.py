@@ -18,6 +18,12 @@ MAX_COMMANDS = 100
 MAX_COMMAND_LENGTH = 32
 MAX_COMMAND_DESCRIPTION_LENGTH = 256
 MAX_ALBUM_SIZE = 10
+# Uploads (multipart/form-data): a photo at most 10 MB, width + height at most 10000, ratio at
+# most 20; any other file at most 50 MB (the server answers 413 above that).
+MAX_PHOTO_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_DIMENSIONS_SUM = 10000
+MAX_PHOTO_RATIO = 20
+MAX_FILE_UPLOAD_BYTES = 50 * 1024 * 1024
 PRIVATE_CHAT_INTERVAL = 1.0
 GROUP_WINDOW, GROUP_MAX = 60.0, 20
 GLOBAL_WINDOW, GLOBAL_MAX = 1.0, 30
@@ -55,6 +61,24 @@ class ApiError(Exception):
 
 def bad_request(reason: str, parameters: dict | None = None) -> ApiError:
     return ApiError(400, f"Bad Request: {reason}", parameters)
+
+
+def check_photo_upload(content: bytes) -> None:
+    """An uploaded photo must be an image (JPEG or PNG here) within the size and shape limits."""
+    if len(content) > MAX_PHOTO_UPLOAD_BYTES:
+        raise bad_request("PHOTO_SAVE_FILE_INVALID")
+    if content.startswith(b"\x89PNG\r\n\x1a\n") and len(content) >= 24:
+        width, height = int.from_bytes(content[16:20], "big"), int.from_bytes(content[20:24], "big")
+        if (not width or not height or width + height > MAX_PHOTO_DIMENSIONS_SUM
+                or max(width, height) / min(width, height) > MAX_PHOTO_RATIO):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
+    elif not content.startswith(b"\xff\xd8"):
+        raise bad_request("IMAGE_PROCESS_FAILED")
+
+
+def check_file_upload(content: bytes) -> None:
+    if len(content) > MAX_FILE_UPLOAD_BYTES:
+        raise ApiError(413, "Request Entity Too Large")
 
 
 def forbidden(reason: str) -> ApiError:

@@ -1,6 +1,8 @@
 """Bot API methods that send, edit and delete messages."""
 
-from .limits import MAX_ALBUM_SIZE, bad_request, formatted_text, validate_reply_markup
+from .limits import (
+    MAX_ALBUM_SIZE, bad_request, check_file_upload, check_photo_upload, formatted_text, validate_reply_markup,
+)
 from .methods import check_reachable, method, resolve_chat, writable_chat
 from .params import Params
 from .recorded import RecordedMessage
@@ -171,6 +173,8 @@ def file_bytes(tg, params: Params, reference, upload, what: str) -> tuple[str | 
 
 def photo_sizes(tg, params: Params, reference, upload) -> list[dict]:
     file_id, content = file_bytes(tg, params, reference, upload, "photo")
+    if upload or params.upload(reference):
+        check_photo_upload(content)
     if file_id is None:
         return tg.world.new_photo(content, wrap=False)
     stored = tg.world.files[file_id]
@@ -180,6 +184,8 @@ def photo_sizes(tg, params: Params, reference, upload) -> list[dict]:
 
 def document_object(tg, params: Params, reference, upload) -> dict:
     file_id, content = file_bytes(tg, params, reference, upload, "document")
+    if upload or params.upload(reference):
+        check_file_upload(content)
     stored = tg.world.files[file_id] if file_id else tg.world.new_file(content, "documents", "bin")
     name = (upload or params.upload(reference) or ("document.bin",))[0]
     return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
