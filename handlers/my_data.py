@@ -21,6 +21,8 @@ An admin can do the same on request: ``/vergeet SP-0042`` (the reporter of that 
 ``/vergeet #12`` (a role from ``/instanties``), confirmed and recorded in the audit log.
 """
 
+from dataclasses import dataclass
+
 from sqlmodel import col, delete, select
 
 from handlers import admin_officials, audit, park_choice
@@ -211,8 +213,8 @@ def ask_to_forget(ctx: Context, args: str) -> None:
         if blocker is not None:
             return ctx.reply(ctx.t("forget.last_admin", park=blocker.name))
         return ctx.reply(ctx.t("forget.confirm", retention=_retention_words(ctx)),
-                         [[Button(ctx.t("forget.yes"), data=f"{BUTTON_PREFIX}me")],
-                          [Button(ctx.t("forget.no"), data=f"{BUTTON_PREFIX}no")]])
+                         [[Button(ctx.t("forget.yes"), data=ForgetButton("me"))],
+                          [Button(ctx.t("forget.no"), data=ForgetButton("no"))]])
     target = _admin_target(ctx, args)
     if target is None:
         return None
@@ -220,10 +222,20 @@ def ask_to_forget(ctx: Context, args: str) -> None:
     blocker = _last_admin_of(ctx, person)
     if blocker is not None:
         return ctx.reply(ctx.t("forget.last_admin_other", park=blocker.name))
-    data = f"{BUTTON_PREFIX}{park.id}:{person.id}"
+    data = ForgetButton(f"{park.id}:{person.id}")
     return ctx.reply(ctx.t("forget.confirm_admin", subject=subject, park=park.name),
                      [[Button(ctx.t("forget.yes_admin"), data=data)],
-                      [Button(ctx.t("forget.no"), data=f"{BUTTON_PREFIX}no")]])
+                      [Button(ctx.t("forget.no"), data=ForgetButton("no"))]])
+
+
+@dataclass(frozen=True)
+class ForgetButton:
+    """``/vergeet``'s confirmation buttons: ``fg:me``, ``fg:no``, ``fg:<park id>:<person id>`` (an admin's)."""
+
+    value: str
+
+    def pack(self) -> str:
+        return f"{BUTTON_PREFIX}{self.value}"
 
 
 def is_forget_button(data: str) -> bool:

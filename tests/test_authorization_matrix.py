@@ -117,11 +117,14 @@ def base(tmp_path_factory) -> Base:
                                      now=clock.now(), valid_for=timedelta(days=1)).code
             await say(who, f"/start {code}")
         await say("admin", "/koppel", chat=GROUP)
-        with Session(engine) as session:
-            role_of = {person.external_id: role.id for role, person in session.exec(
+        # Revoked and away as /intrekken and /afwezig leave them (those commands have their own tests).
+        with db.transaction() as session:
+            role_of = {person.external_id: (role, person) for role, person in session.exec(
                 select(Role, Person).join(Person, Person.id == Role.person_id))}
-        await say("admin", f"/intrekken #{role_of['507']}")
-        await say("admin", f"/afwezig #{role_of['508']} #{role_of['509']}")
+            role_of["507"][0].revoked_at = clock.now()
+            role_of["508"][0].away_since, role_of["508"][0].backup_person_id = clock.now(), role_of["509"][1].id
+            session.add(role_of["507"][0])
+            session.add(role_of["508"][0])
         for who in PEOPLE:  # everybody has written to the bot once (a private chat exists)
             await say(who, "/help")
         await say("reporter", "/melden")

@@ -76,8 +76,8 @@ async def test_closed_report_content_is_purged_after_the_retention_and_figures_s
     # The reporter's list still shows the number is gone from them; statistics still count it.
     mine = await say(bot, cast.erik, cast.erik.private, "/mijnmeldingen")
     assert "SP-0001" not in mine.text
-    stats = await say(bot, cast.admin, cast.admin.private, "/statistiek alles")
-    assert "Meldingen: 2" in stats.text
+    await say(bot, cast.admin, cast.admin.private, "/statistiek alles")
+    assert any("Meldingen: 2" in (m.text or "") for m in server.messages(cast.admin.private)[-4:])
 
 
 async def test_unanswered_prompts_are_swept_after_a_week(bot, server, cast):
