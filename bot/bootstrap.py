@@ -14,7 +14,7 @@ from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
 from bot.safe_logging import log_failure
-from handlers import failures, router
+from handlers import failures, rate_limits, router
 from handlers.clock import Clock, SystemClock
 from handlers.i18n import Translator
 from handlers.messages import Incoming, Outcome
@@ -38,6 +38,7 @@ class Weerbaar:
     matrix: MatrixAdapter | None = None
     health: HealthServer | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    flood_guard: rate_limits.FloodGuard = field(default_factory=rate_limits.FloodGuard)
 
     async def start(self, run_jobs: bool = True) -> None:
         if self.health is not None:  # first, so /healthz answers while the platforms connect
@@ -74,6 +75,12 @@ class Weerbaar:
     async def handle(self, incoming: Incoming) -> Outcome:
         """Handle one message; if that fails, nothing was saved: log it safely and apologise."""
         try:
+            verdict = self.flood_guard.admit(incoming.sender.platform, incoming.sender.external_id,
+                                             self.services.clock.now())
+            if verdict != "handle":  # a flood from one person: dropped before any work (issue 13)
+                if verdict == "notice":
+                    rate_limits.tell_to_slow_down(self.services, incoming)
+                return Outcome()
             return await router.handle(self.services, incoming)
         except Exception:  # noqa: BLE001 - one bad message must not stop the bot
             log_failure(log, "handling a %s message failed", incoming.chat.platform)
@@ -99,7 +106,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     dispatcher = OutboxDispatcher(db, clock, senders={}, on_failure=lambda session, row:
                                   failures.on_permanent_failure(session, services, row))
     app = Weerbaar(services=services, dispatcher=dispatcher,
-                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
+                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake),
+                   flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute))
     metrics = Metrics(db, clock) if config.monitoring is not None else None
     handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:

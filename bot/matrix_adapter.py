@@ -64,6 +64,7 @@ from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transien
 from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
 from bot.matrix_profile import set_profile
 from bot.matrix_media import MatrixMedia, is_matrix_photo
+from bot.photo_cleaning import strip_metadata
 from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
@@ -536,8 +537,10 @@ class MatrixAdapter:
         return mention_html(user_id, display_name)
 
     async def fetch_photo(self, reference: str) -> bytes | None:
-        """The bytes of a Matrix photo reference (decrypted), for another platform to upload."""
-        return await self.media.download(reference) if self.media else None
+        """The bytes of a Matrix photo reference (decrypted, metadata stripped), for another platform to upload."""
+        data = await self.media.download(reference) if self.media else None
+        cleaned = strip_metadata(data) if data is not None else None
+        return cleaned[0] if cleaned else None
 
     # ---- outgoing --------------------------------------------------------------------------------
 
@@ -598,14 +601,22 @@ class MatrixAdapter:
 
     async def _image_content(self, row: OutboxMessage, room_id: str) -> dict:
         encrypted = self.client.rooms[room_id].encrypted
-        if is_matrix_photo(row.photo):
-            return MatrixMedia.image_content(row.photo)
-        if self.foreign_photos is None:
-            raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
-        data = await self.foreign_photos(row.photo)
-        if data is None:
-            raise _SendFailed(Transient("could not fetch the photo from the other platform"))
-        uploaded = await self.media.upload_image(data, encrypted=encrypted)
+        mimetype = "image/jpeg"
+        if is_matrix_photo(row.photo):  # re-sent from its pixels only: a Matrix file keeps its EXIF/GPS
+            data = await self.media.download(row.photo)
+            if data is None:
+                raise _SendFailed(Transient("could not fetch the photo"))
+            cleaned = strip_metadata(data)
+            if cleaned is None:
+                raise _SendFailed(Permanent("the photo is no image that can be cleaned of metadata"))
+            data, mimetype = cleaned
+        else:  # a Telegram photo: Telegram recompressed it and dropped its metadata already
+            if self.foreign_photos is None:
+                raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
+            data = await self.foreign_photos(row.photo)
+            if data is None:
+                raise _SendFailed(Transient("could not fetch the photo from the other platform"))
+        uploaded = await self.media.upload_image(data, encrypted=encrypted, mimetype=mimetype)
         if uploaded is None:
             raise _SendFailed(Transient("photo upload failed"))
         return uploaded

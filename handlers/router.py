@@ -12,6 +12,7 @@ from handlers.buttons import (
     AnswerQuestion, DraftStep, LanguageChoice, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
 )
 from handlers.context import Context, LaterFile
+from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.numbers import as_id
@@ -164,6 +165,8 @@ def _private(ctx: Context) -> None:
 def _press(ctx: Context, data: str) -> None:
     if park_level.on_press(ctx, data):  # issue 12
         return None
+    if my_data.is_forget_button(data):  # /vergeet's confirmation (its own small format, see handlers.my_data)
+        return my_data.on_press(ctx, data)
     match unpack(data):
         case DraftStep(draft_id, step, value):
             draft = report_flow.draft_of(ctx.session, ctx.person.id)
@@ -174,7 +177,8 @@ def _press(ctx: Context, data: str) -> None:
                 if draft.park_id not in ctx.member_of_parks:  # left the group while writing
                     ctx.session.delete(draft)
                     return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
-                submit(ctx, draft)
+                if rate_limits.may_report(ctx):
+                    submit(ctx, draft)
             return None
         case ReportPark(park_id):
             return _start_report_in(ctx, park_id)

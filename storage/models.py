@@ -29,6 +29,8 @@ class Park(SQLModel, table=True):
     work_start: str = Field(default="08:00", max_length=5)
     work_end: str = Field(default="18:00", max_length=5)
     work_days: str = Field(default="1,2,3,4,5", max_length=20)
+    # Report content is deleted this long after a report is closed or withdrawn (``/beleid bewaren``).
+    retention_s: int = Field(default=365 * 86400)
 
 
 class Category(SQLModel, table=True):
@@ -59,6 +61,7 @@ class Person(SQLModel, table=True):
     private_chat_id: Optional[str] = Field(default=None, max_length=255)
     language_chosen: bool = False  # set by /taal; then the platform's language no longer overrides it
     created_at: NaiveDatetime
+    forgotten_at: Optional[NaiveDatetime] = None  # /vergeet: personal data erased, unreachable from then on
 
 
 class Role(SQLModel, table=True):
@@ -141,7 +144,8 @@ class Report(SQLModel, table=True):
     photo_captions: Optional[list] = Field(default=None, sa_column=Column(JSON))
     anonymous: bool = True
     urgent: bool = False
-    reporter_person_id: int = Field(foreign_key="person.id", index=True)
+    # None once the report's content was purged after the retention: only anonymous figures remain.
+    reporter_person_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
     status: str = Field(default="open", max_length=16)  # open | closed | withdrawn
     lead_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: NaiveDatetime
@@ -153,6 +157,7 @@ class Report(SQLModel, table=True):
     next_reminder_at: Optional[NaiveDatetime] = None
     escalated_at: Optional[NaiveDatetime] = None
     rating: Optional[str] = Field(default=None, max_length=16)  # answered | not_enough
+    purged_at: Optional[NaiveDatetime] = None  # content deleted after the park's retention
 
 
 class ReportRecipient(SQLModel, table=True):
@@ -367,3 +372,23 @@ class ScanQuestionSet(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", unique=True)
     changes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReportAccess(SQLModel, table=True):
+    """Who saw what: a report delivered to, or exported by, a person (its other acts are ReportEvents)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    action: str = Field(max_length=16)  # received | exported
+    created_at: NaiveDatetime
+
+
+class RateEvent(SQLModel, table=True):
+    """Something a person did that is rate limited and not recorded elsewhere (a wrong invite code)."""
+
+    __table_args__ = (Index("ix_rateevent_person_kind_at", "person_id", "kind", "created_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    kind: str = Field(max_length=24)
+    created_at: NaiveDatetime = Field(index=True)
