@@ -15,7 +15,7 @@ from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
 from bot.safe_logging import log_failure
-from handlers import failures, router
+from handlers import failures, rate_limits, router
 from handlers.clock import Clock, SystemClock
 from handlers.i18n import Translator
 from handlers.messages import Incoming, Outcome
@@ -43,6 +43,7 @@ class Weerbaar:
     health: HealthServer | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _fatal_listeners: list = field(default_factory=list)
+    flood_guard: rate_limits.FloodGuard = field(default_factory=rate_limits.FloodGuard)
 
     async def start(self, run_jobs: bool = True) -> None:
         if self.health is not None:  # first, so /healthz answers while the platforms connect
@@ -92,6 +93,12 @@ class Weerbaar:
         pipeline, which keeps the update and tries again, instead of apologising.
         """
         try:
+            verdict = self.flood_guard.admit(incoming.sender.platform, incoming.sender.external_id,
+                                             self.services.clock.now())
+            if verdict != "handle":  # a flood from one person: dropped before any handler work (issue 13)
+                await self.services.db.run(
+                    lambda: rate_limits.drop_flooded(self.services, incoming, notice=verdict == "notice"))
+                return Outcome()
             return await router.handle(self.services, incoming)
         except Exception as error:  # noqa: BLE001 - one bad message must not stop the bot
             if is_unavailable(error):
@@ -124,7 +131,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     dispatcher = OutboxDispatcher(db, clock, senders={}, pacing=pacing, on_failure=lambda session, row:
                                   failures.on_permanent_failure(session, services, row))
     app = Weerbaar(services=services, dispatcher=dispatcher,
-                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
+                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake),
+                   flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute))
     metrics = Metrics(db, clock) if config.monitoring is not None else None
     handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:

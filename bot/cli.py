@@ -9,6 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from bot.cli_scan import add_scan_command, run_scan  # issue 12
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
 from bot.safe_logging import configure_logging
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--role", required=True, help="admin or an official role")
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     add_stats_command(commands, config_option)
+    add_scan_command(commands, config_option)
     matrix = commands.add_parser("matrix", parents=[config_option], help="the bot's Matrix identity")
     matrix.add_argument("action", choices=["identity", "reset-identity"],
                         help="identity: print the cross-signing fingerprint people can compare; "
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
+    if args.command == "scan-results":
+        return run_scan(config, args)
     if args.command == "matrix":
         return asyncio.run(_matrix_identity(config, args.action))
     return asyncio.run(_run(config))

@@ -70,6 +70,7 @@ from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transien
 from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
 from bot.matrix_profile import set_profile
 from bot.matrix_media import MatrixMedia, is_matrix_photo
+from bot.photo_cleaning import strip_metadata
 from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
@@ -101,6 +102,9 @@ Handle = Callable[[Incoming], Awaitable[Outcome]]
 
 class MatrixAdapter:
     """Turns Matrix events into neutral messages and delivers outbox rows; also the handlers' port."""
+
+    #: Rooms only pass commands to the bot, so numbered choices under a room message cannot be answered.
+    group_buttons = False
 
     def __init__(self, config: MatrixConfig, db: Database, clock: Clock, texts: Translator, handle: Handle,
                  after_event: Callable[[], None]):
@@ -286,10 +290,15 @@ class MatrixAdapter:
             self.seen_events.add(event_id)
             self._seen.notify_all()
 
-    async def _wait_for_room(self, room_id: str) -> bool:
+    async def _wait_for_room(self, room_id: str, member: str | None = None) -> bool:
+        """Wait until a sync shows the room (and ``member`` in it, joined or invited)."""
+        def known() -> bool:
+            room = self.client.rooms.get(room_id)
+            return room is not None and (member is None or member in room.users)
+
         async with self._synced:
             try:
-                await asyncio.wait_for(self._synced.wait_for(lambda: room_id in self.client.rooms), ROOM_WAIT)
+                await asyncio.wait_for(self._synced.wait_for(known), ROOM_WAIT)
             except TimeoutError:
                 return False
         return True
@@ -353,7 +362,10 @@ class MatrixAdapter:
         if not isinstance(created, RoomCreateResponse):
             raise _SendFailed(created)
         await self._remember_direct(user_id, created.room_id)
-        if not await self._wait_for_room(created.room_id):
+        # A sync can show the new room between its creation events and the invite (Synapse
+        # writes the invite last). Sent then, the first message's Megolm key goes to nobody but
+        # the bot, and the person can never read it: wait until the bot sees the invite too.
+        if not await self._wait_for_room(created.room_id, member=user_id):
             return None
         log.info("opened a direct chat with person %s", person.id)
         return created.room_id
@@ -582,8 +594,10 @@ class MatrixAdapter:
         return mention_html(user_id, display_name)
 
     async def fetch_photo(self, reference: str) -> bytes | None:
-        """The bytes of a Matrix photo reference (decrypted), for another platform to upload."""
-        return await self.media.download(reference) if self.media else None
+        """The bytes of a Matrix photo reference (decrypted, metadata stripped), for another platform to upload."""
+        data = await self.media.download(reference) if self.media else None
+        cleaned = strip_metadata(data) if data is not None else None
+        return cleaned[0] if cleaned else None
 
     # ---- outgoing --------------------------------------------------------------------------------
 
@@ -644,25 +658,45 @@ class MatrixAdapter:
 
     async def _image_content(self, row: OutboxMessage, room_id: str) -> dict:
         encrypted = self.client.rooms[room_id].encrypted
-        if is_matrix_photo(row.photo):
-            return MatrixMedia.image_content(row.photo)
-        if self.foreign_photos is None:
-            raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
-        data = await self.foreign_photos(row.photo)
-        if data is None:
-            raise _SendFailed(Transient("could not fetch the photo from the other platform"))
-        uploaded = await self.media.upload_image(data, encrypted=encrypted)
+        mimetype = "image/jpeg"
+        if is_matrix_photo(row.photo):  # re-sent from its pixels only: a Matrix file keeps its EXIF/GPS
+            data = await self.media.download(row.photo)
+            if data is None:
+                raise _SendFailed(Transient("could not fetch the photo"))
+            cleaned = strip_metadata(data)
+            if cleaned is None:
+                raise _SendFailed(Permanent("the photo is no image that can be cleaned of metadata"))
+            data, mimetype = cleaned
+        else:  # a Telegram photo: Telegram recompressed it and dropped its metadata already
+            if self.foreign_photos is None:
+                raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
+            data = await self.foreign_photos(row.photo)
+            if data is None:
+                raise _SendFailed(Transient("could not fetch the photo from the other platform"))
+        uploaded = await self.media.upload_image(data, encrypted=encrypted, mimetype=mimetype)
         if uploaded is None:
             raise _SendFailed(Transient("photo upload failed"))
         return uploaded
 
     async def _send(self, room_id: str, content: dict, transaction_id: str) -> str:
         """One event; the transaction id makes a retry after a lost answer a no-op on the server."""
+        await self._know_devices(room_id)
         response = await self.client.room_send(room_id, "m.room.message", content, tx_id=transaction_id,
                                                ignore_unverified_devices=True)
         if isinstance(response, RoomSendResponse):
             return response.event_id
         raise _SendFailed(response)
+
+    async def _know_devices(self, room_id: str) -> None:
+        """Query the device keys nio still waits for before encrypting for the room.
+
+        A member (an invited one too) seen by a sync whose housekeeping has not run yet would
+        otherwise get no Megolm key for this message: nio queries keys itself only the first
+        time it fetches a room's member list.
+        """
+        room = self.client.rooms.get(room_id)
+        if room is not None and room.encrypted and self.client.should_query_keys:
+            await self.client.keys_query()
 
     def _hint(self, row: OutboxMessage) -> str | None:
         if not any(button.get("data") for line in row.choices or [] for button in line):

@@ -7,10 +7,12 @@ from sqlmodel import Session, col, select
 
 from handlers import admin_buttons, admin_categories, commands, groups, help_texts, invites, language, park_choice
 from handlers import report_actions, report_flow
+from handlers import park_level  # issue 12: park updates, requests, digest, scan
 from handlers.buttons import (
     AnswerQuestion, DraftStep, LanguageChoice, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
 )
 from handlers.context import Context, LaterFile
+from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.numbers import as_id
@@ -46,6 +48,7 @@ def _apply(services: Services, incoming: Incoming, member_of: set[int]) -> tuple
         adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
+        park_level.remember_membership(ctx)  # issue 12
         if incoming.chat.is_private:
             _private(ctx)
         else:
@@ -131,6 +134,8 @@ def _parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
     pressed = unpack(incoming.press.data) if incoming.press else None
     if isinstance(pressed, DraftStep) and (pressed.step, pressed.value) == (report_flow.SUMMARY, "send"):
         return ("draft", pressed.draft_id)
+    if (park_level_parks := park_level.parks_to_check(incoming)) is not None:  # issue 12
+        return park_level_parks
     if commands.needs_membership(incoming.command):
         return "all"
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
@@ -148,6 +153,8 @@ def _group(ctx: Context) -> None:
         return groups.migrate(ctx, incoming.migrated_to_chat_id)
     command = commands.find(incoming.command)
     if command is not None and commands.run(ctx, command, incoming.args, in_group=True):
+        return None
+    if park_level.on_group(ctx):  # issue 12
         return None
     if incoming.press:
         ctx.toast = ctx.t("input.stale_button")
@@ -168,6 +175,8 @@ def _private(ctx: Context) -> None:
         return _press(ctx, incoming.press.data)
     if incoming.command:
         return _command(ctx, incoming.command, incoming.args)
+    if park_level.on_private_message(ctx):  # issue 12
+        return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         return report_actions.on_pending_text(ctx, pending)
@@ -180,6 +189,10 @@ def _private(ctx: Context) -> None:
 
 
 def _press(ctx: Context, data: str) -> None:
+    if park_level.on_press(ctx, data):  # issue 12
+        return None
+    if my_data.is_forget_button(data):  # /vergeet's confirmation (its own small format, see handlers.my_data)
+        return my_data.on_press(ctx, data)
     match unpack(data):
         case DraftStep(draft_id, step, value):
             draft = report_flow.draft_of(ctx.session, ctx.person.id)
@@ -190,7 +203,8 @@ def _press(ctx: Context, data: str) -> None:
                 if draft.park_id not in ctx.member_of_parks:  # left the group while writing
                     ctx.session.delete(draft)
                     return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
-                submit(ctx, draft)
+                if rate_limits.may_report(ctx):
+                    submit(ctx, draft)
             return None
         case ReportPark(park_id):
             return _start_report_in(ctx, park_id)
@@ -216,6 +230,8 @@ def _press(ctx: Context, data: str) -> None:
 
 
 def _command(ctx: Context, name: str, args: str) -> None:
+    if park_level.on_command(ctx, name, args):  # issue 12
+        return None
     command = commands.find(name)
     if command is None or not commands.run(ctx, command, args, in_group=False):
         help_texts.not_understood(ctx)
@@ -279,6 +295,8 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
 
 
 def stop(ctx: Context) -> None:
+    if park_level.on_stop(ctx):  # issue 12
+        return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         ctx.session.delete(pending)

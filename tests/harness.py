@@ -38,7 +38,8 @@ def bot_config(server: FakeTelegram | None, db_url: str = "sqlite:///unused.db",
     """The test deployment: Telegram on the fake Bot API (if ``server``), Matrix (if ``matrix``)."""
     raw = {
         "database": {"url": db_url},
-        "bot": {"draft_idle_timeout": "2h", "sweep_interval": "1h", **bot_options},
+        # Time stands still in tests, so no flood limit unless a test asks for one.
+        "bot": {"draft_idle_timeout": "2h", "sweep_interval": "1h", "flood_per_minute": 0, **bot_options},
         "parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")],
     }
     environ = dict(matrix_env or {})
