@@ -162,6 +162,7 @@ async def _matrix_identity(config: Config, action: str) -> int:
 
 async def _run(config: Config) -> int:
     from bot.bootstrap import build
+    from bot.single_instance import AnotherInstance
 
     if config.telegram is None and config.matrix is None:
         print("neither [telegram] nor [matrix] is configured; `weerbaar playground` tries the bot without "
@@ -173,8 +174,17 @@ async def _run(config: Config) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):  # before starting: a stop during start-up is honoured too
         loop.add_signal_handler(signum, stop.set)
     app = build(config)
-    await app.start()
+    app.add_fatal_listener(lambda message: stop.set())
+    try:
+        await app.start()
+    except AnotherInstance as error:
+        print(f"weerbaar: {error}", file=sys.stderr)
+        await app.stop()
+        return 3
     logging.getLogger(__name__).info("Weerbaar is running; Ctrl-C stops it")
     await stop.wait()
     await app.stop()
+    if app.fatal:
+        print(f"weerbaar: {app.fatal}", file=sys.stderr)
+        return 3
     return 0

@@ -154,13 +154,17 @@ class FloodGuard:
             self._told.discard(key)
 
 
-def tell_to_slow_down(services, incoming) -> None:
-    """The one notice to a person whose messages are being dropped (in their private chat)."""
+def drop_flooded(services, incoming, notice: bool) -> None:
+    """Drop one message of a flood: mark it applied (so a restart does not replay it) and, once,
+    tell the person to slow down (in their private chat)."""
     from handlers.outbox import enqueue
+    from storage.inbox import mark_applied
 
-    if not incoming.chat.is_private:
-        return
     with services.db.transaction() as session:
-        language = services.texts.language_for(incoming.sender.language_code)
-        enqueue(session, now=services.clock.now(), platform=incoming.chat.platform, chat_id=incoming.chat.chat_id,
-                text=services.texts(language, "limit.flood"))
+        now = services.clock.now()
+        if incoming.update_key:
+            mark_applied(session, incoming.update_key, now)
+        if notice and incoming.chat.is_private:
+            language = services.texts.language_for(incoming.sender.language_code)
+            enqueue(session, now=now, platform=incoming.chat.platform, chat_id=incoming.chat.chat_id,
+                    text=services.texts(language, "limit.flood"))

@@ -19,6 +19,7 @@ from handlers.numbers import as_id
 from handlers.outbox import enqueue_to
 from handlers.park_language import adopt_park_language
 from handlers.services import Services
+from storage.inbox import mark_applied
 from storage.models import GroupChat, Park, Person, Report, ReportDraft
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
@@ -26,10 +27,23 @@ NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
 
 
 async def handle(services: Services, incoming: Incoming) -> Outcome:
-    """Handle one incoming message; everything it changes and sends is committed together."""
+    """Handle one incoming message; everything it changes and sends is committed together.
+
+    The transaction runs in the database's thread pool, off the event loop. With an
+    ``update_key`` the inbox records the update in the same transaction; a key already
+    applied changes and sends nothing.
+    """
     member_of = await _membership_needed(services, incoming)
+    outcome, later_files = await services.db.run(lambda: _apply(services, incoming, member_of))
+    await _send_later_files(services, later_files)
+    return outcome
+
+
+def _apply(services: Services, incoming: Incoming, member_of: set[int]) -> tuple[Outcome, list[LaterFile]]:
     with services.db.transaction() as session:
         now = services.clock.now()
+        if incoming.update_key and not mark_applied(session, incoming.update_key, now):
+            return Outcome(already_applied=True), []
         person = _upsert_person(session, incoming, now)
         adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
@@ -39,8 +53,7 @@ async def handle(services: Services, incoming: Incoming) -> Outcome:
             _private(ctx)
         else:
             _group(ctx)
-    await _send_later_files(services, ctx.later_files)
-    return Outcome(toast=ctx.toast)
+    return Outcome(toast=ctx.toast), ctx.later_files
 
 
 async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
@@ -49,9 +62,13 @@ async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
         attachment = await asyncio.to_thread(item.render)
         if attachment is None:
             continue
-        with services.db.transaction() as session:
-            person = session.get(Person, item.person_id)
-            enqueue_to(session, now=services.clock.now(), person=person, text=item.caption, attachment=attachment)
+
+        def enqueue_file(item=item, attachment=attachment) -> None:
+            with services.db.transaction() as session:
+                person = session.get(Person, item.person_id)
+                enqueue_to(session, now=services.clock.now(), person=person, text=item.caption,
+                           attachment=attachment)
+        await services.db.run(enqueue_file)
 
 
 # ---- who is writing ------------------------------------------------------------------------------
@@ -60,14 +77,18 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
     sender = incoming.sender
     person = session.exec(select(Person).where(
         Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    changes = {"display_name": sender.display_name[:255], "username": sender.username}
     if person is None:
         person = Person(platform=sender.platform, external_id=sender.external_id, created_at=now)
-    person.display_name = sender.display_name[:255]
-    person.username = sender.username
     if sender.language_code and not person.language_chosen:
-        person.language = sender.language_code[:8]
+        changes["language"] = sender.language_code[:8]
     if incoming.chat.is_private:
-        person.private_chat_id = incoming.chat.chat_id
+        changes["private_chat_id"] = incoming.chat.chat_id
+    changed = {name: value for name, value in changes.items() if getattr(person, name) != value}
+    if person.id is not None and not changed:
+        return person  # the usual case: nothing to write
+    for name, value in changed.items():
+        setattr(person, name, value)
     session.add(person)
     session.flush()
     return person
@@ -84,17 +105,22 @@ async def _membership_needed(services: Services, incoming: Incoming) -> set[int]
     port = services.platforms.get(incoming.chat.platform)
     if port is None:
         return set()
-    with Session(services.db.engine) as session:
-        if isinstance(wanted, tuple):  # the "send" press of a draft: the draft's park, asked again
-            draft = session.get(ReportDraft, wanted[1])
-            if draft is None:
-                return set()
-            wanted = draft.park_id
-        query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
-        if wanted != "all":
-            query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
-                (Park.slug == wanted) if isinstance(wanted, str) else (Park.id == wanted))
-        groups_to_ask = [(group.park_id, group.chat_id) for group in session.exec(query)]
+
+    def linked_groups() -> list[tuple[int, str]]:
+        with Session(services.db.engine) as session:
+            park = wanted
+            if isinstance(park, tuple):  # the "send" press of a draft: the draft's park, asked again
+                draft = session.get(ReportDraft, park[1])
+                if draft is None:
+                    return []
+                park = draft.park_id
+            query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
+            if park != "all":
+                query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
+                    (Park.slug == park) if isinstance(park, str) else (Park.id == park))
+            return [(group.park_id, group.chat_id) for group in session.exec(query)]
+
+    groups_to_ask = await services.db.run(linked_groups)
     member_of: set[int] = set()
     for park_id, chat_id in groups_to_ask:
         if park_id not in member_of and await port.is_group_member(chat_id, incoming.sender.external_id):

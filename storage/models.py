@@ -183,7 +183,8 @@ class ReportEvent(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change that caused it."""
 
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_chat_pending", "platform", "chat_id", "status", "id"))
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=255)
@@ -202,6 +203,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[NaiveDatetime] = None
     error: Optional[str] = Field(default=None, max_length=255)
     platform_message_id: Optional[str] = Field(default=None, max_length=255)
+    claimed_by: Optional[str] = Field(default=None, max_length=120)  # the sender holding its lease
     # A file sent with the message (the text is its caption): a chart image or a document.
     attachment: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
     attachment_name: Optional[str] = Field(default=None, max_length=255)
@@ -230,6 +232,31 @@ class AdminChange(SQLModel, table=True):
     before: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     after: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     created_at: NaiveDatetime = Field(index=True)
+
+
+class InboxUpdate(SQLModel, table=True):
+    """An update received from a platform (the inbox): stored before it is acknowledged.
+
+    ``key`` is ``telegram:<update_id>`` or ``matrix:<event_id>``. ``payload`` holds the neutral
+    message until it is applied; ``applied_at`` is set in the same transaction as the update's
+    effects (and the payload, which may carry report text, is cleared then). A key that is
+    already here is a redelivery and is skipped.
+    """
+
+    __table_args__ = (Index("ix_inboxupdate_pending", "applied_at", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)  # the order received
+    key: str = Field(unique=True, max_length=300)
+    payload: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    received_at: NaiveDatetime
+    applied_at: Optional[NaiveDatetime] = None
+
+
+class Lease(SQLModel, table=True):
+    """A named lease held by one running instance (the Telegram poller, the Matrix syncer)."""
+
+    name: str = Field(primary_key=True, max_length=120)
+    holder: str = Field(max_length=120)
+    expires_at: NaiveDatetime
 
 
 # ---- park level: updates, requests with follow-up, the monthly digest (issue 12) -----------------
