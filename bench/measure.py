@@ -130,7 +130,7 @@ async def measure(backend: str, reports: int, explain: bool, drain_too: bool) ->
 
     reporter = shape.reporters.start + 7
     with db.transaction() as session:
-        session.add(ParkMember(person_id=reporter, park_id=1, seen_at=NOW))
+        session.add(ParkMember(person_id=reporter, park_id=1, since=NOW))
     services.membership_cache.ttl = timedelta(0)  # every /melden asks the platform again
 
     asked_before, samples = port.questions, []

@@ -8,17 +8,19 @@ from typing import TYPE_CHECKING
 from bot.config import Config, MonitoringConfig
 from bot.dispatcher import OutboxDispatcher
 from bot.jobs import Jobs
+from bot.pacing import MATRIX_LIMITS, TELEGRAM_LIMITS, Pacing
 from bot.park_setup import apply_parks
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
 from bot.safe_logging import log_failure
-from handlers import failures, router
+from handlers import failures, rate_limits, router
 from handlers.clock import Clock, SystemClock
 from handlers.i18n import Translator
 from handlers.messages import Incoming, Outcome
 from handlers.outbox import enqueue
 from handlers.services import Services, Settings
-from storage.db import Database, make_engine, upgrade
+from storage.db import Database, is_unavailable, make_engine, schema_lock, upgrade
+from storage.inbox import mark_applied
 
 if TYPE_CHECKING:  # imported only when configured: matrix-nio costs ~30 MiB, aiohttp and prometheus ~10 MiB
     from bot.health_server import HealthServer
@@ -39,8 +41,12 @@ class Weerbaar:
     jobs: Jobs
     telegram: TelegramAdapter | None = None
     matrix: "MatrixAdapter | None" = None
+    #: Why the deployment cannot go on (e.g. another instance polls the same token); the CLI exits.
+    fatal: str | None = None
     health: "HealthServer | None" = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    _fatal_listeners: list = field(default_factory=list)
+    flood_guard: rate_limits.FloodGuard = field(default_factory=rate_limits.FloodGuard)
 
     async def start(self, run_jobs: bool = True) -> None:
         if self.health is not None:  # first, so /healthz answers while the platforms connect
@@ -68,41 +74,68 @@ class Weerbaar:
             await self.telegram.stop()
         if self.health is not None:
             await self.health.stop()
+        self.services.db.close()
 
     def platforms_connected(self) -> dict[str, bool]:
         """For ``/readyz``: is each configured platform connected?"""
         adapters = {"telegram": self.telegram, "matrix": self.matrix}
         return {name: adapter.connected for name, adapter in adapters.items() if adapter is not None}
 
+    def add_fatal_listener(self, listener) -> None:
+        self._fatal_listeners.append(listener)
+
+    def on_fatal(self, message: str) -> None:
+        self.fatal = message
+        for listener in self._fatal_listeners:
+            listener(message)
+
     async def handle(self, incoming: Incoming) -> Outcome:
-        """Handle one message; if that fails, nothing was saved: log it safely and apologise."""
+        """Handle one message; if that fails, nothing was saved: log it safely and apologise.
+
+        An unreachable database is not a failure of the message: the error goes back to the
+        pipeline, which keeps the update and tries again, instead of apologising.
+        """
         try:
+            verdict = self.flood_guard.admit(incoming.sender.platform, incoming.sender.external_id,
+                                             self.services.clock.now())
+            if verdict != "handle":  # a flood from one person: dropped before any handler work (issue 13)
+                await self.services.db.run(
+                    lambda: rate_limits.drop_flooded(self.services, incoming, notice=verdict == "notice"))
+                return Outcome()
             return await router.handle(self.services, incoming)
-        except Exception:  # noqa: BLE001 - one bad message must not stop the bot
+        except Exception as error:  # noqa: BLE001 - one bad message must not stop the bot
+            if is_unavailable(error):
+                raise
             log_failure(log, "handling a %s message failed", incoming.chat.platform)
-            _apologise(self.services, incoming)
+            await self.services.db.run(lambda: _apologise(self.services, incoming))
             return Outcome(failed=True)
 
 
 def prepare_database(config: Config) -> Database:
-    """Create the engine, migrate the schema and apply the configured parks."""
+    """Create the engine, migrate the schema and apply the configured parks (under the schema lock)."""
     db = Database(make_engine(config.database_url))
     upgrade(db.engine)
-    with db.transaction() as session:
-        apply_parks(session, config)
+    with schema_lock(db.engine):
+        with db.transaction() as session:
+            apply_parks(session, config)
     return db
 
 
-def build(config: Config, clock: Clock | None = None, db: Database | None = None) -> Weerbaar:
+def build(config: Config, clock: Clock | None = None, db: Database | None = None,
+          pacing: dict[str, Pacing] | None = None) -> Weerbaar:
+    """Wire a deployment; ``pacing`` replaces the platforms' send limits (tests without flood control)."""
     clock = clock or SystemClock()
     db = db or prepare_database(config)
     settings = Settings(draft_idle_timeout=config.draft_idle_timeout, invite_valid_for=config.invite_valid_for,
                         official_roles=config.official_roles, outbox_retention=config.outbox_retention)
     services = Services(db=db, clock=clock, texts=Translator.load(), settings=settings)
-    dispatcher = OutboxDispatcher(db, clock, senders={}, on_failure=lambda session, row:
+    if pacing is None:
+        pacing = {"telegram": Pacing(TELEGRAM_LIMITS), "matrix": Pacing(MATRIX_LIMITS, is_private=lambda chat: False)}
+    dispatcher = OutboxDispatcher(db, clock, senders={}, pacing=pacing, on_failure=lambda session, row:
                                   failures.on_permanent_failure(session, services, row))
     app = Weerbaar(services=services, dispatcher=dispatcher,
-                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake))
+                   jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake),
+                   flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute))
     metrics = None
     if config.monitoring is not None:
         from bot.monitoring import Metrics
@@ -111,8 +144,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
-            config.telegram, handle=handle,
-            after_update=dispatcher.wake)
+            config.telegram, db, clock, handle=handle,
+            after_update=dispatcher.wake, on_fatal=app.on_fatal)
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
@@ -148,9 +181,11 @@ def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: "Metri
 
 
 def _apologise(services: Services, incoming: Incoming) -> None:
-    """Something broke while handling: nothing was saved; say so in the person's language."""
+    """Something broke while handling: nothing was saved; say so in the person's language (once)."""
     try:
         with services.db.transaction() as session:
+            if incoming.update_key and not mark_applied(session, incoming.update_key, services.clock.now()):
+                return
             language = services.texts.language_for(incoming.sender.language_code)
             enqueue(session, now=services.clock.now(), platform=incoming.chat.platform,
                     chat_id=incoming.chat.chat_id, text=services.texts(language, "error.internal"))

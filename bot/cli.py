@@ -9,6 +9,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+from bot.cli_scan import add_scan_command, run_scan  # issue 12
 from bot.cli_stats import add_stats_command, run_stats
 from bot.config import Config, ConfigError, load_config
 from bot.safe_logging import configure_logging
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     invite.add_argument("--role", required=True, help="admin or an official role")
     invite.add_argument("--valid-for", default=None, help="how long the code works, e.g. 7d (default from config)")
     add_stats_command(commands, config_option)
+    add_scan_command(commands, config_option)
     matrix = commands.add_parser("matrix", parents=[config_option], help="the bot's Matrix identity")
     matrix.add_argument("action", choices=["identity", "reset-identity"],
                         help="identity: print the cross-signing fingerprint people can compare; "
@@ -70,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return _invite(config, args)
     if args.command == "stats":
         return run_stats(config, args)
+    if args.command == "scan-results":
+        return run_scan(config, args)
     if args.command == "matrix":
         return asyncio.run(_matrix_identity(config, args.action))
     return asyncio.run(_run(config))
@@ -158,6 +162,7 @@ async def _matrix_identity(config: Config, action: str) -> int:
 
 async def _run(config: Config) -> int:
     from bot.bootstrap import build
+    from bot.single_instance import AnotherInstance
 
     if config.telegram is None and config.matrix is None:
         print("neither [telegram] nor [matrix] is configured; `weerbaar playground` tries the bot without "
@@ -169,8 +174,17 @@ async def _run(config: Config) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):  # before starting: a stop during start-up is honoured too
         loop.add_signal_handler(signum, stop.set)
     app = build(config)
-    await app.start()
+    app.add_fatal_listener(lambda message: stop.set())
+    try:
+        await app.start()
+    except AnotherInstance as error:
+        print(f"weerbaar: {error}", file=sys.stderr)
+        await app.stop()
+        return 3
     logging.getLogger(__name__).info("Weerbaar is running; Ctrl-C stops it")
     await stop.wait()
     await app.stop()
+    if app.fatal:
+        print(f"weerbaar: {app.fatal}", file=sys.stderr)
+        return 3
     return 0

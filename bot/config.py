@@ -109,6 +109,7 @@ class Config:
     sweep_interval: timedelta = timedelta(seconds=60)
     outbox_retention: timedelta = timedelta(days=30)
     log_level: str = "INFO"
+    flood_per_minute: int = 30  # messages per person per minute handled; more are dropped (0: no limit)
     log_format: str = "text"
     monitoring: MonitoringConfig | None = None
 
@@ -156,6 +157,7 @@ def parse_config(raw: dict, environ, base_dir: Path = Path("."), require_login: 
         outbox_retention=_duration(bot, "bot.outbox_retention", "30d"),
         log_level=str(bot.get("log_level", "INFO")).upper(),
         log_format=_choice(bot, "bot.log_format", ("text", "json"), "text"),
+        flood_per_minute=_flood_per_minute(bot),
         monitoring=_monitoring(raw.get("monitoring")),
     )
 
@@ -178,6 +180,13 @@ def _choice(raw: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
     value = raw.get(key.rsplit(".", 1)[-1], default)
     if value not in allowed:
         raise ConfigError(key, f"one of {', '.join(allowed)}")
+    return value
+
+
+def _flood_per_minute(bot: dict) -> int:
+    value = bot.get("flood_per_minute", 30)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError("bot.flood_per_minute", "a whole number of messages per minute, 0 for no limit")
     return value
 
 

@@ -1,20 +1,35 @@
-"""Delivering the outbox through the platform adapters.
+"""Delivering the outbox through the platform adapters: concurrent, in order per chat, paced.
 
-Rows are claimed with a short lease (``next_attempt_at`` moved forward, ``FOR UPDATE SKIP
-LOCKED`` on PostgreSQL), sent outside any transaction, then marked. A crash mid-send means
-the row is sent again after the lease: delivery is at least once, never silently lost.
-Messages to one chat go out in order: a chat with an earlier row waiting blocks its later rows.
+- **Claim.** One claimer takes due rows through the ``(status, next_attempt_at)`` index,
+  oldest first, ``FOR UPDATE SKIP LOCKED`` on PostgreSQL. A chat whose earliest pending
+  row is not due (backoff, or leased by another sender or instance) is skipped without
+  blocking others, so order per chat holds across instances. Only as many rows are claimed
+  as the shared pacing (``bot.pacing``) allows now; the rest stay in the outbox untouched.
+  Claimed rows get a short lease (``LEASE``), renewed every ``RENEW_EVERY`` seconds while
+  they are held, so after a crash a chat waits seconds, not minutes.
+- **Send.** Each claimed chat gets its own sender task, sending its rows strictly in order;
+  many chats are sent to at once. A row that is not sent releases the chat's later rows.
+  A send that takes longer than ``SEND_TIMEOUT`` counts as a transient failure.
+- **Mark.** Results are written in batches (one transaction for every result so far); when
+  the database blips, they stay in memory and are written on the next try, and their rows
+  stay leased to us meanwhile.
+
+Delivery is at least once: a crash after a send and before its mark, or a send that timed
+out after the platform took it, sends that row again (rare; see the README's pipeline).
 """
 
 import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlmodel import Session, col, select
+from sqlalchemy import func
+from sqlmodel import Session, col, select, update
 
+from bot.pacing import Pacing
+from bot.single_instance import holder_is_gone, instance_name
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
 from storage.db import Database
@@ -22,11 +37,15 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)
+LEASE = timedelta(seconds=15)
+RENEW_EVERY = 5.0
+SEND_TIMEOUT = 75.0
 BACKOFF_START = timedelta(seconds=2)
 BACKOFF_MAX = timedelta(minutes=10)
 MAX_TRANSIENT_ATTEMPTS = 60
-BATCH = 200
+BATCH = 500
+SENDERS = 64
+EPOCH = datetime(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,11 @@ class Redirect:
     chat_id: str
 
 
+@dataclass(frozen=True)
+class NotTried:
+    """Claimed but not sent because an earlier row of the chat was not sent: released as it was."""
+
+
 DeliveryResult = Sent | RetryAfter | Transient | Permanent | Redirect
 
 
@@ -64,104 +88,314 @@ class Sender(Protocol):
         """Send one outbox row; never raises for platform errors."""
 
 
+def chat_of(row: OutboxMessage) -> tuple[str, str]:
+    """The lane a row is sent in: its chat, or its recipient while there is no chat yet."""
+    return row.platform, row.chat_id or f"person:{row.recipient_person_id}"
+
+
 class OutboxDispatcher:
     def __init__(self, db: Database, clock: Clock, senders: dict[str, Sender],
-                 on_failure: Callable[[Session, OutboxMessage], None], poll_interval: float = 1.0):
+                 on_failure: Callable[[Session, OutboxMessage], None], poll_interval: float = 1.0,
+                 pacing: dict[str, Pacing] | None = None, senders_at_once: int = SENDERS):
         self.db = db
         self.clock = clock
         self.senders = senders
         self.on_failure = on_failure
         self.poll_interval = poll_interval
+        self.pacing: dict[str, Pacing] = pacing or {}
         self._wake = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self._claiming = asyncio.Lock()
+        self._marking = asyncio.Lock()
+        self._slots = asyncio.Semaphore(senders_at_once)
         self._running = False
+        self._active: dict[tuple[str, str], asyncio.Task] = {}
+        self._held: dict[int, OutboxMessage] = {}  # claimed by us and not marked yet
+        self._results: list[tuple[OutboxMessage, DeliveryResult | NotTried]] = []
+        self._next_ready: float | None = None
+        self.sent_count = 0
+        self.holder = instance_name()
+        self._marks = 0  # how many batches were marked (marking can add rows: failure alerts)
 
     def wake(self) -> None:
         self._wake.set()
 
     def stop(self) -> None:
-        """Let ``run_forever`` return after the row it may be sending."""
+        """Let ``run_forever`` return after the rows being sent."""
         self._running = False
         self._wake.set()
 
+    # ---- the loops ---------------------------------------------------------------------------
+
     async def run_forever(self) -> None:
         self._running = True
-        while self._running:
-            try:
-                await self.deliver_due()
-            except Exception:  # noqa: BLE001 - keep delivering; the row stays pending
-                log_failure(log, "outbox round failed")
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
-            try:
-                async with asyncio.timeout(self.poll_interval):
-                    await self._wake.wait()
-            except TimeoutError:
-                pass
-            self._wake.clear()
+        try:
+            released = await self.db.run(self.release_orphans)
+            if released:
+                log.info("released %s outbox rows leased by a sender that crashed", released)
+        except Exception:  # noqa: BLE001 - their leases run out by themselves
+            log_failure(log, "releasing crashed leases failed")
+        renewer = asyncio.create_task(self._renew_forever(), name="outbox leases")
+        try:
+            while self._running:
+                try:
+                    await self._claim_and_spawn()
+                except Exception:  # noqa: BLE001 - keep delivering; rows stay pending
+                    log_failure(log, "outbox round failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+                try:
+                    async with asyncio.timeout(self._sleep_for()):
+                        await self._wake.wait()
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+            if self._active:
+                await asyncio.wait(set(self._active.values()))
+            await self._flush_until_done()
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+
+    def _sleep_for(self) -> float:
+        if self._results:
+            return 0.05  # results waiting (the database blipped): try again soon
+        if self._next_ready is None:
+            return self.poll_interval
+        return min(self.poll_interval, max(self._next_ready - self._seconds(), 0.0) + 0.001)
 
     async def deliver_due(self) -> int:
-        """Send every row that is due now; returns how many were handled."""
+        """Send every row that is due and allowed now, wait for the sends; returns how many were handled."""
         handled = 0
-        async with self._lock:
-            while rows := self._claim():
-                for row in rows:
-                    await self._deliver(row)
-                    handled += 1
-        return handled
+        while True:
+            marks_before = self._marks
+            spawned = await self._claim_and_spawn()
+            while self._active:
+                await asyncio.wait(set(self._active.values()))
+            handled += await self._flush_until_done()
+            async with self._marking:  # a flush by the loop may still be writing (and adding rows)
+                pass
+            if not spawned and self._marks == marks_before:
+                return handled
+
+    async def _flush_until_done(self) -> int:
+        marked = 0
+        delay = 0.2
+        while self._results:
+            try:
+                marked += await self._flush()
+            except Exception:  # noqa: BLE001 - the database blipped: the results wait in memory
+                log_failure(log, "marking outbox results failed; retrying")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        return marked
+
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            ids = list(self._held)
+            if not ids:
+                continue
+            try:
+                await self.db.run(lambda: self._renew(ids))
+            except Exception:  # noqa: BLE001 - the lease is longer than a renewal period
+                log_failure(log, "renewing outbox leases failed")
+
+    def _renew(self, ids: list[int]) -> None:
+        with self.db.transaction() as session:
+            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids),
+                                                     OutboxMessage.status == "pending")
+                         .values(next_attempt_at=self.clock.now() + LEASE))
+
+    # ---- claiming ------------------------------------------------------------------------------
+
+    async def _claim_and_spawn(self) -> int:
+        """One round: mark the results so far and claim what may go now, in one transaction."""
+        async with self._claiming, self._marking:
+            batch = list(self._results)
+            marked = {row.id for row, _ in batch}
+            busy_chats = frozenset(self._active)
+            held = frozenset(row_id for row_id in self._held if row_id not in marked)
+
+            def mark_and_claim() -> tuple[bool, list[OutboxMessage], Exception | None]:
+                if batch:
+                    self._mark(batch)  # its own transaction: if it fails, the results stay for the next try
+                try:
+                    return bool(batch), self._claim(busy_chats, held), None
+                except Exception as error:  # noqa: BLE001 - the marks are written; forget them first
+                    return bool(batch), [], error
+
+            marked_now, rows, error = await self.db.run(mark_and_claim)
+            if marked_now:
+                self._forget_marked(batch)
+            if error is not None:
+                raise error
+            by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
+            for row in rows:
+                self._held[row.id] = row
+                by_chat.setdefault(chat_of(row), []).append(row)
+            for chat, chat_rows in by_chat.items():
+                self._active[chat] = asyncio.create_task(self._send_chat(chat, chat_rows))
+            return len(rows)
 
     def pending_due(self) -> int:
         with Session(self.db.engine) as session:
             return len(session.exec(select(OutboxMessage.id).where(
                 OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= self.clock.now())).all())
 
-    def _claim(self) -> list[OutboxMessage]:
+    def _claim(self, busy_chats: frozenset = frozenset(), held: frozenset = frozenset()) -> list[OutboxMessage]:
+        """Lease the rows that may be sent now, in order per chat and within the pacing."""
         with self.db.transaction() as session:
             now = self.clock.now()
-            rows = session.exec(
-                select(OutboxMessage).where(OutboxMessage.status == "pending")
-                .order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)
-            ).all()
-            blocked: set[tuple[str, str]] = set()
-            claimed = []
-            for row in rows:
-                chat = (row.platform, row.chat_id)
-                if chat in blocked:
-                    continue
-                if row.next_attempt_at > now or row.platform not in self.senders:
-                    blocked.add(chat)
-                    continue
-                row.next_attempt_at = now + LEASE
+            due = session.exec(
+                select(OutboxMessage).where(OutboxMessage.status == "pending",
+                                            col(OutboxMessage.next_attempt_at) <= now,
+                                            col(OutboxMessage.platform).in_(list(self.senders)))
+                .order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)).all()
+            due = [row for row in due if row.id not in held and chat_of(row) not in busy_chats]
+            if not due:
+                self._next_ready = None
+                return []
+            first_blocked = self._first_not_due(session, due, now)
+            by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
+            for row in due:
+                chat = chat_of(row)
+                if row.id < first_blocked.get(chat, row.id + 1):
+                    by_chat.setdefault(chat, []).append(row)
+            claimed = self._within_pacing(by_chat)
+            lease_until = now + LEASE
+            for row in claimed:
+                row.next_attempt_at, row.claimed_by = lease_until, self.holder
                 session.add(row)
-                claimed.append(row)
-                blocked.add(chat)  # one row per chat per round keeps the order strict
             return claimed
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    def release_orphans(self) -> int:
+        """Rows leased by a sender on this machine that no longer runs (a crash) are due again at once."""
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            holders = set(session.exec(select(OutboxMessage.claimed_by).where(
+                OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) > now,
+                col(OutboxMessage.claimed_by).is_not(None)).distinct()))
+            gone = [holder for holder in holders if holder != self.holder and holder_is_gone(holder)]
+            if not gone:
+                return 0
+            result = session.exec(update(OutboxMessage).where(
+                OutboxMessage.status == "pending", col(OutboxMessage.claimed_by).in_(gone))
+                .values(next_attempt_at=now, claimed_by=None))
+            return result.rowcount or 0
+
+    @staticmethod
+    def _first_not_due(session: Session, due: list[OutboxMessage], now: datetime) -> dict[tuple[str, str], int]:
+        """Per chat, the first pending row that is not due (backoff or leased): later rows wait for it."""
+        chat_ids = sorted({row.chat_id for row in due})
+        blocked = session.exec(
+            select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id,
+                   func.min(OutboxMessage.id))
+            .where(OutboxMessage.status == "pending", col(OutboxMessage.chat_id).in_(chat_ids),
+                   col(OutboxMessage.next_attempt_at) > now)
+            .group_by(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id)).all()
+        first: dict[tuple[str, str], int] = {}
+        for platform, chat_id, person_id, row_id in blocked:
+            chat = (platform, chat_id or f"person:{person_id}")
+            first[chat] = min(first.get(chat, row_id), row_id)
+        return first
+
+    def _within_pacing(self, by_chat: dict[tuple[str, str], list[OutboxMessage]]) -> list[OutboxMessage]:
+        now = self._seconds()
+        claimed: list[OutboxMessage] = []
+        next_ready: float | None = None
+        for (platform, chat_id), rows in sorted(by_chat.items(), key=lambda item: item[1][0].id):
+            pacing = self.pacing.get(platform)
+            granted = len(rows) if pacing is None else pacing.grant(chat_id, len(rows), now)
+            claimed.extend(rows[:granted])
+            if granted < len(rows):
+                ready = pacing.ready_at(chat_id, now)
+                next_ready = ready if next_ready is None else min(next_ready, ready)
+        self._next_ready = next_ready
+        return claimed
+
+    def _seconds(self) -> float:
+        return (self.clock.now() - EPOCH).total_seconds()
+
+    # ---- sending --------------------------------------------------------------------------------
+
+    async def _send_chat(self, chat: tuple[str, str], rows: list[OutboxMessage]) -> None:
         try:
-            result = await self.senders[row.platform].deliver(row)
+            async with self._slots:
+                for index, row in enumerate(rows):
+                    result = await self._deliver(row)
+                    self._results.append((row, result))
+                    self._wake.set()  # mark it soon: a crash before the mark sends it again
+                    if isinstance(result, RetryAfter) and row.platform in self.pacing:
+                        self.pacing[row.platform].pause(row.chat_id, result.seconds, self._seconds())
+                    if not isinstance(result, Sent):
+                        self._results.extend((later, NotTried()) for later in rows[index + 1:])
+                        break
+        finally:
+            del self._active[chat]
+            self._wake.set()
+
+    async def _deliver(self, row: OutboxMessage) -> DeliveryResult:
+        try:
+            async with asyncio.timeout(SEND_TIMEOUT):
+                return await self.senders[row.platform].deliver(row)
+        except TimeoutError:
+            return Transient("send timed out")
         except Exception as error:  # noqa: BLE001 - an adapter bug must not lose the row
             log_failure(log, "adapter failed on outbox row %s", row.id)
-            result = Transient(type(error).__name__)
-        with self.db.transaction() as session:
-            fresh = session.get(OutboxMessage, row.id)
-            now = self.clock.now()
-            fresh.attempts += 1
+            return Transient(type(error).__name__)
+
+    # ---- marking --------------------------------------------------------------------------------
+
+    async def _flush(self) -> int:
+        """Write every result so far in one transaction; on failure they stay for the next try."""
+        async with self._marking:
+            if not self._results:
+                return 0
+            batch = list(self._results)
+            await self.db.run(lambda: self._mark(batch))
+            return self._forget_marked(batch)
+
+    def _forget_marked(self, batch) -> int:
+        del self._results[:len(batch)]
+        self._marks += 1
+        for row, result in batch:
+            self._held.pop(row.id, None)
             if isinstance(result, Sent):
-                fresh.status, fresh.sent_at, fresh.platform_message_id = "sent", now, result.message_id
-                fresh.error = None
-            elif isinstance(result, Redirect):
-                self._redirect(session, fresh, result.chat_id, now)
-            elif isinstance(result, RetryAfter):
-                fresh.next_attempt_at = now + timedelta(seconds=max(result.seconds, 0.0))
-                fresh.error = "rate limited"
-            elif isinstance(result, Transient) and fresh.attempts < MAX_TRANSIENT_ATTEMPTS:
-                fresh.next_attempt_at = now + min(BACKOFF_START * 2 ** (fresh.attempts - 1), BACKOFF_MAX)
-                fresh.error = result.reason[:255]
-            else:
-                fresh.status, fresh.error = "failed", result.reason[:255]
-                log.warning("outbox row %s failed permanently (%s, %s)", fresh.id, fresh.purpose, fresh.error)
-                self.on_failure(session, fresh)
-            session.add(fresh)
+                self.sent_count += 1
+        return sum(1 for _, result in batch if not isinstance(result, NotTried))
+
+    def _mark(self, batch: list[tuple[OutboxMessage, DeliveryResult | NotTried]]) -> None:
+        with self.db.transaction() as session:
+            now = self.clock.now()
+            for row, result in batch:
+                fresh = session.get(OutboxMessage, row.id)
+                if fresh is None or fresh.status != "pending":
+                    continue
+                if isinstance(result, NotTried):
+                    fresh.next_attempt_at = now
+                    session.add(fresh)
+                    continue
+                if row.chat_id != fresh.chat_id:  # the adapter opened a private chat for this row
+                    fresh.chat_id = row.chat_id
+                self._apply(session, fresh, result, now)
+                session.add(fresh)
+
+    def _apply(self, session: Session, fresh: OutboxMessage, result: DeliveryResult, now: datetime) -> None:
+        fresh.attempts += 1
+        if isinstance(result, Sent):
+            fresh.status, fresh.sent_at, fresh.platform_message_id = "sent", now, result.message_id
+            fresh.error = None
+        elif isinstance(result, Redirect):
+            self._redirect(session, fresh, result.chat_id, now)
+        elif isinstance(result, RetryAfter):
+            fresh.next_attempt_at = now + timedelta(seconds=max(result.seconds, 0.0))
+            fresh.error = "rate limited"
+        elif isinstance(result, Transient) and fresh.attempts < MAX_TRANSIENT_ATTEMPTS:
+            fresh.next_attempt_at = now + min(BACKOFF_START * 2 ** (fresh.attempts - 1), BACKOFF_MAX)
+            fresh.error = result.reason[:255]
+        else:
+            fresh.status, fresh.error = "failed", result.reason[:255]
+            log.warning("outbox row %s failed permanently (%s, %s)", fresh.id, fresh.purpose, fresh.error)
+            self.on_failure(session, fresh)
 
     @staticmethod
     def _redirect(session: Session, row: OutboxMessage, chat_id: str, now) -> None:
@@ -171,6 +405,7 @@ class OutboxDispatcher:
                 OutboxMessage.platform == row.platform, OutboxMessage.chat_id == old,
                 OutboxMessage.status == "pending")):
             other.chat_id = chat_id
+            other.next_attempt_at = min(other.next_attempt_at, now)
             session.add(other)
         row.chat_id = chat_id
         row.next_attempt_at = now

@@ -9,6 +9,8 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
+from handlers import park_members, park_sweeps
+from handlers.retention import run_retention
 from handlers.services import Services
 from handlers.sweeps import expire_idle_drafts, prune_delivered_messages, send_due_reminders
 
@@ -43,12 +45,16 @@ class Jobs:
             reminded = await asyncio.to_thread(send_due_reminders, self.services)
             expired = await asyncio.to_thread(expire_idle_drafts, self.services)
             pruned = await asyncio.to_thread(prune_delivered_messages, self.services)
+            park_level = await asyncio.to_thread(park_sweeps.run, self.services)  # issue 12: requests, digests, scans
+            await park_members.recheck(self.services)  # issue 12: who is still in the park's group
+            purged = await asyncio.to_thread(run_retention, self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return
         if self.on_swept is not None:
             self.on_swept(time.perf_counter() - started, reminded)
-        if reminded or expired or pruned:
-            log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned", reminded, expired, pruned)
-        if reminded or expired:
+        if reminded or expired or pruned or purged:
+            log.info("sweep: %s reminders, %s expired drafts, %s old messages pruned, %s reports purged",
+                     reminded, expired, pruned, purged)
+        if reminded or expired or park_level or purged:
             self.after_sweep()

@@ -2,6 +2,11 @@
 
 What it does, in the order a message travels:
 
+- **Inbox.** The events of one sync are collected, stored in the inbox (``bot.pipeline``)
+  in one transaction, and only then is the sync token saved: a crash before that syncs
+  the same events again, and the inbox skips those already stored. While the database is
+  unreachable the sync loop waits (the homeserver keeps the events). Events are then
+  handled concurrently, in order per room and per person; ``event_id`` is the inbox key.
 - **Sync.** One long-polling sync loop. The first sync after a start is a ``full_state``
   sync from the token kept in the E2EE store, so rooms are known again without replaying
   old timelines. On the very first start (no token yet) that sync's timelines are
@@ -32,6 +37,7 @@ interactive verification (``ignore_unverified_devices``); see the README (trust 
 """
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -64,16 +70,19 @@ from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transien
 from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
 from bot.matrix_profile import set_profile
 from bot.matrix_media import MatrixMedia, is_matrix_photo
+from bot.photo_cleaning import strip_metadata
 from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
+from bot.pipeline import Pipeline, Received
+from bot.single_instance import InstanceLease
 from bot.safe_logging import log_failure
 from handlers import commands
 from handlers.clock import Clock
 from handlers.i18n import Translator
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
 from handlers.outbox import enqueue
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from storage.models import OutboxMessage, Person, Role
 from storage.queries import ADMIN
 
@@ -83,6 +92,8 @@ PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
 COMMAND_PREFIXES = ("!", "/")
 ROOM_WAIT = 15.0
+STORE_RETRY_START, STORE_RETRY_MAX = 0.5, 30.0
+STOP_GRACE = 10.0
 #: The purpose of the adapter's own short notices: never a question a number could answer.
 TOAST = "toast"
 
@@ -91,6 +102,9 @@ Handle = Callable[[Incoming], Awaitable[Outcome]]
 
 class MatrixAdapter:
     """Turns Matrix events into neutral messages and delivers outbox rows; also the handlers' port."""
+
+    #: Rooms only pass commands to the bot, so numbered choices under a room message cannot be answered.
+    group_buttons = False
 
     def __init__(self, config: MatrixConfig, db: Database, clock: Clock, texts: Translator, handle: Handle,
                  after_event: Callable[[], None]):
@@ -121,6 +135,10 @@ class MatrixAdapter:
         self._send_lock = asyncio.Lock()
         self._background: set[asyncio.Task] = set()
         self.started_at = 0.0
+        self._collected: list[tuple[Received | None, str]] = []  # this sync's events (None: ignored)
+        self.pipeline = Pipeline(db, clock, PLATFORM, f"{PLATFORM}:", handle, after=self._after,
+                                 on_done=self._handled)
+        self.lease = InstanceLease(db, clock, f"matrix-sync:{config.user_id}")
         #: The public master key of the bot's cross-signing identity, once it is set up.
         self.master_key: str | None = None
         self._last_sync_ok = False
@@ -129,6 +147,7 @@ class MatrixAdapter:
 
     async def start(self) -> None:
         self.started_at = time.time()
+        await self.lease.acquire()
         client = await open_client(self.config)
         self.client = client
         self.media = MatrixMedia(client)
@@ -144,9 +163,11 @@ class MatrixAdapter:
         # After a restart every room in the first sync was joined before: what is newer than the
         # kept token was sent while the bot was away, and is answered (once).
         self._live = self._restoring = not first_ever
+        await self.pipeline.resume()
         response = await client.sync(timeout=0, full_state=True)
         if not isinstance(response, SyncResponse):
             raise RuntimeError(f"first Matrix sync failed: {response}")
+        await self._take_collected(response.next_batch)
         await self._housekeeping()
         self._caught_up.update(client.rooms)
         self._live, self._restoring = True, False
@@ -181,9 +202,11 @@ class MatrixAdapter:
             self._sync_task.cancel()
             await asyncio.gather(self._sync_task, return_exceptions=True)
             self._sync_task = None
+        await self.pipeline.stop(STOP_GRACE)
         if self.client is not None:
             await self.client.close()
             self.client = None
+        await self.lease.release()
 
     @property
     def connected(self) -> bool:
@@ -196,7 +219,9 @@ class MatrixAdapter:
             try:
                 response = await self.client.sync(timeout=SYNC_TIMEOUT_MS)
                 if not isinstance(response, SyncResponse):
+                    self._collected.clear()
                     raise ConnectionError(getattr(response, "message", str(response)))
+                await self._take_collected(response.next_batch)
                 await self._housekeeping()
                 self._caught_up.update(self.client.rooms)
                 await self._note_sync()
@@ -208,6 +233,35 @@ class MatrixAdapter:
                 log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 60.0)
+
+    async def _take_collected(self, sync_token: str) -> None:
+        """Store this sync's events, then save the sync token, then hand them to the lanes."""
+        collected, self._collected = self._collected, []
+        batch = [received for received, _ in collected if received is not None]
+        delay = STORE_RETRY_START
+        while True:
+            try:
+                fresh = await self.pipeline.store(batch)
+                break
+            except Exception as error:  # noqa: BLE001
+                if not is_unavailable(error):
+                    raise
+                log.warning("database unavailable (%s): not syncing Matrix; retrying in %.1f s",
+                            type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STORE_RETRY_MAX)
+        if self.client.store is not None and sync_token:
+            self.client.store.save_sync_token(sync_token)
+        fresh_keys = {received.key for received in fresh}
+        for received, event_id in collected:
+            if received is not None and received.key in fresh_keys:
+                await self.pipeline.submit(received)
+            elif received is None or received.key not in self.pipeline.queued:
+                await self._mark_seen(event_id)
+
+    async def _after(self, received: Received, outcome: Outcome) -> None:
+        if outcome.toast:
+            await self.db.run(lambda: self._send_toast(received.incoming, outcome.toast))
 
     async def _housekeeping(self) -> None:
         """The E2EE chores after each sync: to-device messages, key upload, query and claim."""
@@ -389,23 +443,30 @@ class MatrixAdapter:
             self._caught_up.add(room.room_id)
 
     async def _on_room_event(self, room: MatrixRoom, event: RoomMessage | MegolmEvent) -> None:
+        """Collect the event for this sync's inbox batch (``_take_collected`` stores and handles it)."""
+        self._collected.append((self._received(room, event), event.event_id))
+
+    def _received(self, room: MatrixRoom, event: RoomMessage | MegolmEvent) -> Received | None:
+        if not self._live or event.sender == self.client.user_id \
+                or not (self._restoring or room.room_id in self._caught_up):
+            return None
+        if isinstance(event, MegolmEvent):
+            log.warning("could not decrypt an event in %s (session %s)", room.room_id, event.session_id)
+            return None
         try:
-            if not self._live or event.sender == self.client.user_id \
-                    or not (self._restoring or room.room_id in self._caught_up):
-                return
-            if isinstance(event, MegolmEvent):
-                log.warning("could not decrypt an event in %s (session %s)", room.room_id, event.session_id)
-                return
             incoming = self.to_incoming(room, event)
-            if incoming is None:
-                return
-            outcome = await self._handle(incoming)
-            if outcome.toast:
-                self._send_toast(incoming, outcome.toast)
-            self.handled_events += 1
-            self._after_event()
-        finally:
-            await self._mark_seen(event.event_id)
+        except Exception:  # noqa: BLE001 - an event we cannot read must not stop the others
+            log_failure(log, "could not read a Matrix event")
+            return None
+        if incoming is None:
+            return None
+        return Received(incoming=dataclasses.replace(incoming, update_key=f"{PLATFORM}:{event.event_id}"),
+                        extra={"event_id": event.event_id})
+
+    async def _handled(self, received: Received) -> None:
+        self.handled_events += 1
+        self._after_event()
+        await self._mark_seen(received.extra["event_id"])
 
     def to_incoming(self, room: MatrixRoom, event: RoomMessage) -> Incoming | None:
         content = own_words(event.source.get("content", {}))
@@ -533,8 +594,10 @@ class MatrixAdapter:
         return mention_html(user_id, display_name)
 
     async def fetch_photo(self, reference: str) -> bytes | None:
-        """The bytes of a Matrix photo reference (decrypted), for another platform to upload."""
-        return await self.media.download(reference) if self.media else None
+        """The bytes of a Matrix photo reference (decrypted, metadata stripped), for another platform to upload."""
+        data = await self.media.download(reference) if self.media else None
+        cleaned = strip_metadata(data) if data is not None else None
+        return cleaned[0] if cleaned else None
 
     # ---- outgoing --------------------------------------------------------------------------------
 
@@ -595,14 +658,22 @@ class MatrixAdapter:
 
     async def _image_content(self, row: OutboxMessage, room_id: str) -> dict:
         encrypted = self.client.rooms[room_id].encrypted
-        if is_matrix_photo(row.photo):
-            return MatrixMedia.image_content(row.photo)
-        if self.foreign_photos is None:
-            raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
-        data = await self.foreign_photos(row.photo)
-        if data is None:
-            raise _SendFailed(Transient("could not fetch the photo from the other platform"))
-        uploaded = await self.media.upload_image(data, encrypted=encrypted)
+        mimetype = "image/jpeg"
+        if is_matrix_photo(row.photo):  # re-sent from its pixels only: a Matrix file keeps its EXIF/GPS
+            data = await self.media.download(row.photo)
+            if data is None:
+                raise _SendFailed(Transient("could not fetch the photo"))
+            cleaned = strip_metadata(data)
+            if cleaned is None:
+                raise _SendFailed(Permanent("the photo is no image that can be cleaned of metadata"))
+            data, mimetype = cleaned
+        else:  # a Telegram photo: Telegram recompressed it and dropped its metadata already
+            if self.foreign_photos is None:
+                raise _SendFailed(Permanent("a photo from another platform and no way to fetch it"))
+            data = await self.foreign_photos(row.photo)
+            if data is None:
+                raise _SendFailed(Transient("could not fetch the photo from the other platform"))
+        uploaded = await self.media.upload_image(data, encrypted=encrypted, mimetype=mimetype)
         if uploaded is None:
             raise _SendFailed(Transient("photo upload failed"))
         return uploaded

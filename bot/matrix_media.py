@@ -1,12 +1,12 @@
-"""Photos on Matrix: kept by reference, forwarded without copying, fetched for other platforms.
+"""Photos on Matrix: kept by reference, fetched, cleaned and uploaded again when forwarded.
 
 A Matrix photo is stored in the report as a compact JSON string ``{"mx": ...}``: the
 ``mxc://`` URL of a plain upload, or the whole ``EncryptedFile`` (URL, AES key, IV,
-hash) of an encrypted one. Forwarding to an official on Matrix re-sends that reference
-(the key travels inside the encrypted event), so nothing is downloaded. An official on
-Telegram gets the bytes: downloaded and, if need be, decrypted here, then uploaded by
-the Telegram adapter. A Telegram photo for a Matrix official goes the other way: its
-bytes are uploaded here, encrypted when the room is.
+hash) of an encrypted one. Before it reaches any official it is downloaded, decrypted if
+need be, and rebuilt from its pixels without metadata (``bot.photo_cleaning``): on Matrix it
+is uploaded again (encrypted when the room is), for Telegram the adapter uploads the bytes.
+A Telegram photo for a Matrix official goes the other way: its bytes (already without
+metadata: Telegram recompresses photos) are uploaded here, encrypted when the room is.
 """
 
 import io
@@ -41,16 +41,6 @@ class MatrixMedia:
             reference = {"mx": content.get("url")}
         reference["mime"] = str(info.get("mimetype") or "image/jpeg")
         return json.dumps(reference, separators=(",", ":"))
-
-    @staticmethod
-    def image_content(reference: str, body: str = "foto.jpg") -> dict:
-        data = json.loads(reference)
-        content = {"msgtype": "m.image", "body": body, "info": {"mimetype": data.get("mime", "image/jpeg")}}
-        if data.get("file"):
-            content["file"] = data["file"]
-        else:
-            content["url"] = data["mx"]
-        return content
 
     async def upload_image(self, data: bytes, *, encrypted: bool, mimetype: str = "image/jpeg") -> dict | None:
         """Upload bytes and return the ``m.image`` content pointing at them."""

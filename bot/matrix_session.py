@@ -25,8 +25,12 @@ class MatrixLoginError(RuntimeError):
 
 
 def client_config(pickle_key: str | None = None) -> AsyncClientConfig:
-    """E2EE on, sync token kept, and nio never sleeps on its own: the outbox retries instead."""
-    return AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True, max_limit_exceeded=0,
+    """E2EE on, and nio never sleeps on its own: the outbox retries instead.
+
+    The sync token is not saved by nio (it would save it before the events are handled): the
+    adapter saves it once the sync's events are stored in the inbox.
+    """
+    return AsyncClientConfig(encryption_enabled=True, store_sync_tokens=False, max_limit_exceeded=0,
                              max_timeouts=0, request_timeout=60, pickle_key=pickle_key or DEFAULT_PICKLE_KEY)
 
 

@@ -1,6 +1,24 @@
-"""Telegram through python-telegram-bot: updates in, outbox rows out."""
+"""Telegram through python-telegram-bot: updates in through the inbox, outbox rows out.
+
+The adapter polls ``getUpdates`` itself rather than through PTB's ``Updater``, because the
+Updater acknowledges updates as soon as it has fetched them. Here a batch is first stored
+in the inbox (``bot.pipeline``), and only then acknowledged by the next ``getUpdates``
+offset: a crash at any point loses nothing, and a redelivered update is skipped. When the
+database is unreachable the poller stops taking updates and tries again; Telegram keeps
+them. Updates are then handled concurrently, in order per chat and per person.
+
+Only one process may poll a bot token: the poller holds a lease row in the database
+(``bot.single_instance``) and a second instance exits with a clear message; if another
+process polls the same token anyway, the Bot API answers 409 Conflict and this one stops.
+
+Timeouts are deliberate: a send may take up to ``READ_TIMEOUT`` seconds to be answered
+before it counts as failed (PTB's default of 5 s turned slow answers into duplicates);
+a send that timed out may still have been delivered, and the outbox then sends it again:
+Telegram offers no way to detect it, so this rare duplicate is accepted (see README).
+"""
 
 import asyncio
+import dataclasses
 import html
 import logging
 import re
@@ -10,13 +28,20 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.warnings import PTBDeprecationWarning
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import (
+    BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
+)
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.config import TelegramConfig
 from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
 from bot.dispatcher import RetryAfter as Retry
+from bot.pipeline import Pipeline, Received
+from bot.safe_logging import log_failure
+from bot.single_instance import InstanceLease
+from handlers.clock import Clock
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
+from storage.db import Database, is_unavailable
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -27,6 +52,12 @@ PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
 MAX_FILE_UPLOAD = 50 * 1024 * 1024
 MEMBER_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
+ALLOWED_UPDATES = ["message", "callback_query"]
+POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
+CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, POOL_TIMEOUT = 5.0, 30.0, 30.0, 10.0
+CONNECTIONS = 64
+RETRY_START, RETRY_MAX = 0.5, 30.0
+STOP_GRACE = 10.0
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
 
@@ -34,74 +65,176 @@ Handle = Callable[[Incoming], Awaitable[Outcome]]
 class TelegramAdapter:
     """Turns updates into neutral messages and delivers outbox rows; also the handlers' port."""
 
-    def __init__(self, config: TelegramConfig, handle: Handle, after_update: Callable[[], None]):
-        builder: ApplicationBuilder = ApplicationBuilder().token(config.token)
+    def __init__(self, config: TelegramConfig, db: Database, clock: Clock, handle: Handle,
+                 after_update: Callable[[], None], on_fatal: Callable[[str], None] | None = None):
+        builder: ApplicationBuilder = (
+            ApplicationBuilder().token(config.token).updater(None)
+            .connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT).write_timeout(WRITE_TIMEOUT)
+            .pool_timeout(POOL_TIMEOUT).connection_pool_size(CONNECTIONS)
+            .get_updates_read_timeout(POLL_TIMEOUT + READ_TIMEOUT))
         if config.base_url:
             builder = builder.base_url(config.base_url)
         if config.base_file_url:
             builder = builder.base_file_url(config.base_file_url)
         self.application: Application = builder.build()
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
         self.username = config.bot_username
+        self.bot_id = config.token.partition(":")[0]
+        self.db = db
+        self.clock = clock
         self._handle = handle
         self._after_update = after_update
+        self._on_fatal = on_fatal or (lambda message: None)
         self.handled_updates = 0
         self._handled = asyncio.Condition()
+        self.pipeline = Pipeline(db, clock, PLATFORM, f"{PLATFORM}:{self.bot_id}:", handle,
+                                 after=self._after, on_done=self._done)
+        self.lease = InstanceLease(db, clock, f"telegram-poller:{self.bot_id}")
+        self._offset: int | None = None
+        self._poller: asyncio.Task | None = None
+        self._running = False
         #: Fetches a photo of another platform (a Matrix reference) as bytes; set by the bootstrap.
         self.foreign_photos: Callable[[str], Awaitable[bytes | None]] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
+        """Take the poller lease (or raise ``AnotherInstance``), resume the inbox, start polling."""
+        await self.lease.acquire()
         await self.application.initialize()
         self.username = self.application.bot.username
-        await self.application.start()
-        await self.application.updater.start_polling(
-            allowed_updates=["message", "callback_query"], drop_pending_updates=False, poll_interval=0.0,
-            timeout=10)
+        await self.application.bot.delete_webhook(drop_pending_updates=False)
+        self._running = True
+        await self.pipeline.resume()
+        self._poller = asyncio.create_task(self._poll_forever(), name="telegram-poller")
 
     async def stop(self) -> None:
-        if self.application.updater and self.application.updater.running:
-            await self.application.updater.stop()
-        if self.application.running:
-            await self.application.stop()
+        self._running = False
+        if self._poller is not None:
+            self._poller.cancel()
+            await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
+        await self.pipeline.stop(STOP_GRACE)
+        await self._acknowledge()
+        await self.lease.release()
         await self.application.shutdown()
 
     @property
     def connected(self) -> bool:
         """Started and taking updates (for ``/readyz``)."""
-        return self.application.running
+        return self._running and self._poller is not None and not self._poller.done()
 
     async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
         """Wait until ``count`` updates have been handled (tests and health checks)."""
         async with self._handled:
             await asyncio.wait_for(self._handled.wait_for(lambda: self.handled_updates >= count), timeout)
 
-    # ---- incoming -----------------------------------------------------------------------------
+    async def _done(self, _received: Received) -> None:
+        await self._count_handled()
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _count_handled(self, count: int = 1) -> None:
+        self._after_update()
+        async with self._handled:
+            self.handled_updates += count
+            self._handled.notify_all()
+
+    # ---- incoming: poll, store, acknowledge, handle -------------------------------------------------
+
+    async def _poll_forever(self) -> None:
+        delay = RETRY_START
+        while self._running:
+            try:
+                updates = await self.application.bot.get_updates(
+                    offset=self._offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES)
+            except Conflict:
+                self._fatal("another process is polling this bot token (Telegram answered 409 Conflict); "
+                            "only one may. This one stops.")
+                return
+            except InvalidToken:
+                self._fatal("Telegram refused the bot token (401); check telegram.token_env")
+                return
+            except (NetworkError, TelegramError) as error:
+                log.warning("getUpdates failed (%s); retrying in %.1f s", type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+                continue
+            if updates:
+                try:
+                    await self._take(updates)
+                except Exception:  # noqa: BLE001 - not acknowledged: the same batch comes again
+                    log_failure(log, "taking a batch of Telegram updates failed")
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
+                    continue
+            delay = RETRY_START
+
+    async def _take(self, updates: list[Update]) -> None:
+        """Store the batch, then acknowledge it (the next offset), then hand it to the lanes."""
+        batch: list[Received] = []
+        ignored = 0
+        for update in updates:
+            received = self._received(update)
+            if received is None:
+                ignored += 1
+            else:
+                batch.append(received)
+        fresh = await self._store(batch)
+        self._offset = updates[-1].update_id + 1
+        for received in fresh:
+            await self.pipeline.submit(received)
+        if ignored:
+            await self._count_handled(ignored)
+
+    async def _store(self, batch: list[Received]) -> list[Received]:
+        """Store in the inbox; while the database is unreachable, take no more updates and retry."""
+        delay = RETRY_START
+        while True:
+            try:
+                return await self.pipeline.store(batch)
+            except Exception as error:  # noqa: BLE001
+                if not is_unavailable(error):
+                    raise
+                log.warning("database unavailable (%s): not taking Telegram updates; retrying in %.1f s",
+                            type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+
+    async def _acknowledge(self) -> None:
+        """Confirm the stored updates to Telegram before stopping, so they are not sent again."""
+        if self._offset is None:
+            return
+        try:
+            await self.application.bot.get_updates(offset=self._offset, timeout=0, limit=1,
+                                                   allowed_updates=ALLOWED_UPDATES)
+        except TelegramError as error:
+            log.info("could not confirm the last updates (%s); they are skipped when redelivered",
+                     type(error).__name__)
+
+    def _fatal(self, message: str) -> None:
+        log.error(message)
+        self._running = False
+        self._on_fatal(message)
+
+    def _received(self, update: Update) -> Received | None:
         try:
             incoming = self.to_incoming(update)
-            if incoming is None:
-                return
-            outcome = await self._handle(incoming)
-            if update.callback_query is not None:
-                await self._answer_callback(update, outcome.toast)
-        finally:
-            self._after_update()
-            async with self._handled:
-                self.handled_updates += 1
-                self._handled.notify_all()
+        except Exception:  # noqa: BLE001 - an update we cannot read must not stop the others
+            log.warning("could not read update %s", update.update_id)
+            return None
+        if incoming is None:
+            return None
+        incoming = dataclasses.replace(incoming, update_key=f"{PLATFORM}:{self.bot_id}:{update.update_id}")
+        extra = {"callback_query_id": update.callback_query.id} if update.callback_query else {}
+        return Received(incoming=incoming, extra=extra)
 
-    async def _answer_callback(self, update: Update, toast: str | None) -> None:
-        try:
-            await update.callback_query.answer(text=plain_text(toast)[:200] if toast else None)
-        except TelegramError as error:
-            log.info("could not answer a callback query: %s", type(error).__name__)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.warning("Telegram error: %s", type(context.error).__name__)
+    async def _after(self, received: Received, outcome: Outcome) -> None:
+        self._after_update()  # the answers are in the outbox: send them while the button is answered
+        query_id = received.extra.get("callback_query_id")
+        if query_id:
+            try:
+                await self.application.bot.answer_callback_query(
+                    query_id, text=plain_text(outcome.toast)[:200] if outcome.toast else None)
+            except TelegramError as error:
+                log.info("could not answer a callback query: %s", type(error).__name__)
 
     def to_incoming(self, update: Update) -> Incoming | None:
         if update.callback_query is not None:

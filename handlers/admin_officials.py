@@ -23,6 +23,9 @@ from storage.queries import ADMIN, add_recipient, has_role, people_with_roles, r
 INVITE_MAX_VALIDITY_DAYS = 90
 #: Buttons in one listing (Telegram allows 100 in a message; the rest of an entry is typed).
 MAX_ENTRY_BUTTONS = 90
+#: Entry buttons name their entry in short: on Matrix they repeat under the listing as numbered choices,
+#: and an encrypted event must stay under 64 KiB.
+ENTRY_LABEL_LENGTH = 28
 
 
 def invite(ctx: Context, args: str) -> None:
@@ -113,8 +116,14 @@ def entry_keyboard(ctx: Context, buttons: list[Button], lines: list) -> list[lis
     """
     if len(buttons) > MAX_ENTRY_BUTTONS:
         lines.append(ctx.t("admin.more_by_number", shown=MAX_ENTRY_BUTTONS))
-    shown = buttons[:MAX_ENTRY_BUTTONS]
+    shown = [Button(_shorten(button.label, ENTRY_LABEL_LENGTH), data=button.data)
+             for button in buttons[:MAX_ENTRY_BUTTONS]]
     return [shown[index:index + 2] for index in range(0, len(shown), 2)]
+
+
+def _shorten(label: str, length: int) -> str:
+    """A button label that names the entry without repeating all of it (the listing has it whole)."""
+    return label if len(label) <= length else label[:length - 1].rstrip() + "…"
 
 
 def _person_menu(ctx: Context, park: Park, person: Person) -> None:

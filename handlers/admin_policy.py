@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import col, select
 
-from handlers import audit, park_choice
+from handlers import audit, park_choice, retention
 from handlers.context import Context
 from handlers.durations import parse_duration
 from handlers.i18n import Markup
@@ -23,7 +23,7 @@ SETTINGS = {"eerste": "first", "first": "first", "herhaal": "repeat", "repeat": 
             "escalatie": "escalate", "escalate": "escalate", "spoed-eerste": "urgent_first",
             "urgent-first": "urgent_first", "spoed-herhaal": "urgent_repeat", "urgent-repeat": "urgent_repeat",
             "werktijd": "hours", "hours": "hours", "werkdagen": "days", "days": "days",
-            "tijdzone": "timezone", "timezone": "timezone"}
+            "tijdzone": "timezone", "timezone": "timezone", **retention.SETTING_NAMES}
 DURATION_FIELDS = {"first": "first_reminder_after_s", "repeat": "repeat_every_s",
                    "urgent_first": "urgent_first_reminder_after_s", "urgent_repeat": "urgent_repeat_every_s"}
 MAX_ESCALATE = 50
@@ -43,6 +43,9 @@ def policy_command(ctx: Context, args: str) -> None:
     value = words[1].strip() if len(words) > 1 else ""
     if setting is None or not value:
         return ctx.reply(ctx.t("policy.usage"))
+    if setting == "retention":
+        changed = retention.change(ctx, park, value)
+        return ctx.reply(Markup(changed + "\n\n" + describe(ctx, park))) if changed else None
     before = snapshot(park)
     problem = _apply(park, setting, value)
     if problem:
@@ -122,7 +125,7 @@ def describe(ctx: Context, park: Park) -> Markup:
     language = ctx.language
     texts = ctx.services.texts
     days = [int(day) for day in park.work_days.split(",")]
-    return ctx.tn(
+    return Markup(ctx.tn(
         "policy.sentence", park.escalate_after,
         first=describe_duration(texts, language, timedelta(seconds=park.first_reminder_after_s), working=True),
         repeat=describe_duration(texts, language, timedelta(seconds=park.repeat_every_s), working=True),
@@ -131,6 +134,7 @@ def describe(ctx: Context, park: Park) -> Markup:
         urgent_repeat=describe_duration(texts, language, timedelta(seconds=park.urgent_repeat_every_s),
                                         working=park.urgent_in_working_time),
         days=_day_names(ctx, days), start=park.work_start, end=park.work_end, timezone=park.timezone)
+        + "\n" + retention.describe(ctx, park))
 
 
 def _day_names(ctx: Context, days: list[int]) -> str:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from handlers import park_choice
+from handlers import park_choice, report_log
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.policy import describe_duration
@@ -29,6 +29,8 @@ def record(ctx: Context, park: Park, action: str, subject: str = "", before=None
 
 def audit_command(ctx: Context, args: str) -> None:
     """``/logboek``: the park's latest administrative changes."""
+    if report_log.wants(args):  # /logboek melding SP-0042: who saw what of one report (issue 13)
+        return report_log.show(ctx, args)
     park = park_choice.choose(ctx, park_choice.admin_parks(ctx), "audit", args)
     if park is not None:
         show(ctx, park)

@@ -59,7 +59,7 @@ def table() -> tuple[Command, ...]:
     """Every command, in the order menus and help show them."""
     from handlers import (
         admin_categories, admin_invites, admin_officials, admin_policy, audit, groups, help_texts, language, listings,
-        router, stats_command,
+        my_data, router, stats_command,
     )
 
     def official(action: str) -> Handler:
@@ -107,6 +107,11 @@ def table() -> tuple[Command, ...]:
         Command("policy", "beleid", "policy", private=admin_policy.policy_command, who=ADMINS),
         Command("audit", "logboek", "audit", private=audit.audit_command, who=ADMINS),
         Command("stats", "statistiek", "stats", private=stats_command.stats_command, who=STAFF, usage=True),
+        # Privacy (issue 13): see and erase my data; /vergeet SP-0042 or #12 is an admin's request (checked inside).
+        Command("mydata", "mijngegevens", "mydata", private=lambda ctx, _: my_data.show(ctx), menus=("private",),
+                menu_key="menu.mydata"),
+        Command("forget", "vergeet", "forget", private=lambda ctx, args: my_data.ask_to_forget(ctx, args.strip()),
+                bare=False),
     )
 
 

@@ -1,5 +1,6 @@
 """Sending a finished report: number it, route it, deliver it privately to officials."""
 
+from handlers import report_log
 from handlers.buttons import ReportAction
 from handlers.context import Context
 from handlers.i18n import Markup, escape
@@ -77,6 +78,7 @@ def deliver_to(ctx: Context, official: Person, park: Park, report: Report) -> No
     number = report_number(park, report)
     ctx.send_to(official, official_view(ctx, official, park, report), official_actions(ctx, official, report),
                 purpose="delivery", report_id=report.id)
+    report_log.record(ctx.session, report.id, official.id, "received", ctx.now)
     if report.latitude is not None and report.longitude is not None:
         ctx.send_to(official, None, location=(report.latitude, report.longitude),
                     purpose="delivery_extra", report_id=report.id)

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from handlers import rate_limits
 from handlers.context import Context
 from handlers.park_language import adopt_park_language
 from handlers.rendering import role_label
@@ -57,8 +58,11 @@ def create_invite(session: Session, *, park_slug: str, role: str, allowed_roles:
 
 def redeem(ctx: Context, code: str) -> None:
     """``/start CODE`` in a private chat; the invite keeps who redeemed it (the audit log shows it)."""
+    if not rate_limits.may_redeem(ctx):
+        return None
     invite = ctx.session.exec(select(Invite).where(Invite.code_hash == hash_code(code))).first()
     if invite is None:
+        rate_limits.redeem_failed(ctx)
         return ctx.reply(ctx.t("invite.unknown"))
     if invite.used_at is not None:
         return ctx.reply(ctx.t("invite.used"))

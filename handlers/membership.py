@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
-from handlers import commands, groups, report_flow
+from handlers import commands, groups, park_level, report_flow
 from handlers.buttons import DraftStep, ReportPark, unpack
 from handlers.messages import Incoming
 from storage.models import GroupChat, Park, ParkMember, Person, Report, ReportDraft, Role
@@ -35,6 +35,8 @@ def parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
     pressed = unpack(incoming.press.data) if incoming.press else None
     if isinstance(pressed, DraftStep) and (pressed.step, pressed.value) == (report_flow.SUMMARY, "send"):
         return ("draft", pressed.draft_id)
+    if (park_level_parks := park_level.parks_to_check(incoming)) is not None:  # issue 12: /helpen, request links
+        return KNOWN if park_level_parks == "all" else park_level_parks
     if commands.needs_membership(incoming.command):
         return KNOWN
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
@@ -51,10 +53,13 @@ async def confirmed_parks(services, incoming: Incoming) -> set[int]:
     if wanted is None or port is None:
         return set()
     platform, user = incoming.chat.platform, incoming.sender.external_id
-    with Session(services.db.engine) as session:
-        person_id = session.exec(select(Person.id).where(
-            Person.platform == platform, Person.external_id == user)).first()
-        groups_to_ask = _groups_to_ask(session, platform, person_id, wanted)
+    def lookup() -> tuple[int | None, list[tuple[int, str]]]:
+        with Session(services.db.engine) as session:
+            person = session.exec(select(Person.id).where(
+                Person.platform == platform, Person.external_id == user)).first()
+            return person, _groups_to_ask(session, platform, person, wanted)
+
+    person_id, groups_to_ask = await services.db.run(lookup)  # off the event loop
     now = services.clock.now()
     cache = services.membership_cache
 
@@ -72,7 +77,7 @@ async def confirmed_parks(services, incoming: Incoming) -> set[int]:
     member_of = {park_id for (park_id, _), yes in zip(groups_to_ask, answers) if yes}
     left = {park_id for park_id, _ in groups_to_ask} - member_of
     if person_id is not None and left:
-        _forget(services, person_id, left)
+        await services.db.run(lambda: _forget(services, person_id, left))
     return member_of
 
 
@@ -114,6 +119,6 @@ def remember(session: Session, person_id: int, park_id: int, now: datetime) -> N
         return
     try:
         with session.begin_nested():  # someone else's message may have noted it a moment ago
-            session.add(ParkMember(person_id=person_id, park_id=park_id, seen_at=now))
+            session.add(ParkMember(person_id=person_id, park_id=park_id, since=now))
     except IntegrityError:
         pass

@@ -43,6 +43,9 @@ class Incoming:
     caption: str | None = None  # the text sent with a photo
     unsupported: bool = False
     migrated_to_chat_id: str | None = None
+    #: The platform's id of the update (``telegram:<update_id>``, ``matrix:<event_id>``): the inbox
+    #: records it with the update's effects, so a redelivered update is applied only once.
+    update_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,4 +63,5 @@ class Outcome:
     """What the adapter shows right away, besides the outbox (a toast for a button press)."""
 
     toast: str | None = None
+    already_applied: bool = False  # a redelivered update: nothing was done again
     failed: bool = False  # handling raised; nothing was saved (counted by the metrics)

@@ -69,7 +69,12 @@ def enqueue(
 
 
 def enqueue_to(session: Session, *, now, person: Person, text: str | None, buttons: Keyboard | None = None,
-               **extra) -> OutboxMessage:
-    """A message to a person's private chat (the adapter opens one where there is none yet)."""
+               **extra) -> OutboxMessage | None:
+    """A message to a person's private chat (the adapter opens one where there is none yet).
+
+    Nothing is sent to a person who erased their data (``/vergeet``): they can no longer be reached.
+    """
+    if person.forgotten_at is not None:
+        return None
     return enqueue(session, now=now, platform=person.platform, chat_id=person.private_chat_id or "", text=text,
                    buttons=buttons, recipient=person, **extra)

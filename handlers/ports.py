@@ -12,3 +12,5 @@ class PlatformPort(Protocol):
 
     # Optional: ``mention_html(external_id, display_name) -> str`` renders a mention of a
     # person (a pill on Matrix); without it, names are plain text.
+    # Optional: ``group_buttons: bool`` (default True) says whether people can press buttons
+    # under a message in a group; where not (Matrix rooms), a command is offered instead.

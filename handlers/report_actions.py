@@ -6,6 +6,7 @@ the database, that this person may do it to this report, whatever the button say
 
 from sqlmodel import col, select
 
+from handlers import rate_limits
 from handlers.buttons import AnswerQuestion, ReportAction
 from handlers.context import Context
 from handlers.i18n import escape
@@ -191,8 +192,12 @@ def close(ctx: Context, report: Report, park: Park, *, ready: str | None = None,
 
 
 def ask_reporter(ctx: Context, report: Report, park: Park, text: str) -> None:
+    reporter = ctx.session.get(Person, report.reporter_person_id) if report.reporter_person_id else None
+    if reporter is None or reporter.forgotten_at is not None:  # erased their data (/vergeet)
+        return ctx.reply(ctx.t("forget.reporter_unreachable", number=report_number(park, report)))
+    if not rate_limits.may_ask(ctx):
+        return None
     event = _event(ctx, report, "question", text)
-    reporter = ctx.session.get(Person, report.reporter_person_id)
     role = official_role_label(ctx, ctx.person, report, ctx.services.texts.language_for(reporter.language))
     number = report_number(park, report)
     ctx.send_to(reporter, ctx.t_for(reporter, "question.to_reporter", number=number, role=role, text=text),
@@ -277,6 +282,8 @@ def _relay_to_reporter(ctx: Context, report: Report, park: Park, kind: str, read
     _event(ctx, report, kind, text if text is not None else f"ready:{ready}")
     _mark_feedback(ctx, report)
     reporter = ctx.session.get(Person, report.reporter_person_id)
+    if reporter.forgotten_at is not None:  # erased their data (/vergeet): the official is told instead
+        ctx.reply(ctx.t("forget.reporter_unreachable", number=report_number(park, report)))
     body = _message_for(ctx, reporter, kind, ready, text)
     role = official_role_label(ctx, ctx.person, report, ctx.services.texts.language_for(reporter.language))
     number = report_number(park, report)

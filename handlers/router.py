@@ -9,16 +9,19 @@ from handlers import (
     admin_buttons, admin_categories, commands, groups, help_texts, invites, language, listings, membership,
     park_choice, report_actions, report_flow,
 )
+from handlers import park_level  # issue 12: park updates, requests, digest, scan
 from handlers.buttons import (
     AnswerQuestion, DraftStep, LanguageChoice, OpenPage, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
 )
 from handlers.context import Context, LaterFile
+from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
 from handlers.delivery import submit
 from handlers.messages import Button, Incoming, Outcome
 from handlers.numbers import as_id
 from handlers.outbox import enqueue_to
 from handlers.park_language import adopt_park_language
 from handlers.services import Services
+from storage.inbox import mark_applied
 from storage.models import Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
@@ -26,20 +29,33 @@ NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
 
 
 async def handle(services: Services, incoming: Incoming) -> Outcome:
-    """Handle one incoming message; everything it changes and sends is committed together."""
+    """Handle one incoming message; everything it changes and sends is committed together.
+
+    The transaction runs in the database's thread pool, off the event loop. With an
+    ``update_key`` the inbox records the update in the same transaction; a key already
+    applied changes and sends nothing.
+    """
     member_of = await _membership_needed(services, incoming)
+    outcome, later_files = await services.db.run(lambda: _apply(services, incoming, member_of))
+    await _send_later_files(services, later_files)
+    return outcome
+
+
+def _apply(services: Services, incoming: Incoming, member_of: set[int]) -> tuple[Outcome, list[LaterFile]]:
     with services.db.transaction() as session:
         now = services.clock.now()
+        if incoming.update_key and not mark_applied(session, incoming.update_key, now):
+            return Outcome(already_applied=True), []
         person = _upsert_person(session, incoming, now)
         adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
+        park_level.remember_membership(ctx)  # issue 12
         if incoming.chat.is_private:
             _private(ctx)
         else:
             _group(ctx)
-    await _send_later_files(services, ctx.later_files)
-    return Outcome(toast=ctx.toast)
+    return Outcome(toast=ctx.toast), ctx.later_files
 
 
 async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
@@ -48,9 +64,13 @@ async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
         attachment = await asyncio.to_thread(item.render)
         if attachment is None:
             continue
-        with services.db.transaction() as session:
-            person = session.get(Person, item.person_id)
-            enqueue_to(session, now=services.clock.now(), person=person, text=item.caption, attachment=attachment)
+
+        def enqueue_file(item=item, attachment=attachment) -> None:
+            with services.db.transaction() as session:
+                person = session.get(Person, item.person_id)
+                enqueue_to(session, now=services.clock.now(), person=person, text=item.caption,
+                           attachment=attachment)
+        await services.db.run(enqueue_file)
 
 
 # ---- who is writing ------------------------------------------------------------------------------
@@ -59,14 +79,18 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
     sender = incoming.sender
     person = session.exec(select(Person).where(
         Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    changes = {"display_name": sender.display_name[:255], "username": sender.username}
     if person is None:
         person = Person(platform=sender.platform, external_id=sender.external_id, created_at=now)
-    person.display_name = sender.display_name[:255]
-    person.username = sender.username
     if sender.language_code and not person.language_chosen:
-        person.language = sender.language_code[:8]
+        changes["language"] = sender.language_code[:8]
     if incoming.chat.is_private:
-        person.private_chat_id = incoming.chat.chat_id
+        changes["private_chat_id"] = incoming.chat.chat_id
+    changed = {name: value for name, value in changes.items() if getattr(person, name) != value}
+    if person.id is not None and not changed:
+        return person  # the usual case: nothing to write
+    for name, value in changed.items():
+        setattr(person, name, value)
     session.add(person)
     session.flush()
     return person
@@ -87,6 +111,8 @@ def _group(ctx: Context) -> None:
     _remember_member(ctx)
     command = commands.find(incoming.command)
     if command is not None and commands.run(ctx, command, incoming.args, in_group=True):
+        return None
+    if park_level.on_group(ctx):  # issue 12
         return None
     if incoming.press:
         ctx.toast = ctx.t("input.stale_button")
@@ -114,6 +140,8 @@ def _private(ctx: Context) -> None:
         return _press(ctx, incoming.press.data)
     if incoming.command:
         return _command(ctx, incoming.command, incoming.args)
+    if park_level.on_private_message(ctx):  # issue 12
+        return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         return report_actions.on_pending_text(ctx, pending)
@@ -126,6 +154,10 @@ def _private(ctx: Context) -> None:
 
 
 def _press(ctx: Context, data: str) -> None:
+    if park_level.on_press(ctx, data):  # issue 12
+        return None
+    if my_data.is_forget_button(data):  # /vergeet's confirmation (its own small format, see handlers.my_data)
+        return my_data.on_press(ctx, data)
     match unpack(data):
         case DraftStep(draft_id, step, value):
             draft = report_flow.draft_of(ctx.session, ctx.person.id)
@@ -136,7 +168,8 @@ def _press(ctx: Context, data: str) -> None:
                 if draft.park_id not in ctx.member_of_parks:  # left the group while writing
                     ctx.session.delete(draft)
                     return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))
-                submit(ctx, draft)
+                if rate_limits.may_report(ctx):
+                    submit(ctx, draft)
             return None
         case ReportPark(park_id):
             return _start_report_in(ctx, park_id)
@@ -164,6 +197,8 @@ def _press(ctx: Context, data: str) -> None:
 
 
 def _command(ctx: Context, name: str, args: str) -> None:
+    if park_level.on_command(ctx, name, args):  # issue 12
+        return None
     command = commands.find(name)
     if command is None or not commands.run(ctx, command, args, in_group=False):
         help_texts.not_understood(ctx)
@@ -228,6 +263,8 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
 
 
 def stop(ctx: Context) -> None:
+    if park_level.on_stop(ctx):  # issue 12
+        return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
         ctx.session.delete(pending)

@@ -1,26 +1,63 @@
-"""Engine, sessions and schema migrations."""
+"""Engine, sessions, schema migrations, and the bounded thread pool database work runs in.
 
-from collections.abc import Iterator
+Database work never runs on the event loop: ``Database.run`` hands a synchronous unit of
+work (usually one ``transaction()``) to a bounded thread pool. We chose a thread pool over
+async SQLAlchemy because every handler is written against the synchronous ``Session`` and
+a transaction is a few milliseconds of CPU-bound ORM work either way: measured in ``make
+bench``, the pool keeps the loop free for the HTTP round trips (which is where the time
+goes) at no cost per message, while a rewrite to ``AsyncSession`` would touch every
+handler. The pool has one thread on SQLite (one writer at a time is all SQLite allows;
+transactions begin ``IMMEDIATE`` so a read-then-write never fails on a stale snapshot)
+and ``POSTGRES_WORKERS`` threads on PostgreSQL.
+
+Durability, chosen per transaction: only storing received updates before they are
+acknowledged (``transaction(durable=True)``) waits for the disk at commit. The others
+(handling, outbox marks) commit without waiting for it (SQLite WAL ``synchronous=NORMAL``,
+PostgreSQL ``synchronous_commit = off``): a process crash loses nothing, and a power loss or
+database-server crash can only roll back the last fraction of a second of them, after
+which the inbox still holds the updates and they are applied again (a reply may then be
+sent twice). Measured: a durable SQLite commit costs about 6 ms on the reference machine,
+the others under 0.1 ms.
+
+Migrations take a lock (PostgreSQL advisory lock per schema; SQLite's write lock), so
+instances starting together never crash: the second waits and finds the schema current.
+"""
+
+import asyncio
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
-import re
-
-from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Engine
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+POSTGRES_WORKERS = 8
+IMMEDIATE = "weerbaar_immediate"
+DURABLE = "weerbaar_durable"
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets foreign keys, WAL and a busy timeout."""
+    """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and IMMEDIATE transactions."""
     if url.startswith("sqlite"):
         _ensure_sqlite_directory(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _configure_sqlite)
+        configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, pool_size=POSTGRES_WORKERS + 2, max_overflow=10)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """Let SQLAlchemy, not the driver, begin transactions, so writers can begin IMMEDIATE."""
+    event.listen(engine, "connect", _configure_sqlite)
+    event.listen(engine, "begin", _begin_sqlite)
 
 
 def _ensure_sqlite_directory(url: str) -> None:
@@ -30,65 +67,70 @@ def _ensure_sqlite_directory(url: str) -> None:
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None  # the driver no longer begins on its own
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
-def alembic_config(engine: Engine):
-    from alembic.config import Config
+def _begin_sqlite(connection: Connection) -> None:
+    options = connection.get_execution_options()
+    connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if options.get(DURABLE) else 'NORMAL'}")
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE) else "BEGIN")
 
+
+def alembic_config(bind: Connection | Engine) -> Config:
+    """Alembic's configuration for a connection (that may hold the schema lock) or an engine."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
+    config.attributes["connection" if isinstance(bind, Connection) else "engine"] = bind
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to date (``weerbaar db upgrade`` and every start).
-
-    Alembic is imported only when there is something to do: at a schema already at the head
-    that saves a second of start-up and ~10 MiB of the bot's memory.
-    """
-    if revision == "head" and _at_heads(engine):
-        return
-    from alembic import command
-
-    command.upgrade(alembic_config(engine), revision)
-
-
-_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
-_DOWN_REVISION = re.compile(r"^down_revision\s*=\s*(.+)$", re.M)
-
-
-def _at_heads(engine: Engine) -> bool:
-    """True when the database's revisions are exactly the heads of the migration files."""
-    revisions, parents = set(), set()
-    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        revision, down = _REVISION.search(source), _DOWN_REVISION.search(source)
-        if revision is None or down is None:
-            return False  # not a file this quick check understands: let Alembic decide
-        revisions.add(revision.group(1))
-        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-    heads = revisions - parents
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[Connection]:
+    """One instance at a time migrates or seeds the schema; the others wait here."""
     with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return False
-        current = {row[0] for row in connection.execute(text("select version_num from alembic_version"))}
-    return bool(heads) and current == heads
+        if engine.dialect.name == "postgresql":
+            key = "select hashtext('weerbaar-schema:' || current_schema())"
+            lock_id = connection.execute(text(key)).scalar_one()
+            connection.execute(text("select pg_advisory_lock(:id)"), {"id": lock_id})
+            connection.commit()
+            try:
+                yield connection
+            finally:
+                connection.rollback()
+                connection.execute(text("select pg_advisory_unlock(:id)"), {"id": lock_id})
+                connection.commit()
+        else:
+            yield connection.execution_options(**{IMMEDIATE: True})
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to date (``weerbaar db upgrade`` and every start), under the schema lock."""
+    with schema_lock(engine) as connection:
+        command.upgrade(alembic_config(connection), revision)
+        connection.commit()
 
 
 class Database:
-    """Hands out sessions; one ``transaction()`` is one unit of work."""
+    """Hands out sessions; one ``transaction()`` is one unit of work; ``run`` runs it off the loop."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, workers: int | None = None):
         self.engine = engine
+        self.workers = (POSTGRES_WORKERS if self.is_postgresql else 1) if workers is None else workers
+        self._executor: ThreadPoolExecutor | None = None
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
+    def transaction(self, durable: bool = False) -> Iterator[Session]:
+        """One unit of work. Only ``durable`` ones wait for the disk at commit (see the module doc)."""
         with Session(self.engine, expire_on_commit=False) as session:
+            if self.is_postgresql:
+                if not durable:
+                    session.exec(text("SET LOCAL synchronous_commit TO OFF"))
+            else:
+                session.connection(execution_options={IMMEDIATE: True, DURABLE: durable})
             try:
                 yield session
                 session.commit()
@@ -96,6 +138,38 @@ class Database:
                 session.rollback()
                 raise
 
+    async def run(self, work: Callable[[], T]) -> T:
+        """Run synchronous database work in the bounded pool, without blocking the event loop."""
+        if self.workers == 0:
+            return work()  # inline, on the loop (measured against the pool in make bench)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="db")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
     @property
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """The database could not be reached or was busy: try again later, nothing was applied."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, (InterfaceError, DisconnectionError)):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if type(error.orig).__module__.startswith("sqlite3"):
+        # SQLite reports a missing table as "operational" too; only these mean "try again later".
+        return any(part in str(error.orig).lower() for part in SQLITE_UNAVAILABLE)
+    return True
+
+
+SQLITE_UNAVAILABLE = ("locked", "busy", "unable to open", "disk i/o", "readonly database", "database or disk is full")

@@ -29,6 +29,8 @@ class Park(SQLModel, table=True):
     work_start: str = Field(default="08:00", max_length=5)
     work_end: str = Field(default="18:00", max_length=5)
     work_days: str = Field(default="1,2,3,4,5", max_length=20)
+    # Report content is deleted this long after a report is closed or withdrawn (``/beleid bewaren``).
+    retention_s: int = Field(default=365 * 86400)
 
 
 class Category(SQLModel, table=True):
@@ -59,6 +61,7 @@ class Person(SQLModel, table=True):
     private_chat_id: Optional[str] = Field(default=None, max_length=255)
     language_chosen: bool = False  # set by /taal; then the platform's language no longer overrides it
     created_at: NaiveDatetime
+    forgotten_at: Optional[NaiveDatetime] = None  # /vergeet: personal data erased, unreachable from then on
 
 
 AWAY_CONDITION = "away_since IS NOT NULL AND revoked_at IS NULL"
@@ -156,7 +159,8 @@ class Report(SQLModel, table=True):
     photo_captions: Optional[list] = Field(default=None, sa_column=Column(JSON))
     anonymous: bool = True
     urgent: bool = False
-    reporter_person_id: int = Field(foreign_key="person.id", index=True)
+    # None once the report's content was purged after the retention: only anonymous figures remain.
+    reporter_person_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
     status: str = Field(default="open", max_length=16)  # open | closed | withdrawn
     lead_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: NaiveDatetime
@@ -168,6 +172,7 @@ class Report(SQLModel, table=True):
     next_reminder_at: Optional[NaiveDatetime] = None
     escalated_at: Optional[NaiveDatetime] = None
     rating: Optional[str] = Field(default=None, max_length=16)  # answered | not_enough
+    purged_at: Optional[NaiveDatetime] = None  # content deleted after the park's retention
 
 
 class ReportRecipient(SQLModel, table=True):
@@ -202,6 +207,7 @@ class OutboxMessage(SQLModel, table=True):
         # The dispatcher takes pending rows in order: a small index however many rows were sent.
         Index("ix_outbox_pending", "id", postgresql_where=text("status = 'pending'"),
               sqlite_where=text("status = 'pending'")),
+        Index("ix_outbox_chat_pending", "platform", "chat_id", "status", "id"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
@@ -221,6 +227,7 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: Optional[NaiveDatetime] = None
     error: Optional[str] = Field(default=None, max_length=255)
     platform_message_id: Optional[str] = Field(default=None, max_length=255)
+    claimed_by: Optional[str] = Field(default=None, max_length=120)  # the sender holding its lease
     # A file sent with the message (the text is its caption): a chart image or a document.
     attachment: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary))
     attachment_name: Optional[str] = Field(default=None, max_length=255)
@@ -251,15 +258,188 @@ class AdminChange(SQLModel, table=True):
     created_at: NaiveDatetime = Field(index=True)
 
 
-class ParkMember(SQLModel, table=True):
-    """A person seen in a park's linked group: the only parks whose membership /melden checks.
+class InboxUpdate(SQLModel, table=True):
+    """An update received from a platform (the inbox): stored before it is acknowledged.
 
-    Written when they speak in the group or a check says they are in it; removed when a check
-    says they left. Only a hint where to look: membership itself is always asked of the platform.
+    ``key`` is ``telegram:<update_id>`` or ``matrix:<event_id>``. ``payload`` holds the neutral
+    message until it is applied; ``applied_at`` is set in the same transaction as the update's
+    effects (and the payload, which may carry report text, is cleared then). A key that is
+    already here is a redelivery and is skipped.
     """
 
-    __table_args__ = (UniqueConstraint("person_id", "park_id"),)
+    __table_args__ = (Index("ix_inboxupdate_pending", "applied_at", "id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)  # the order received
+    key: str = Field(unique=True, max_length=300)
+    payload: Optional[dict] = Field(default=None, sa_column=Column(JSON))
+    received_at: NaiveDatetime
+    applied_at: Optional[NaiveDatetime] = None
+
+
+class Lease(SQLModel, table=True):
+    """A named lease held by one running instance (the Telegram poller, the Matrix syncer)."""
+
+    name: str = Field(primary_key=True, max_length=120)
+    holder: str = Field(max_length=120)
+    expires_at: NaiveDatetime
+
+
+# ---- park level: updates, requests with follow-up, the monthly digest (issue 12) -----------------
+
+class ParkMember(SQLModel, table=True):
+    """Somebody the platform confirmed as a member of a park's linked group; receives private updates."""
+
+    __table_args__ = (UniqueConstraint("park_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    since: NaiveDatetime
+    opted_out_at: Optional[NaiveDatetime] = None
+    checked_at: Optional[NaiveDatetime] = None  # last time the platform was asked whether they are still in
+    missed_checks: int = 0  # consecutive checks that found them in none of the park's groups
+
+
+class ParkLevelDraft(SQLModel, table=True):
+    """A park-level conversation in progress (an update, a request, a help reply, an answer); one per person."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    kind: str = Field(max_length=16)
+    step: str = Field(max_length=16)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: NaiveDatetime
+
+
+class ParkUpdate(SQLModel, table=True):
+    """An update an official or admin sent to a park: to its group(s) and/or privately to its members."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    author_person_id: int = Field(foreign_key="person.id", index=True)
+    author_role: str = Field(max_length=32)
+    show_name: bool = False
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    photo: Optional[str] = Field(default=None, max_length=1024)
+    to_groups: int = 0  # how many linked groups it was posted in
+    to_members: int = 0  # how many members received it privately
+    created_at: NaiveDatetime = Field(index=True)
+
+
+class UpdateUseful(SQLModel, table=True):
+    """One member's "useful" tap on an update (one per person)."""
+
+    __table_args__ = (UniqueConstraint("update_id", "person_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    update_id: int = Field(foreign_key="parkupdate.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    created_at: NaiveDatetime
+
+
+class ParkRequest(SQLModel, table=True):
+    """An official's call for help posted in a park's group, followed up until it is closed."""
+
+    __table_args__ = (UniqueConstraint("park_id", "number"), Index("ix_parkrequest_next_reminder_at", "next_reminder_at"))
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    number: int
+    author_person_id: int = Field(foreign_key="person.id", index=True)
+    author_role: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=16)  # open | closed
+    created_at: NaiveDatetime
+    closed_at: Optional[NaiveDatetime] = None
+    closing_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    reminder_count: int = 0
+    next_reminder_at: Optional[NaiveDatetime] = None
+
+
+class RequestReply(SQLModel, table=True):
+    """A member's private answer to a request; the group never sees who helped."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="parkrequest.id", index=True)
+    helper_person_id: int = Field(foreign_key="person.id", index=True)
+    anonymous: bool = True
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: NaiveDatetime
+    answered_at: Optional[NaiveDatetime] = None
+
+
+class DigestSchedule(SQLModel, table=True):
+    """When a park's monthly digest is posted in its group; ``day`` 0 is the first working day."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", unique=True)
+    enabled: bool = True
+    day: int = 0
+    at: str = Field(default="09:00", max_length=5)
+    last_period: Optional[str] = Field(default=None, max_length=7)  # "2026-11": the month last posted in
+
+
+class ParkScan(SQLModel, table=True):
+    """A short survey of a park's members; ``salt`` exists only while it is open."""
+
+    __table_args__ = (Index("ix_parkscan_status_closes_at", "status", "closes_at"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", index=True)
+    started_by_person_id: int = Field(foreign_key="person.id")
+    status: str = Field(default="open", max_length=16)  # open | closed
+    questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    salt: Optional[str] = Field(default=None, max_length=64)
+    invited: int = 0
+    opened_at: NaiveDatetime
+    remind_at: Optional[NaiveDatetime] = None
+    closes_at: NaiveDatetime
+    closed_at: Optional[NaiveDatetime] = None
+
+
+class ScanProgress(SQLModel, table=True):
+    """Where one (hashed) person is in an open scan; all rows are deleted when the scan closes."""
+
+    __table_args__ = (UniqueConstraint("scan_id", "person_hash"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scan_id: int = Field(foreign_key="parkscan.id", index=True)
+    person_hash: str = Field(max_length=64)
+    respondent: str = Field(max_length=32)
+    position: int = 0
+    selected: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    finished: bool = False
+    opted_out: bool = False
+
+
+class ScanAnswer(SQLModel, table=True):
+    """One answer, keyed by a random respondent id that is never linked to a person after closing."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    scan_id: int = Field(foreign_key="parkscan.id", index=True)
+    respondent: str = Field(max_length=32)
+    question: str = Field(max_length=40)
+    value: str = Field(max_length=40)
+
+
+class ScanQuestionSet(SQLModel, table=True):
+    """A park's changes to the scan's default questions: ``{key: {"enabled": bool, "nl": str, "en": str}}``."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    park_id: int = Field(foreign_key="park.id", unique=True)
+    changes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReportAccess(SQLModel, table=True):
+    """Who saw what: a report delivered to, or exported by, a person (its other acts are ReportEvents)."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    person_id: Optional[int] = Field(default=None, foreign_key="person.id")
+    action: str = Field(max_length=16)  # received | exported
+    created_at: NaiveDatetime
+
+
+class RateEvent(SQLModel, table=True):
+    """Something a person did that is rate limited and not recorded elsewhere (a wrong invite code)."""
+
+    __table_args__ = (Index("ix_rateevent_person_kind_at", "person_id", "kind", "created_at"),)
     id: Optional[int] = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id")
-    park_id: int = Field(foreign_key="park.id", index=True)
-    seen_at: NaiveDatetime
+    kind: str = Field(max_length=24)
+    created_at: NaiveDatetime = Field(index=True)

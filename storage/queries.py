@@ -99,8 +99,13 @@ def reports_due_for_reminder(session: Session, now: datetime, limit: int = 100) 
 
 
 def next_report_number(session: Session, park: Park) -> int:
-    """Take the park's next report number; the row lock serialises concurrent takers."""
-    locked = session.exec(select(Park).where(Park.id == park.id).with_for_update()).one()
+    """Take the park's next report number; the row lock serialises concurrent takers.
+
+    ``populate_existing``: the park is usually loaded already in this session, and without it the
+    lock would return that stale copy and two concurrent reports would get the same number.
+    """
+    locked = session.exec(select(Park).where(Park.id == park.id).with_for_update()
+                          .execution_options(populate_existing=True)).one()
     locked.last_report_number += 1
     session.add(locked)
     session.flush()

@@ -4,7 +4,8 @@ from sqlmodel import select
 
 from storage.models import Category, Park
 from tests.matrix_people import MatrixWorld
-from tests.test_matrix_loop import PHOTO, linked_park
+from tests.photos import jpeg_with_metadata
+from tests.test_matrix_loop import linked_park
 
 
 async def test_a_matrix_caption_is_kept_and_a_hostile_name_stays_text(world: MatrixWorld):
@@ -20,7 +21,7 @@ async def test_a_matrix_caption_is_kept_and_a_hostile_name_stays_text(world: Mat
     await erik.expect(None, "Wat")
     await world.tell(erik, None, "Busje laadt 's nachts")
     await erik.expect(None, "foto")
-    await world.settle(await erik.send_image(erik.dm, PHOTO, caption="Kenteken 12-ABC-3 op de bestelbus"))
+    await world.settle(await erik.send_image(erik.dm, jpeg_with_metadata(), caption="Kenteken 12-ABC-3 op de bestelbus"))
     await erik.expect(None, "met onderschrift")
     await world.tell(erik, None, "klaar")
     await erik.expect(None, "Mogen instanties")

@@ -6,8 +6,7 @@ from sqlmodel import Session, select
 
 from storage.models import GroupChat, Person, ReportEvent
 from tests.matrix_people import MatrixWorld
-
-PHOTO = b"\xff\xd8\xff\xe0" + b"matrix-foto" * 50
+from tests.photos import has_metadata, jpeg_with_metadata, matrix_image_bytes, size_of
 
 
 async def linked_park(world: MatrixWorld):
@@ -72,7 +71,8 @@ async def test_full_loop_through_encrypted_direct_chats_with_a_restart(world):
     await erik.expect(None, "Wat")
     await world.tell(erik, None, "Elke nacht busjes met zware pakketten")
     await erik.expect(None, "foto")
-    await world.settle(await erik.send_image(erik.dm, PHOTO, encrypted=True))
+    photo_with_gps = jpeg_with_metadata()
+    await world.settle(await erik.send_image(erik.dm, photo_with_gps, encrypted=True))
     await erik.expect(None, "1")
     await world.tell(erik, None, "klaar")
     await erik.expect(None, "Mogen instanties")
@@ -89,7 +89,9 @@ async def test_full_loop_through_encrypted_direct_chats_with_a_restart(world):
     assert "Elke nacht busjes" in delivery.body and erik.user_id not in delivery.body
     await piet.sync_until(lambda: piet.images.get(piet.dm) and piet.locations.get(piet.dm), "photo and location")
     [image] = piet.images[piet.dm]
-    assert image["file"]["url"].startswith("mxc://")        # forwarded by reference, still encrypted
+    assert image["file"]["url"].startswith("mxc://")        # uploaded again, still encrypted
+    forwarded = await matrix_image_bytes(piet, image)        # rebuilt from its pixels: no EXIF, GPS or device
+    assert size_of(forwarded) == size_of(photo_with_gps) and not has_metadata(forwarded)
     assert piet.locations[piet.dm][0]["geo_uri"].startswith("geo:51.9")
     await gwen.expect(gwen.dm, "SP-0001")
 

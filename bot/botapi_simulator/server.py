@@ -69,6 +69,10 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[dict]] = {}
         self.current_poll: object | None = None
         self.closing = False
+        #: Seconds of network round trip added to every answer (half before, half after handling), as
+        #: on a real network; 0 by default. ``on_request`` callbacks see each call as it arrives.
+        self.latency = 0.0
+        self.on_request: list[Callable[[str, dict], None]] = []
         self.port: int | None = None
         self._token = token
         self._injections: list[_Injection] = []
@@ -309,6 +313,10 @@ class FakeTelegram:
             params = await _read_params(request)
             self.requests.append(ApiRequest(method, params.logged()))
             self._request_signal.fire()
+            for callback in list(self.on_request):
+                callback(method, params.values)
+            if self.latency:
+                await asyncio.sleep(self.latency / 2)
             if not self._token_ok(request.match_info["token"]):
                 raise ApiError(401, "Unauthorized")
             handler = METHODS.get(method.lower())
@@ -318,8 +326,24 @@ class FakeTelegram:
             result = await handler(self, params)
         except ApiError as exc:
             self.errors.append(ApiFailure(method, params.logged(), exc.error_code, exc.description))
+            await self._answer_delay()
             return web.json_response(exc.envelope(), status=exc.error_code)
+        await self._answer_delay()
         return web.json_response({"ok": True, "result": result})
+
+    async def _answer_delay(self) -> None:
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
+
+    async def wait_for_calls(self, method: str, count: int, timeout: float = 10.0) -> None:
+        """Wait until ``method`` has been called at least ``count`` times in all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while sum(1 for request in self.requests if request.method.lower() == method.lower()) < count:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"fewer than {count} {method} calls in {timeout}s")
+            await self._request_signal.wait(remaining)
 
     def _raise_injected(self, method: str, params: Params) -> None:
         chat_id = params.values.get("chat_id")

@@ -1,4 +1,4 @@
-"""Alembic environment: the engine comes from ``storage.db.alembic_config``."""
+"""Alembic environment: the connection (or engine) comes from ``storage.db.alembic_config``."""
 
 from alembic import context
 from sqlmodel import SQLModel
@@ -6,15 +6,10 @@ from sqlmodel import SQLModel
 from storage import models  # noqa: F401  (registers the tables)
 
 config = context.config
-engine = config.attributes.get("engine")
 target_metadata = SQLModel.metadata
 
-if engine is None:  # pragma: no cover - direct `alembic` use
-    from storage.db import make_engine
 
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
-
-with engine.connect() as connection:
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -23,3 +18,16 @@ with engine.connect() as connection:
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+
+
+# The caller (storage.db.upgrade) passes a connection that holds the schema lock.
+if config.attributes.get("connection") is not None:
+    _run(config.attributes["connection"])
+else:
+    engine = config.attributes.get("engine")
+    if engine is None:  # pragma: no cover - direct `alembic` use
+        from storage.db import make_engine
+
+        engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.connect() as direct:
+        _run(direct)

@@ -29,23 +29,10 @@ def upgrade() -> None:
     op.create_index('ix_outbox_pending', 'outboxmessage', ['id'], postgresql_where=sa.text("status = 'pending'"),
                     sqlite_where=sa.text("status = 'pending'"))
     op.create_index('ix_reportrecipient_person_report', 'reportrecipient', ['person_id', 'report_id'])
-    op.create_table(
-        'parkmember',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('person_id', sa.Integer(), nullable=False),
-        sa.Column('park_id', sa.Integer(), nullable=False),
-        sa.Column('seen_at', sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(['park_id'], ['park.id']),
-        sa.ForeignKeyConstraint(['person_id'], ['person.id']),
-        sa.PrimaryKeyConstraint('id'),
-        sa.UniqueConstraint('person_id', 'park_id'),
-    )
-    op.create_index('ix_parkmember_park_id', 'parkmember', ['park_id'])
+    # The park membership table itself comes with 0003_i12 (park level), which this branch shares.
 
 
 def downgrade() -> None:
-    op.drop_index('ix_parkmember_park_id', table_name='parkmember')
-    op.drop_table('parkmember')
     op.drop_index('ix_reportrecipient_person_report', table_name='reportrecipient')
     op.drop_index('ix_outbox_pending', table_name='outboxmessage')
     op.drop_index('ix_outbox_created_at', table_name='outboxmessage')

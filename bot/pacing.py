@@ -1,0 +1,110 @@
+"""One shared pacing of the platforms' send limits: sliding windows per scope.
+
+Telegram allows about 30 messages/s overall, 1/s in a private chat and 20/min in a group;
+it enforces them as sliding windows (a burst within the window gets 429), so a window is
+what we keep: at most ``limit`` sends in any ``seconds``. The dispatcher asks ``grant``
+before it claims rows, so rows it may not send yet stay in the outbox untouched. A 429
+pauses its scope for ``retry_after``; several 429s in different chats within a second
+pause everything (the overall limit was hit). ``margin`` widens every window a little,
+because a send reaches the server a round trip after we count it.
+"""
+
+from collections import deque
+from dataclasses import dataclass, field
+
+RECENT_429_WINDOW, RECENT_429_CHATS = 1.0, 3
+
+
+@dataclass
+class Window:
+    limit: int
+    seconds: float
+    times: deque = field(default_factory=deque)
+    paused_until: float = 0.0
+
+    def available(self, now: float) -> int:
+        if now < self.paused_until:
+            return 0
+        while self.times and self.times[0] <= now - self.seconds:
+            self.times.popleft()
+        return max(self.limit - len(self.times), 0)
+
+    def record(self, now: float, count: int) -> None:
+        self.times.extend([now] * count)
+
+    def ready_at(self, now: float) -> float:
+        """When the next send may go (``now`` if one may go now)."""
+        if now < self.paused_until:
+            return self.paused_until
+        if self.available(now) > 0:
+            return now
+        return self.times[len(self.times) - self.limit] + self.seconds
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sends per window for a platform; ``None`` means no limit of that kind."""
+
+    overall: tuple[int, float] | None = None
+    private_chat: tuple[int, float] | None = None
+    group_chat: tuple[int, float] | None = None
+    margin: float = 0.0
+
+
+TELEGRAM_LIMITS = Limits(overall=(30, 1.0), private_chat=(1, 1.0), group_chat=(20, 60.0), margin=0.05)
+MATRIX_LIMITS = Limits(overall=(10, 1.0))  # a homeserver's default message limits are of this order
+NO_LIMITS = Limits()
+
+
+class Pacing:
+    """The send windows of one platform: overall and per chat."""
+
+    def __init__(self, limits: Limits, is_private=lambda chat_id: not chat_id.startswith("-")):
+        self.limits = limits
+        self.is_private = is_private
+        self.overall = self._window(limits.overall)
+        self.chats: dict[str, Window] = {}
+        self._recent_429: deque[tuple[float, str]] = deque()
+
+    def _window(self, spec: tuple[int, float] | None) -> Window | None:
+        return None if spec is None else Window(spec[0], spec[1] + self.limits.margin)
+
+    def _chat(self, chat_id: str) -> Window | None:
+        window = self.chats.get(chat_id)
+        if window is None:
+            spec = self.limits.private_chat if self.is_private(chat_id) else self.limits.group_chat
+            window = self._window(spec)
+            if window is None:
+                return None
+            self.chats[chat_id] = window
+        return window
+
+    def grant(self, chat_id: str, wanted: int, now: float) -> int:
+        """How many of ``wanted`` sends to the chat may go now; they are counted as sent."""
+        windows = [window for window in (self.overall, self._chat(chat_id)) if window is not None]
+        granted = min([wanted, *(window.available(now) for window in windows)])
+        for window in windows:
+            window.record(now, granted)
+        return granted
+
+    def ready_at(self, chat_id: str, now: float) -> float:
+        windows = [window for window in (self.overall, self._chat(chat_id)) if window is not None]
+        return max([now, *(window.ready_at(now) for window in windows)])
+
+    def pause(self, chat_id: str, seconds: float, now: float) -> None:
+        """A 429: the chat waits ``retry_after``; 429s in several chats at once pause everything."""
+        chat = self._chat(chat_id) or self.chats.setdefault(chat_id, Window(1_000_000, 1.0))
+        chat.paused_until = max(chat.paused_until, now + seconds)
+        self._recent_429.append((now, chat_id))
+        while self._recent_429 and self._recent_429[0][0] < now - RECENT_429_WINDOW:
+            self._recent_429.popleft()
+        if len({chat for _, chat in self._recent_429}) >= RECENT_429_CHATS:
+            overall = self.overall or Window(1_000_000, 1.0)
+            self.overall = overall
+            overall.paused_until = max(overall.paused_until, now + seconds)
+
+    def forget_idle(self, now: float) -> None:
+        """Drop the windows of chats not sent to for a while (memory stays bounded)."""
+        for chat_id in [chat_id for chat_id, window in self.chats.items()
+                        if window.available(now) == window.limit and now >= window.paused_until]:
+            del self.chats[chat_id]

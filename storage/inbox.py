@@ -1,0 +1,56 @@
+"""The inbox: updates received from the platforms, stored before they are acknowledged.
+
+``receive`` stores a batch (one transaction) and tells which keys are new; only then does
+the adapter acknowledge the batch to the platform. ``mark_applied`` runs inside the
+transaction that applies an update, so "applied" and the update's effects commit
+together. ``pending`` lists what was received but not applied (after a crash or while the
+database was away), oldest first.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from storage.models import InboxUpdate
+
+
+def receive(session: Session, items: list[tuple[str, dict]], now: datetime) -> set[str]:
+    """Store received updates; returns the keys that were not known yet (the rest are redeliveries)."""
+    keys = [key for key, _ in items]
+    known = set(session.exec(select(InboxUpdate.key).where(col(InboxUpdate.key).in_(keys)))) if keys else set()
+    fresh = set()
+    for key, payload in items:
+        if key in known or key in fresh:
+            continue
+        session.add(InboxUpdate(key=key, payload=payload, received_at=now))
+        fresh.add(key)
+    return fresh
+
+
+def mark_applied(session: Session, key: str, now: datetime) -> bool:
+    """Record the update as applied, in the caller's transaction; False if it was applied before."""
+    row = session.exec(select(InboxUpdate).where(InboxUpdate.key == key).with_for_update()).first()
+    if row is None:
+        session.add(InboxUpdate(key=key, received_at=now, applied_at=now))
+        session.flush()  # a concurrent applier of the same key fails here, before any effect commits
+        return True
+    if row.applied_at is not None:
+        return False
+    row.applied_at, row.payload = now, None  # the payload may carry report text: not kept
+    session.add(row)
+    return True
+
+
+def pending(session: Session, prefix: str, after_id: int = 0, limit: int = 500) -> list[InboxUpdate]:
+    """Received, not yet applied updates of one platform (``telegram:``), in the order received (a page)."""
+    return list(session.exec(
+        select(InboxUpdate).where(col(InboxUpdate.applied_at).is_(None), col(InboxUpdate.key).startswith(prefix),
+                                  col(InboxUpdate.id) > after_id)
+        .order_by(col(InboxUpdate.id)).limit(limit)))
+
+
+def prune(session: Session, applied_before: datetime) -> int:
+    """Forget applied updates older than the platforms would ever redeliver."""
+    result = session.exec(delete(InboxUpdate).where(col(InboxUpdate.applied_at) < applied_before))
+    return result.rowcount or 0

@@ -1,0 +1,205 @@
+"""The authorization matrix: every command and button for every role, allowed or refused.
+
+One park (De Spaanse Polder) with a report SP-0001 (drugs: routed to police and municipality),
+filed by Erik after Mia (municipality) went away with Bram (municipality too: a backup must hold
+the role) as her backup, and
+a question about it from Piet. Each case runs on its own copy of that database, so no case
+changes what another sees. "Refused" means the person got one of the polite refusals and
+nothing changed; "allowed" means anything else (the command did its work or asked for more).
+"""
+
+import asyncio
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.park_setup import apply_parks
+from handlers import router
+from handlers.clock import ManualClock
+from handlers.i18n import Translator
+from handlers.invites import create_invite
+from handlers.messages import Chat, Sender
+from handlers.services import Services
+from storage.db import Database, make_engine, upgrade
+from storage.models import (
+    AdminChange, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+)
+from tests.handler_world import RecordingPlatform, message, private_chat
+from tests.harness import OTHER_PARK, PARK, START, bot_config
+
+GROUP = Chat(platform="telegram", chat_id="-100500", is_private=False, title="Ondernemers")
+PEOPLE = {
+    "outsider": Sender("telegram", "501", "Otto", "otto", "nl"),
+    "member": Sender("telegram", "502", "Mo", "mo", "nl"),
+    "reporter": Sender("telegram", "503", "Erik", "erik", "nl"),
+    "routed": Sender("telegram", "504", "Piet", "piet", "nl"),          # police: drugs is routed to police
+    "not_routed": Sender("telegram", "505", "Frits", "frits", "nl"),    # park manager: not routed
+    "other_park": Sender("telegram", "506", "Nina", "nina", "nl"),      # police of Noorderveld
+    "revoked": Sender("telegram", "507", "Ruud", "ruud", "nl"),         # police, revoked before the report
+    "away": Sender("telegram", "508", "Mia", "mia", "nl"),              # municipality, away
+    "backup": Sender("telegram", "509", "Bram", "bram", "nl"),          # municipality, Mia's backup
+    "admin": Sender("telegram", "510", "Anna", "anna", "nl"),
+}
+GROUP_MEMBERS = {"502", "503", "510"}
+ROLES = {"routed": ("police", PARK), "not_routed": ("park_manager", PARK), "other_park": ("police", OTHER_PARK),
+         "revoked": ("police", PARK), "away": ("municipality", PARK), "backup": ("municipality", PARK),
+         "admin": ("admin", PARK)}
+REFUSALS = ("report.not_found", "admin.not_admin", "input.stale_button", "open.not_official", "report.not_member",
+            "group.link_not_admin", "stats.not_allowed")
+OFFICIALS_OF_REPORT = {"routed", "backup"}
+EVERYONE = set(PEOPLE)
+ADMIN_ONLY = {"admin"}
+OFFICIALS = {"routed", "not_routed", "other_park", "away", "backup"}
+
+# (what is done, where, who may) — "{r}" is the report id, "{q}" the question's event id.
+MATRIX = [
+    ("/koppel", "group", ADMIN_ONLY),
+    ("/melden", "private", {"member", "reporter", "admin"}),
+    ("/open", "private", OFFICIALS),
+    ("/oppakken SP-0001", "private", OFFICIALS_OF_REPORT),
+    ("/feedback SP-0001 We kijken ernaar", "private", OFFICIALS_OF_REPORT),
+    ("/vraag SP-0001 Welke kleur?", "private", OFFICIALS_OF_REPORT),
+    ("/sluit SP-0001 Afgehandeld", "private", OFFICIALS_OF_REPORT),
+    ("press r{r}:claim", "private", OFFICIALS_OF_REPORT),
+    ("press r{r}:fb1", "private", OFFICIALS_OF_REPORT),
+    ("press r{r}:ask", "private", OFFICIALS_OF_REPORT),
+    ("press r{r}:cl1", "private", OFFICIALS_OF_REPORT),
+    ("press r{r}:wd", "private", {"reporter"}),
+    ("press r{r}:wdy", "private", {"reporter"}),
+    ("press q{q}:ans", "private", {"reporter"}),
+    ("/uitnodigen police", "private", ADMIN_ONLY),
+    ("/instanties", "private", ADMIN_ONLY),
+    ("/intrekken #1", "private", ADMIN_ONLY),
+    ("/categorieen", "private", ADMIN_ONLY),
+    ("/beleid eerste 1h", "private", ADMIN_ONLY),
+    ("/beleid bewaren 2j", "private", ADMIN_ONLY),
+    ("/logboek", "private", ADMIN_ONLY),
+    ("/logboek melding SP-0001", "private", ADMIN_ONLY),
+    ("/vergeet SP-0001", "private", ADMIN_ONLY),
+    ("/statistiek", "private", ADMIN_ONLY | {"routed", "not_routed", "other_park", "away", "backup"}),
+    ("/mijngegevens", "private", EVERYONE),
+    ("/mijnmeldingen", "private", EVERYONE),
+]
+
+
+@dataclass
+class Base:
+    path: str
+    report_id: int
+    question_id: int
+    texts: Translator
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Base:
+    path = tmp_path_factory.mktemp("matrix") / "base.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    db = Database(engine)
+    config = bot_config(None)
+    clock = ManualClock(START)
+    texts = Translator.load()
+    services = Services(db=db, clock=clock, texts=texts, platforms={"telegram": RecordingPlatform(GROUP_MEMBERS)})
+    with db.transaction() as session:
+        apply_parks(session, config)
+
+    async def say(who: str, text: str, chat: Chat | None = None, press: str | None = None) -> None:
+        sender = PEOPLE[who]
+        await router.handle(services, message(sender, chat or private_chat(sender), text=text, press=press))
+
+    async def build() -> tuple[int, int]:
+        for who, (role, park) in ROLES.items():
+            with db.transaction() as session:
+                code = create_invite(session, park_slug=park, role=role, allowed_roles=config.official_roles,
+                                     now=clock.now(), valid_for=timedelta(days=1)).code
+            await say(who, f"/start {code}")
+        await say("admin", "/koppel", chat=GROUP)
+        # Revoked and away as /intrekken and /afwezig leave them (those commands have their own tests).
+        with db.transaction() as session:
+            role_of = {person.external_id: (role, person) for role, person in session.exec(
+                select(Role, Person).join(Person, Person.id == Role.person_id))}
+            role_of["507"][0].revoked_at = clock.now()
+            role_of["508"][0].away_since, role_of["508"][0].backup_person_id = clock.now(), role_of["509"][1].id
+            session.add(role_of["507"][0])
+            session.add(role_of["508"][0])
+        for who in PEOPLE:  # everybody has written to the bot once (a private chat exists)
+            await say(who, "/help")
+        await say("reporter", "/melden")
+        for step in ("category:1", None, "when:now", None, "photos:done", "contact:anon", "urgent:no", "summary:send"):
+            with Session(engine) as session:
+                draft = session.exec(select(ReportDraft)).first()
+            if step is None:
+                await say("reporter", "Loods 7, de hele nacht busjes" if draft.step == "what" else "Loods 7")
+            else:
+                await say("reporter", None, press=f"d{draft.id}:{step}")
+        await say("routed", "/vraag SP-0001 Hoe laat?")
+        with Session(engine) as session:
+            report = session.exec(select(Report)).one()
+            question = session.exec(select(ReportEvent).where(ReportEvent.kind == "question")).one()
+            return report.id, question.id
+
+    report_id, question_id = asyncio.run(build())
+    engine.dispose()
+    return Base(str(path), report_id, question_id, texts)
+
+
+def test_the_base_is_what_the_matrix_assumes(base):
+    engine = make_engine(f"sqlite:///{base.path}")
+    with Session(engine) as session:
+        report = session.get(Report, base.report_id)
+        recipients = {person.display_name for person in session.exec(select(Person).join(
+            ReportRecipient, Person.id == ReportRecipient.person_id))}
+    engine.dispose()
+    assert report.number == 1 and report.status == "open" and report.roles == ["police", "municipality"]
+    assert recipients == {"Piet", "Bram"}  # Mia is away: Bram stands in; Ruud was revoked
+
+
+CASES = [(action, where, who, who in allowed) for action, where, allowed in MATRIX for who in PEOPLE]
+
+
+@pytest.mark.parametrize(("action", "where", "who", "allowed"), CASES,
+                         ids=[f"{who}:{action.split(' ')[0] if not action.startswith('press') else action}"
+                              for action, where, who, allowed in CASES])
+def test_authorization(base, tmp_path, action, where, who, allowed):
+    copy = tmp_path / "case.db"
+    shutil.copyfile(base.path, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    services = Services(db=Database(engine), clock=ManualClock(START + timedelta(minutes=5)), texts=base.texts,
+                        platforms={"telegram": RecordingPlatform(GROUP_MEMBERS)})
+    sender = PEOPLE[who]
+    chat = GROUP if where == "group" else private_chat(sender)
+    text = action.format(r=base.report_id, q=base.question_id)
+    with Session(engine) as session:
+        last = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())).first() or 0
+        before = _state(session)
+    if text.startswith("press "):
+        incoming = message(sender, chat, press=text[len("press "):])
+    else:
+        incoming = message(sender, chat, text=text)
+    outcome = asyncio.run(router.handle(services, incoming))
+    with Session(engine) as session:
+        answers = [row.text or "" for row in session.exec(select(OutboxMessage).where(
+            OutboxMessage.id > last, OutboxMessage.chat_id == chat.chat_id))]
+        after = _state(session)
+    engine.dispose()
+    shown = answers + ([outcome.toast] if outcome.toast else [])
+    assert shown, f"{who} got no answer to {action}"
+    refusals = {key: str(base.texts("nl", key)) for key in REFUSALS if base.texts.has(key)}
+    refused = [key for key, refusal in refusals.items() if any(refusal.split("{")[0][:40] in text_ for text_ in shown)]
+    if allowed:
+        assert not refused, f"{who} was refused {action}: {shown}"
+    else:
+        assert refused, f"{who} was allowed {action}: {shown}"
+        assert after == before, f"a refused {action} by {who} changed something"
+
+
+def _state(session: Session) -> tuple:
+    """What a refused action must leave alone: the report, its events, roles and the park's policy."""
+    report = session.exec(select(Report)).one()
+    return (report.status, report.lead_person_id, report.first_feedback_at, report.anonymous,
+            len(session.exec(select(ReportEvent)).all()), len(session.exec(select(AdminChange)).all()),
+            tuple((role.id, role.revoked_at) for role in session.exec(select(Role))),
+            tuple((park.first_reminder_after_s, park.retention_s) for park in session.exec(select(Park))))

@@ -1,0 +1,95 @@
+"""Park updates, requests, the scan and the digest on Matrix (issue 12): commands in the room, numbered
+choices in direct chats."""
+
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from storage.models import ParkRequest, RequestReply, ScanAnswer, UpdateUseful
+from tests.test_matrix_loop import linked_park
+
+
+async def test_an_update_and_a_request_on_matrix(world):
+    anna, erik, piet, gwen, room = await linked_park(world)
+    await world.open_dm(erik)
+    await world.tell(erik, room, "!hulp")  # a command in the linked room: Erik is a member now
+
+    await world.tell(piet, piet.dm, "!bericht Controle gehouden op de Industrieweg")
+    await piet.expect(piet.dm, "Zonder foto")
+    await world.tell(piet, piet.dm, "1")
+    await piet.expect(piet.dm, "Wie krijgt het bericht")
+    await world.tell(piet, piet.dm, "2")  # privately to the members too
+    audience = await piet.expect(piet.dm, "☑ privé aan leden (1)")
+    assert "3. Verder" in audience.body
+    await world.tell(piet, piet.dm, "3")
+    await piet.expect(piet.dm, "Hoe onderteken je")
+    await world.tell(piet, piet.dm, "1")
+    await piet.expect(piet.dm, "Voorbeeld")
+    await world.tell(piet, piet.dm, "Versturen")
+    await piet.expect(piet.dm, "Verstuurd: in 1 groep(en) en privé aan 1 leden")
+
+    in_room = await erik.expect(room, "Bericht voor De Spaanse Polder")
+    assert "— Politie (wijkagent)" in in_room.body and "!nuttig 1" in in_room.body and "<ol>" not in in_room.html
+    private = await erik.expect(erik.dm, "Controle gehouden")
+    assert "1. 👍 Nuttig" in private.body
+    await world.tell(erik, erik.dm, "1")
+    await erik.expect(erik.dm, "Doorgegeven")
+    await world.tell(erik, room, "!nuttig 1")
+    await erik.expect(room, "Je vond dit bericht al nuttig")
+
+    await world.tell(piet, piet.dm, "!oproep Wie zag dinsdagnacht een wit busje?")
+    await piet.expect(piet.dm, "Voorbeeld")
+    await world.tell(piet, piet.dm, "1")
+    request = await erik.expect(room, "Oproep SP-O1")
+    assert "!helpen SP-O1" in request.body and "<ol>" not in request.html
+
+    await world.tell(erik, erik.dm, "!helpen SP-O1")
+    await erik.expect(erik.dm, "Wat kun je vertellen")
+    await world.tell(erik, erik.dm, "Het busje stond bij hal 4")
+    await erik.expect(erik.dm, "Foto's erbij")
+    await world.tell(erik, erik.dm, "1")
+    await erik.expect(erik.dm, "naam zien")
+    await world.tell(erik, erik.dm, "1")
+    await erik.expect(erik.dm, "Je antwoord op oproep SP-O1")
+    await world.tell(erik, erik.dm, "1")
+    await erik.expect(erik.dm, "Dank je! Je antwoord")
+
+    answer = await piet.expect(piet.dm, "Antwoord op oproep SP-O1")
+    assert "hal 4" in answer.body and "Erik" not in answer.body and "2. Oproep sluiten" in answer.body
+    await world.tell(piet, piet.dm, "2")
+    await piet.expect(piet.dm, "Iedereen die hielp")
+    await world.tell(piet, piet.dm, "1")
+    await piet.expect(piet.dm, "1 helper(s)")
+    await erik.expect(erik.dm, "Oproep SP-O1 is gesloten")
+    assert not any("hal 4" in notice.body or "Erik" in notice.body for notice in erik.all_notices(room))
+    with Session(world.db.engine) as session:
+        assert session.exec(select(ParkRequest)).one().status == "closed"
+        assert len(session.exec(select(RequestReply)).all()) == 1
+        assert len(session.exec(select(UpdateUseful)).all()) == 1
+
+
+async def test_a_scan_in_a_direct_chat_and_the_digest_in_the_room_on_matrix(world):
+    anna, erik, piet, gwen, room = await linked_park(world)
+    await world.bot.advance(timedelta(0))  # the bot first sees the park in November
+    await world.open_dm(erik)
+    await world.tell(erik, room, "!hulp")
+    await world.tell(piet, piet.dm, "!oproep Wie zag dinsdagnacht een wit busje?")
+    await piet.expect(piet.dm, "Voorbeeld")
+    await world.tell(piet, piet.dm, "1")
+    await erik.expect(room, "Oproep SP-O1")
+
+    await world.tell(anna, anna.dm, "!scan start 1d")
+    await anna.expect(anna.dm, "verstuurd aan 1 leden")
+    question = await erik.expect(erik.dm, "Vraag 1 van 7")
+    assert "1. 1" in question.body and "6. Niet meedoen" in question.body
+    await world.tell(erik, erik.dm, "4")
+    await erik.expect(erik.dm, "Vraag 2 van 7")
+    await world.tell(erik, erik.dm, "niet meedoen")
+    await erik.expect(erik.dm, "niet mee aan deze scan")
+
+    await world.bot.advance(timedelta(days=1))  # Tuesday 1 December 09:00: the scan closes, the digest is due
+    await anna.expect(anna.dm, "gesloten: 0 deelnemers")
+    digest = await erik.expect(room, "Maandoverzicht De Spaanse Polder — november 2026")
+    assert "Oproepen van instanties beantwoord: 0 van 1" in digest.body and "Signalen ontvangen: 0" in digest.body
+    with Session(world.db.engine) as session:
+        assert session.exec(select(ScanAnswer)).all() == []
