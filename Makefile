@@ -40,7 +40,7 @@ chromium:
 	  || echo "could not install chromium; the browser test skips (and fails under CI=true)"
 
 bench: $(STAMP)
-	$(PY) bench/run.py
+	$(PY) bench/run.py; pipeline=$$?; $(PY) bench/national.py && exit $$pipeline
 
 clean:
 	rm -rf $(VENV) $(ELEMENT)/node_modules

@@ -1,19 +1,14 @@
-"""Benchmarks: the pipeline side by side with a bare python-telegram-bot bot, handler latency, a sweep.
+"""Benchmarks: the pipeline side by side with a bare python-telegram-bot bot, and handler latency.
 
 Run with ``make bench``. First one table (``bench/pipeline.py``): the real bot through
 python-telegram-bot's HTTP stack next to a bare PTB bot on the same fake Bot API with a
 network round trip of ``--latency`` ms (default 50), 200 people at once and 50 whole
 guided reports at once, on SQLite and PostgreSQL; the budget is a ratio of at least
 ``BUDGET`` (0.8×) and the command exits non-zero when one is missed. Then the handler
-latency and the reminder sweep (``--sweep N`` reports). Targets on the 2-core
-reference machine, SQLite on local disk: a message through ``router.handle`` under 20 ms at
-the median (measured 2026-11-29: 3.9 ms, p90 7.7 ms); a reminder sweep over 5,000 overdue
-reports at once under 60 s (measured: 34 s, about 7 ms per reminder with its outbox rows and
-event); peak traced Python memory of that sweep under 200 MiB. The board's chart (``/statistiek``,
-12 months, 4 roles) is drawn in a worker thread in under 500 ms with a PNG under 200 KiB
-(measured 2026-11-30 on the shared machine at load average 9 on 2 cores: 656 ms, 41 KiB;
-a computed "constrained" layout took 1.07 s there against 0.74 s for the fixed one, so the
-chart uses a fixed layout).
+latency: a message through ``router.handle`` under 20 ms at the median on the 2-core
+reference machine (measured 2026-11-29: 3.9 ms, p90 7.7 ms). Sweeps, queries and memory at
+national scale, and the board's chart, are measured by ``bench/national.py``, which
+``make bench`` runs next.
 """
 
 import argparse
@@ -23,8 +18,7 @@ import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,9 +32,8 @@ from handlers.clock import ManualClock  # noqa: E402
 from handlers.i18n import Translator  # noqa: E402
 from handlers.messages import ButtonPress, Chat, Incoming, Sender  # noqa: E402
 from handlers.services import Services  # noqa: E402
-from handlers.sweeps import send_due_reminders  # noqa: E402
 from storage.db import Database, make_engine, upgrade  # noqa: E402
-from storage.models import Category, GroupChat, Person, Report, ReportDraft  # noqa: E402
+from storage.models import Category, GroupChat, Person, ReportDraft  # noqa: E402
 
 START = datetime(2026, 11, 30, 8, 0)
 BUDGET = 0.8
@@ -103,47 +96,12 @@ def _person_id(session, sender: Sender) -> int:
     return session.exec(select(Person).where(Person.external_id == sender.external_id)).one().id
 
 
-def sweep(services: Services, reports_in_sweep: int) -> tuple[float, float]:
-    with services.db.transaction() as session:
-        reporter = session.exec(select(Person).where(Person.external_id == "1000")).one()
-        for number in range(reports_in_sweep):
-            session.add(Report(park_id=1, number=10_000 + number, category_id=1, roles=["police"], when_kind="now",
-                               what="x", reporter_person_id=reporter.id, created_at=START, next_reminder_at=START))
-    services.clock.advance(timedelta(minutes=1))
-    tracemalloc.start()
-    began = time.perf_counter()
-    while send_due_reminders(services):
-        pass
-    elapsed = time.perf_counter() - began
-    peak = tracemalloc.get_traced_memory()[1] / 2 ** 20
-    tracemalloc.stop()
-    return elapsed, peak
-
-
-def chart_rendering(runs: int = 20) -> tuple[list[float], int]:
-    """The board's chart (12 months, 4 roles) drawn off the event loop: seconds per drawing, PNG size."""
-    from handlers.charts import ChartData, render_chart
-
-    data = ChartData(title="Terugkoppeling bij De Spaanse Polder",
-                     months=tuple((f"m{month}", month * 3.5, month / 12) for month in range(1, 13)),
-                     roles=(("politie", 0.8), ("gemeente", 0.6), ("parkmanager", 1.0), ("brandweer", None)),
-                     labels={"median_hours": "uren", "share": "%", "by_role": "per rol", "no_data": "–"})
-    render_chart(data)  # the first drawing loads matplotlib and its fonts
-    timings, size = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        size = len(render_chart(data).data)
-        timings.append(time.perf_counter() - started)
-    return timings, size
-
-
 def arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=50.0, help="Bot API round trip in ms (default 50)")
     parser.add_argument("--people", type=int, default=200, help="people sending a command at once")
     parser.add_argument("--reporters", type=int, default=50, help="people filing a whole report at once")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--sweep", type=int, default=5000, help="reports in the reminder sweep (0: skip)")
     return parser.parse_args()
 
 
@@ -173,17 +131,12 @@ def print_table(results, latency: float) -> bool:
 
 def main() -> int:
     args = arguments()
-    timings, size = chart_rendering()
-    print(f"chart: median {statistics.median(timings) * 1000:.0f} ms per drawing, {size / 1024:.0f} KiB PNG")
     with tempfile.TemporaryDirectory() as directory:
         ok = print_table(asyncio.run(pipeline_table(args, Path(directory))), args.latency)
         services = services_for(Path(directory))
         timings = asyncio.run(message_latency(services))
         print(f"handle(): {len(timings)} messages, median {statistics.median(timings) * 1000:.1f} ms, "
               f"p90 {statistics.quantiles(timings, n=10)[-1] * 1000:.1f} ms")
-        if args.sweep:
-            elapsed, peak = sweep(services, args.sweep)
-            print(f"reminder sweep: {args.sweep} reports in {elapsed:.2f} s, peak traced memory {peak:.1f} MiB")
     if not ok:
         print("a budget was missed", file=sys.stderr)
     return 0 if ok else 1

@@ -3,15 +3,13 @@
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.config import Config, MonitoringConfig
 from bot.dispatcher import OutboxDispatcher
-from bot.health_server import HealthServer
 from bot.jobs import Jobs
 from bot.pacing import MATRIX_LIMITS, TELEGRAM_LIMITS, Pacing
-from bot.monitoring import MeteredSender, Metrics
 from bot.park_setup import apply_parks
-from bot.matrix_adapter import MatrixAdapter
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
 from bot.safe_logging import log_failure
@@ -23,6 +21,11 @@ from handlers.outbox import enqueue
 from handlers.services import Services, Settings
 from storage.db import Database, is_unavailable, make_engine, schema_lock, upgrade
 from storage.inbox import mark_applied
+
+if TYPE_CHECKING:  # imported only when configured: matrix-nio costs ~30 MiB, aiohttp and prometheus ~10 MiB
+    from bot.health_server import HealthServer
+    from bot.matrix_adapter import MatrixAdapter
+    from bot.monitoring import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +40,10 @@ class Weerbaar:
     dispatcher: OutboxDispatcher
     jobs: Jobs
     telegram: TelegramAdapter | None = None
-    matrix: MatrixAdapter | None = None
+    matrix: "MatrixAdapter | None" = None
     #: Why the deployment cannot go on (e.g. another instance polls the same token); the CLI exits.
     fatal: str | None = None
-    health: HealthServer | None = None
+    health: "HealthServer | None" = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
     _fatal_listeners: list = field(default_factory=list)
     flood_guard: rate_limits.FloodGuard = field(default_factory=rate_limits.FloodGuard)
@@ -133,7 +136,11 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     app = Weerbaar(services=services, dispatcher=dispatcher,
                    jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake),
                    flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute))
-    metrics = Metrics(db, clock) if config.monitoring is not None else None
+    metrics = None
+    if config.monitoring is not None:
+        from bot.monitoring import Metrics
+
+        metrics = Metrics(db, clock)
     handle = metrics.metered_handle(app.handle) if metrics is not None else app.handle
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
@@ -142,6 +149,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
+        from bot.matrix_adapter import MatrixAdapter
+
         app.matrix = MatrixAdapter(
             config.matrix, db, clock, services.texts, handle=handle,
             after_event=dispatcher.wake)
@@ -156,8 +165,11 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     return app
 
 
-def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: Metrics, db: Database) -> None:
+def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: "Metrics", db: Database) -> None:
     """Count deliveries and sweeps, and serve ``/metrics``, ``/healthz``, ``/readyz``."""
+    from bot.health_server import HealthServer
+    from bot.monitoring import MeteredSender
+
     for platform, sender in list(app.dispatcher.senders.items()):
         app.dispatcher.senders[platform] = MeteredSender(sender, metrics)
 

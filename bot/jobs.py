@@ -41,12 +41,13 @@ class Jobs:
         """One sweep: due reminders and escalations, expired drafts, old delivered messages."""
         started = time.perf_counter()
         try:
-            reminded = send_due_reminders(self.services)
-            expired = expire_idle_drafts(self.services)
-            pruned = prune_delivered_messages(self.services)
-            park_level = park_sweeps.run(self.services)  # issue 12: request reminders, digests, scans
+            # In a worker thread: a national sweep takes seconds, and chats must not wait for it.
+            reminded = await asyncio.to_thread(send_due_reminders, self.services)
+            expired = await asyncio.to_thread(expire_idle_drafts, self.services)
+            pruned = await asyncio.to_thread(prune_delivered_messages, self.services)
+            park_level = await asyncio.to_thread(park_sweeps.run, self.services)  # issue 12: requests, digests, scans
             await park_members.recheck(self.services)  # issue 12: who is still in the park's group
-            purged = run_retention(self.services)
+            purged = await asyncio.to_thread(run_retention, self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")
             return

@@ -149,9 +149,17 @@ class InviteCancel(ButtonData):
     action: Literal["cancel"] = "cancel"
 
 
+@dataclass(frozen=True)
+class OpenPage(ButtonData):
+    """Turn the page of ``/open`` (1-based)."""
+
+    prefix: ClassVar[str] = "open:"
+    page: int
+
+
 KINDS: tuple[type[ButtonData], ...] = (
     DraftStep, ReportPark, ParkChoice, LanguageChoice, ShowSignals, ReportAction, AnswerQuestion, RoleAction,
-    BackupChoice, CategoryAction, CategoryRole, InviteCancel,
+    BackupChoice, CategoryAction, CategoryRole, InviteCancel, OpenPage,
 )
 
 

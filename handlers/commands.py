@@ -73,7 +73,7 @@ def table() -> tuple[Command, ...]:
                 menus=("private",), menu_key="menu.myreports"),
         Command("signals", "signalen", "signals", private=router.signals, menus=("private",),
                 menu_key="menu.signals", needs_membership=True),
-        Command("open", "open", "open", private=lambda ctx, _: listings.open_reports(ctx), who=OFFICIAL,
+        Command("open", "open", "open", private=listings.open_page, who=OFFICIAL, usage=True,
                 menus=("private",), menu_key="menu.open"),
         Command("stop", "stop", "stop", private=lambda ctx, _: router.stop(ctx), aliases=("annuleer", "cancel"),
                 menus=("private",), menu_key="menu.stop"),

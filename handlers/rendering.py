@@ -1,6 +1,7 @@
 """How reports, categories and roles read in a message."""
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime, format_timedelta
@@ -40,8 +41,27 @@ def mention(services, person: Person) -> Markup:
 
 def age(texts: Translator, language: str, since: datetime, now: datetime) -> Markup:
     """How long ago, as people say it: "3 uur geleden", "2 days ago"."""
-    delta = max(now - since, timedelta(0))
-    return escape(format_timedelta(-delta, add_direction=True, threshold=1.5, locale=language))
+    seconds = max((now - since).total_seconds(), 0)
+    larger = None
+    for unit in _AGE_UNITS:  # babel's own choice of unit and rounding, so equal texts share one formatting
+        if seconds / unit >= AGE_THRESHOLD:
+            value = max(1, round(seconds / unit))
+            # A stand-in age with the same unit and value; the age itself where that would read as the larger unit.
+            stand_in = value * unit
+            return _age_text(language, seconds if larger and stand_in >= AGE_THRESHOLD * larger else stand_in)
+        larger = unit
+    return _age_text(language, seconds)
+
+
+AGE_THRESHOLD = 1.5
+_AGE_UNITS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
+
+
+@lru_cache(maxsize=4096)
+def _age_text(language: str, seconds: float) -> Markup:
+    """Formatting is slow (about half a millisecond); a digest or a list shows many ages."""
+    return escape(format_timedelta(-timedelta(seconds=seconds), add_direction=True, threshold=AGE_THRESHOLD,
+                                   locale=language))
 
 
 def when_line(texts: Translator, language: str, when_kind: str, when_text: str | None) -> Markup:

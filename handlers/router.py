@@ -5,11 +5,13 @@ import re
 
 from sqlmodel import Session, col, select
 
-from handlers import admin_buttons, admin_categories, commands, groups, help_texts, invites, language, park_choice
-from handlers import report_actions, report_flow
+from handlers import (
+    admin_buttons, admin_categories, commands, groups, help_texts, invites, language, listings, membership,
+    park_choice, report_actions, report_flow,
+)
 from handlers import park_level  # issue 12: park updates, requests, digest, scan
 from handlers.buttons import (
-    AnswerQuestion, DraftStep, LanguageChoice, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
+    AnswerQuestion, DraftStep, LanguageChoice, OpenPage, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
 )
 from handlers.context import Context, LaterFile
 from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
@@ -20,7 +22,7 @@ from handlers.outbox import enqueue_to
 from handlers.park_language import adopt_park_language
 from handlers.services import Services
 from storage.inbox import mark_applied
-from storage.models import GroupChat, Park, Person, Report, ReportDraft
+from storage.models import Park, Person, Report
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
 NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
@@ -95,54 +97,9 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
 
 
 async def _membership_needed(services: Services, incoming: Incoming) -> set[int]:
-    """Parks whose linked group the sender is in, asked of the platform before any transaction.
-
-    Only computed when the message starts or sends a report; the answer is never taken from a link.
-    """
-    wanted = _parks_to_check(incoming)
-    if wanted is None:
-        return set()
-    port = services.platforms.get(incoming.chat.platform)
-    if port is None:
-        return set()
-
-    def linked_groups() -> list[tuple[int, str]]:
-        with Session(services.db.engine) as session:
-            park = wanted
-            if isinstance(park, tuple):  # the "send" press of a draft: the draft's park, asked again
-                draft = session.get(ReportDraft, park[1])
-                if draft is None:
-                    return []
-                park = draft.park_id
-            query = select(GroupChat).where(GroupChat.platform == incoming.chat.platform)
-            if park != "all":
-                query = query.join(Park, col(Park.id) == col(GroupChat.park_id)).where(
-                    (Park.slug == park) if isinstance(park, str) else (Park.id == park))
-            return [(group.park_id, group.chat_id) for group in session.exec(query)]
-
-    groups_to_ask = await services.db.run(linked_groups)
-    member_of: set[int] = set()
-    for park_id, chat_id in groups_to_ask:
-        if park_id not in member_of and await port.is_group_member(chat_id, incoming.sender.external_id):
-            member_of.add(park_id)
-    return member_of
-
-
-def _parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
-    if not incoming.chat.is_private:
-        return None
-    pressed = unpack(incoming.press.data) if incoming.press else None
-    if isinstance(pressed, DraftStep) and (pressed.step, pressed.value) == (report_flow.SUMMARY, "send"):
-        return ("draft", pressed.draft_id)
-    if (park_level_parks := park_level.parks_to_check(incoming)) is not None:  # issue 12
-        return park_level_parks
-    if commands.needs_membership(incoming.command):
-        return "all"
-    if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
-        return incoming.args[len(groups.REPORT_PAYLOAD_PREFIX):].strip().lower()
-    if isinstance(pressed, ReportPark):
-        return pressed.park_id
-    return None
+    """Parks whose linked group the sender is in, asked of the platform before any transaction:
+    only the parks the person is known in, or the one a link or button names (handlers.membership)."""
+    return await membership.confirmed_parks(services, incoming)
 
 
 # ---- groups --------------------------------------------------------------------------------------
@@ -151,6 +108,7 @@ def _group(ctx: Context) -> None:
     incoming = ctx.incoming
     if incoming.migrated_to_chat_id:
         return groups.migrate(ctx, incoming.migrated_to_chat_id)
+    _remember_member(ctx)
     command = commands.find(incoming.command)
     if command is not None and commands.run(ctx, command, incoming.args, in_group=True):
         return None
@@ -159,6 +117,13 @@ def _group(ctx: Context) -> None:
     if incoming.press:
         ctx.toast = ctx.t("input.stale_button")
     return None  # ordinary group chatter is none of the bot's business
+
+
+def _remember_member(ctx: Context) -> None:
+    """Whoever speaks in a linked group is in it: their next /melden checks that park."""
+    group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
+    if group is not None:
+        membership.remember(ctx.session, ctx.person.id, group.park_id, ctx.now)
 
 
 def group_help(ctx: Context, _args: str) -> None:
@@ -220,6 +185,8 @@ def _press(ctx: Context, data: str) -> None:
             return signals(ctx, "")
         case ReportAction(report_id, action):
             return report_actions.on_press(ctx, "r", report_id, action)
+        case OpenPage(page):
+            return listings.open_reports(ctx, page)
         case AnswerQuestion(question_id):
             return report_actions.on_press(ctx, "q", question_id, "ans")
         case pressed:
@@ -291,6 +258,7 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
     park = ctx.session.get(Park, park_id)
     if park is None or park_id not in ctx.member_of_parks:
         return ctx.reply(ctx.t("report.not_member"))
+    membership.remember(ctx.session, ctx.person.id, park.id, ctx.now)
     return report_flow.start(ctx, park)
 
 

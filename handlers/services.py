@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from handlers.clock import Clock
 from handlers.i18n import Translator
+from handlers.membership_cache import MembershipCache
 from handlers.ports import PlatformPort
 from storage.db import Database
 
@@ -27,3 +28,4 @@ class Services:
     texts: Translator
     settings: Settings = field(default_factory=Settings)
     platforms: dict[str, PlatformPort] = field(default_factory=dict)
+    membership_cache: MembershipCache = field(default_factory=MembershipCache)

@@ -6,78 +6,130 @@ nothing and (on PostgreSQL) several instances can sweep side by side.
 
 from datetime import datetime
 
+from sqlalchemy import DateTime, String, cast, insert, literal, update
 from sqlmodel import Session, col, delete, select
 
-from handlers.buttons import ReportAction
-from handlers.i18n import Translator
-from handlers.messages import Button
 from handlers.outbox import enqueue_to
 from handlers.policy import next_reminder
-from handlers.rendering import age, category_name, report_number
+from handlers.reminder_digest import DigestItem, Digests
+from handlers.rendering import report_number
 from handlers.services import Services
-from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent
-from storage.queries import (
-    ADMIN, add_recipient, people_with_roles, recipients_of, reports_due_for_reminder, stand_in,
+from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
+from storage.reminder_queries import (
+    Addressee, DueReport, admins_by_park, categories_by_id, due_reports, parks_by_id, people_by_id, recipients_by_report,
+    stand_ins,
 )
 
-
-def send_due_reminders(services: Services) -> int:
-    """Remind the lead (or every routed official) of each overdue report; escalate when due."""
-    texts = services.texts
-    sent = 0
-    with services.db.transaction() as session:
-        now = services.clock.now()
-        for report in reports_due_for_reminder(session, now):
-            park = session.get(Park, report.park_id)
-            report.reminder_count += 1
-            report.last_reminded_at = now
-            report.next_reminder_at = next_reminder(park, report, now, first=False)
-            session.add(report)
-            session.add(ReportEvent(report_id=report.id, kind="reminder", text=str(report.reminder_count),
-                                    created_at=now))
-            _remind(session, texts, now, park, report)
-            if report.reminder_count >= park.escalate_after and report.escalated_at is None:
-                report.escalated_at = now
-                _escalate(session, texts, now, park, report)
-            sent += 1
-    return sent
+REMINDER_CHUNK = 1000  # due reports per transaction: bigger means fewer rewrites of the same digests
 
 
-def _remind(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
-    lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
-    targets = _acting(session, park, [lead] if lead else recipients_of(session, report.id))
-    for official in targets:
-        add_recipient(session, report.id, official.id)
-    category = session.get(Category, report.category_id)
-    for official in targets:
-        language = texts.language_for(official.language)
-        key = "reminder.lead" if lead else "reminder.unclaimed"
-        text = texts(language, key, number=report_number(park, report), count=report.reminder_count,
-                     category=category_name(category, language), age=age(texts, language, report.created_at, now))
-        buttons = [[Button(texts(language, "action.feedback"), data=ReportAction(report.id, "fb"))]]
-        if not lead:
-            buttons[0].insert(0, Button(texts(language, "action.claim"), data=ReportAction(report.id, "claim")))
-        enqueue_to(session, now=now, person=official, text=text, buttons=buttons, purpose="reminder",
-                   report_id=report.id)
+def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> int:
+    """Remind about every due report, chunk by chunk until none is due; returns how many.
+
+    Each report's count, next moment and escalation follow its park's policy exactly; what
+    people receive is one digest per official (and one escalation digest per admin) per sweep.
+    """
+    now = services.clock.now()
+    digests = Digests(services.texts, now)
+    known = _Known(now)
+    reminded, seen, finished = 0, set(), False
+    while not finished:
+        with services.db.transaction() as session, session.no_autoflush:
+            due = due_reports(session, now, chunk_size)
+            # Nothing more due (or, with a policy of zero length, only reports this sweep already did).
+            finished = not due or seen.issuperset(report.id for report in due)
+            if not finished:
+                _remind_chunk(session, now, due, digests, known)
+                seen.update(report.id for report in due)
+                reminded += len(due)
+                finished = len(due) < chunk_size
+            digests.write(session, final=finished)
+    return reminded
 
 
-def _acting(session: Session, park: Park, people: list[Person]) -> list[Person]:
-    """Backups stand in for officials who are away; each person once."""
-    acting: dict[int, Person] = {}
-    for person in people:
-        stand = stand_in(session, person, park.id)
-        acting.setdefault(stand.id, stand)
-    return list(acting.values())
+class _Known:
+    """What a sweep learns once: parks and categories (a few thousand at most) and next moments."""
+
+    def __init__(self, now: datetime):
+        self.parks: dict[int, Park] = {}
+        self.categories: dict[int, Category] = {}
+        self.next_moment = _NextMoments(now)
+
+    def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, Park], dict[int, Category]]:
+        missing_parks = {report.park_id for report in due} - self.parks.keys()
+        if missing_parks:
+            self.parks.update(parks_by_id(session, missing_parks))
+        missing_categories = {report.category_id for report in due} - self.categories.keys()
+        if missing_categories:
+            self.categories.update(categories_by_id(session, missing_categories))
+        return self.parks, self.categories
 
 
-def _escalate(session: Session, texts: Translator, now: datetime, park: Park, report: Report) -> None:
-    lead = session.get(Person, report.lead_person_id) if report.lead_person_id else None
-    for admin in people_with_roles(session, park.id, [ADMIN]):
-        language = texts.language_for(admin.language)
-        text = texts.plural(language, "escalation.to_admin", report.reminder_count, number=report_number(park, report),
-                            age=age(texts, language, report.created_at, now),
-                            lead=lead.display_name if lead else texts(language, "open.no_lead"))
-        enqueue_to(session, now=now, person=admin, text=text, purpose="escalation", report_id=report.id)
+def _remind_chunk(session: Session, now: datetime, due: list[DueReport], digests: Digests, known: _Known) -> None:
+    """Count, reschedule and (where due) escalate a chunk of reports, with a few set-based statements."""
+    parks, categories = known.load(session, due)
+    leads = people_by_id(session, {report.lead_person_id for report in due if report.lead_person_id})
+    recipients = recipients_by_report(session, [report.id for report in due])
+    addressed = {report.id: ([leads[report.lead_person_id]] if report.lead_person_id else recipients[report.id])
+                 for report in due}
+    backups = stand_ins(session, {(person.id, report.park_id) for report in due for person in addressed[report.id]})
+    escalating = {report.id for report in due if report.escalated_at is None
+                  and report.reminder_count + 1 >= parks[report.park_id].escalate_after}
+    admins = admins_by_park(session, {report.park_id for report in due if report.id in escalating})
+
+    changes: dict[datetime, list[int]] = {}  # next moment → reports
+    new_recipients = []
+    next_moment = known.next_moment
+    for report in due:
+        park, category = parks[report.park_id], categories[report.category_id]
+        count = report.reminder_count + 1
+        escalates = report.id in escalating
+        changes.setdefault(next_moment(park, report), []).append(report.id)
+        item = dict(report_id=report.id, number=report_number(park, report), category_nl=category.name_nl,
+                    category_en=category.name_en, created_at=report.created_at, urgent=report.urgent,
+                    reminder_count=count)
+        already = {person.id for person in recipients[report.id]}
+        acting: dict[int, Addressee] = {}
+        for person in addressed[report.id]:
+            stand = backups.get((person.id, report.park_id), person)
+            acting.setdefault(stand.id, stand)
+        for official in acting.values():
+            if official.id not in already:
+                new_recipients.append({"report_id": report.id, "person_id": official.id})
+            digests.add(official, "reminder", DigestItem(led_by_reader=report.lead_person_id is not None, **item))
+        if escalates:
+            lead = leads.get(report.lead_person_id)
+            for admin in admins.get(report.park_id, []):
+                digests.add(admin, "escalation", DigestItem(lead_name=lead.display_name if lead else None, **item))
+    for moment, ids in changes.items():
+        session.execute(update(Report).where(col(Report.id).in_(ids)).values(
+            reminder_count=Report.reminder_count + 1, last_reminded_at=now, next_reminder_at=moment)
+            .execution_options(synchronize_session=False))
+    if escalating:
+        session.execute(update(Report).where(col(Report.id).in_(sorted(escalating))).values(escalated_at=now)
+                        .execution_options(synchronize_session=False))
+    session.execute(insert(ReportEvent).from_select(
+        ["report_id", "kind", "text", "created_at"],
+        select(Report.id, literal("reminder"), cast(Report.reminder_count, String), literal(now, DateTime))
+        .where(col(Report.id).in_([report.id for report in due]))))
+    if new_recipients:
+        session.execute(insert(ReportRecipient), new_recipients)
+
+
+class _NextMoments:
+    """Every report of a sweep counts its next reminder from the same moment, so parks with the same
+    policy share one calculation (the working-time arithmetic is the costly part of a reminder)."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+        self._known: dict[tuple, datetime] = {}
+
+    def __call__(self, park: Park, report: DueReport) -> datetime:
+        policy = (report.urgent, park.timezone, park.work_start, park.work_end, park.work_days, park.repeat_every_s,
+                  park.urgent_repeat_every_s, park.urgent_in_working_time)
+        if policy not in self._known:
+            self._known[policy] = next_reminder(park, report, self.now, first=False)
+        return self._known[policy]
 
 
 def expire_idle_drafts(services: Services) -> int:

@@ -7,7 +7,7 @@ strings) are stored as strings.
 from pydantic import NaiveDatetime
 from typing import Optional
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -64,9 +64,16 @@ class Person(SQLModel, table=True):
     forgotten_at: Optional[NaiveDatetime] = None  # /vergeet: personal data erased, unreachable from then on
 
 
+AWAY_CONDITION = "away_since IS NOT NULL AND revoked_at IS NULL"
+
+
 class Role(SQLModel, table=True):
     """A verified role of a person in a park: ``admin`` or an official role."""
 
+    __table_args__ = (
+        # Who stands in for whom: the few away roles, looked up for a whole sweep chunk at once.
+        Index("ix_role_away", "person_id", postgresql_where=text(AWAY_CONDITION), sqlite_where=text(AWAY_CONDITION)),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     park_id: int = Field(foreign_key="park.id", index=True)
@@ -123,10 +130,18 @@ class PendingInput(SQLModel, table=True):
     created_at: NaiveDatetime
 
 
+DUE_CONDITION = "status = 'open' AND first_feedback_at IS NULL AND next_reminder_at IS NOT NULL"
+
+
 class Report(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("park_id", "number"),
         Index("ix_report_next_reminder_at", "next_reminder_at"),
+        # The reminder sweep walks this in order: only open reports without feedback that have a moment.
+        Index("ix_report_due", "next_reminder_at", postgresql_where=text(DUE_CONDITION),
+              sqlite_where=text(DUE_CONDITION)),
+        Index("ix_report_park_created", "park_id", "created_at"),  # statistics per park and period
+        Index("ix_report_reporter_created", "reporter_person_id", "created_at"),  # /mijnmeldingen
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)
@@ -163,7 +178,10 @@ class Report(SQLModel, table=True):
 class ReportRecipient(SQLModel, table=True):
     """An official a report was delivered to."""
 
-    __table_args__ = (UniqueConstraint("report_id", "person_id"),)
+    __table_args__ = (
+        UniqueConstraint("report_id", "person_id"),
+        Index("ix_reportrecipient_person_report", "person_id", "report_id"),  # /open of one official
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="report.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
@@ -183,8 +201,14 @@ class ReportEvent(SQLModel, table=True):
 class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change that caused it."""
 
-    __table_args__ = (Index("ix_outbox_status_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_chat_pending", "platform", "chat_id", "status", "id"))
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "next_attempt_at"),
+        Index("ix_outbox_created_at", "created_at"),  # pruning delivered rows after the retention
+        # The dispatcher takes pending rows in order: a small index however many rows were sent.
+        Index("ix_outbox_pending", "id", postgresql_where=text("status = 'pending'"),
+              sqlite_where=text("status = 'pending'")),
+        Index("ix_outbox_chat_pending", "platform", "chat_id", "status", "id"),
+    )
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=255)

@@ -178,6 +178,8 @@ async def test_categories_are_managed_and_old_reports_keep_theirs(bot, server, c
 
 
 async def test_signal_cards_for_entrepreneurs(bot, server, cast):
+    for member in (cast.erik, cast.fleur):  # seen in the park's group, so their park is known
+        await say(bot, member, cast.group, "/help")
     cards = await say(bot, cast.erik, cast.erik.private, "/signalen")
     assert "Drugs" in cards.text and "•" in cards.text
     english = await say(bot, cast.fleur, cast.fleur.private, "/signals")

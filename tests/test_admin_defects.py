@@ -49,6 +49,7 @@ async def test_long_signal_cards_are_split_over_several_messages(bot, server, ca
     for key, card in cards.items():
         assert len(card) <= 1500
         await say(bot, cast.admin, cast.admin.private, f"/categorie signalen #{category_id(bot, key)} {card}")
+    await say(bot, cast.erik, cast.group, "/help")  # seen in the park's group, so his park is known
     before = len(server.messages(cast.erik.private))
     await say(bot, cast.erik, cast.erik.private, "/signalen")
     shown = texts_since(server, cast.erik.private, before)

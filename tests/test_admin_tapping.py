@@ -165,7 +165,7 @@ async def test_plurals_follow_the_number(bot, server, cast):
     assert "2 open reports were rescheduled" in (await say(bot, cast.admin, cast.admin.private,
                                                            "/policy first 6h")).text
     await bot.advance(timedelta(hours=6))
-    assert "after 1 reminder (" in last(server, cast.admin.private).text  # the escalation, in the singular
+    assert "— after 1 reminder, lead: nobody" in last(server, cast.admin.private).text  # the escalation, in the singular
 
 
 async def test_forged_admin_buttons_with_huge_numbers_are_answered_like_unknown_ones(bot, server, cast):

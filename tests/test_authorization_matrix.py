@@ -127,6 +127,9 @@ def base(tmp_path_factory) -> Base:
             session.add(role_of["508"][0])
         for who in PEOPLE:  # everybody has written to the bot once (a private chat exists)
             await say(who, "/help")
+        for who, sender in PEOPLE.items():  # the group's members have spoken there: /melden in private asks about it
+            if sender.external_id in GROUP_MEMBERS:
+                await say(who, "/help", chat=GROUP)
         await say("reporter", "/melden")
         for step in ("category:1", None, "when:now", None, "photos:done", "contact:anon", "urgent:no", "summary:send"):
             with Session(engine) as session:

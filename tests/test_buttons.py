@@ -4,7 +4,7 @@ import pytest
 
 from handlers.buttons import (
     KINDS, MAX_BYTES, AnswerQuestion, BackupChoice, CategoryAction, CategoryRole, DraftStep, InviteCancel,
-    LanguageChoice, ParkChoice, ReportAction, ReportPark, RoleAction, ShowSignals, Unknown, unpack,
+    LanguageChoice, OpenPage, ParkChoice, ReportAction, ReportPark, RoleAction, ShowSignals, Unknown, unpack,
 )
 
 LARGEST = 2 ** 31 - 1  # the largest id a row can have
@@ -12,7 +12,7 @@ EXAMPLES = [
     DraftStep(LARGEST, "when_detail", "unknown"), ReportPark(LARGEST), ParkChoice(LARGEST, LARGEST),
     LanguageChoice("en"), ShowSignals(), ReportAction(LARGEST, "wdy"), AnswerQuestion(LARGEST),
     RoleAction(LARGEST, "revoke_yes"), BackupChoice(LARGEST, LARGEST), CategoryAction(LARGEST, "roles"),
-    CategoryRole(LARGEST, "x" * 32), InviteCancel(LARGEST),
+    CategoryRole(LARGEST, "x" * 32), InviteCancel(LARGEST), OpenPage(LARGEST),
 ]
 
 
@@ -36,12 +36,13 @@ def test_buttons_already_in_chats_keep_their_meaning():
     assert unpack("pc9:4") == ParkChoice(9, 4)
     assert unpack("lang:nl") == LanguageChoice("nl")
     assert unpack("signals") == ShowSignals()
+    assert unpack("open:3") == OpenPage(3)
 
 
 @pytest.mark.parametrize("forged", [
     "", "r", "r12", "r12:", "r12:delete", "r-1:claim", "r1.5:claim", "r１２:claim",
     "q7:del", "p", "p1:2", "pc1", "lang:de", "signals:1", "o1:promote", "ob1:x", "cr1:", "cr1:a:b", "i1:use",
-    "c1:explode", "x" * 65, "r12:claim\n", "d1:when:now:extra:", "zzz",
+    "c1:explode", "open:", "open:x", "open:1:2", "x" * 65, "r12:claim\n", "d1:when:now:extra:", "zzz",
 ])
 def test_forged_or_damaged_data_reads_as_unknown(forged):
     assert isinstance(unpack(forged), Unknown)

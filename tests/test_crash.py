@@ -92,6 +92,8 @@ async def test_sigkill_during_traffic_applies_every_input_once(live_server, tmp_
     await message_in(server, admin, "geverifieerd")
     admin.send(group, "/koppel")
     await message_in(server, group, "actief")
+    for reporter in reporters:  # they have spoken in the park's group: /melden in private asks about that park
+        reporter.send(group, "/help")
 
     # Kill at many points: on the arrival of the n-th Bot API call of all kinds (a getUpdates that
     # acknowledges, a send whose answer never arrives, a membership check before the transaction, ...).

@@ -44,6 +44,7 @@ async def test_a_strict_element_user_reports_gets_feedback_and_rates(world, elem
     await world.bot_joins(anna, room)
     await world.tell(anna, room, "!koppel")
     await anna.expect(room, "De Spaanse Polder")
+    await world.settle(await eva.say("!hulp", room_id=room))  # the bot sees Eva in the park's group first
 
     await eva.open_dm()
     await world.settle(await eva.say("melden"))

@@ -189,10 +189,11 @@ async def test_the_guided_tour_walks_the_whole_loop(playground, page_url, browse
     await visitor.next_step("playground.tour.reminders.title")
     await page.get_by_role("button", name=label("playground.clock.workday")).click()
     await visitor.expect(page.locator("#clock")).to_contain_text("di 1 dec")
-    await visitor.sees("private", "Herinnering 2")
+    await visitor.sees("private", "herinnering 2")  # the officials' reminder digest
     await visitor.sees("private", "ZP-0002")
     await visitor.act_as("Anna")
-    await visitor.sees("private", "Melding ZP-0002 heeft na 2 herinneringen nog geen terugkoppeling")
+    await visitor.sees("private", "Escalatie")  # the admin's escalation digest
+    await visitor.sees("private", "na 2 herinneringen")
 
     # 9. The admin's statistics count both reports.
     await visitor.next_step("playground.tour.statistics.title")

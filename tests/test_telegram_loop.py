@@ -160,6 +160,7 @@ async def test_outsider_cannot_report(bot, server, cast):
 
 
 async def test_report_from_private_chat_directly(bot, server, cast):
+    await say(bot, cast.erik, cast.group, "/help")  # the bot has seen Erik in the park's group
     first = await say(bot, cast.erik, cast.erik.private, "/melden")
     assert "112" in server.messages(cast.erik.private)[-2].text
     assert button(first, "Drugs")

@@ -20,10 +20,15 @@ from bot.botapi_simulator import BOT_ID, FakeChat, FakeTelegram, FakeUser
 from bot.botapi_simulator.recorded import Signal
 from bot.playground.demo import (BOT_USERNAME, DEMO_PARK, DEMO_PARK_TABLE, PERSONAS, demo_config,
                                  local_to_utc, next_monday_morning, this_weeks_monday_morning, to_local)
+from sqlmodel import select
+
+from handlers import membership
 from handlers.clock import ManualClock
 from handlers.invites import create_invite
 from handlers.working_time import WorkingTime
 from storage.db import make_engine
+from storage.models import Person
+from storage.queries import park_by_slug
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +74,9 @@ class Playground:
         await self.simulator.start()
         config = demo_config(self.database_url, self.simulator.base_url, self.simulator.base_file_url,
                              self.simulator.token)
-        self.app = build(config, clock=self.clock, db=prepare_database(config))
+        # No send pacing: the simulator enforces no flood control here, and the playground's clock
+        # stands still between the visitor's clicks, so a paced second message would never go out.
+        self.app = build(config, clock=self.clock, db=prepare_database(config), pacing={})
         await self.app.start(run_jobs=False)
         await self._meet_the_people(config.official_roles)
         self._bump()
@@ -115,6 +122,25 @@ class Playground:
                 await self.settle()
         self.people["admin"].send(self.group, "/koppel" if self.language == "nl" else "/link")
         await self.settle()
+        self._known_in_the_group()
+
+    def _known_in_the_group(self) -> None:
+        """The demo park has known its group's members for a while (as if they had spoken there), so
+        ``/melden`` in a private chat works at once (handlers.membership asks only about known parks)."""
+        with self.app.services.db.transaction() as session:
+            park = park_by_slug(session, DEMO_PARK)
+            for persona in PERSONAS:
+                if not persona.in_group:
+                    continue
+                user = self.people[persona.key]
+                person = session.exec(select(Person).where(
+                    Person.platform == "telegram", Person.external_id == str(user.id))).first()
+                if person is None:
+                    person = Person(platform="telegram", external_id=str(user.id), display_name=persona.first_name,
+                                    username=persona.username, created_at=self.clock.now())
+                    session.add(person)
+                    session.flush()
+                membership.remember(session, person.id, park.id, self.clock.now())
 
     # ---- what the visitor does ------------------------------------------------------------------
 

@@ -1,0 +1,112 @@
+"""The reciprocity figures' raw numbers, aggregated by the database (never a row per report in Python).
+
+Counts come from one ``GROUP BY`` over the park's reports of the period (index
+``ix_report_park_created``); nearest-rank percentiles of the time to first feedback from one
+window query, which returns only the rows at the wanted ranks.
+"""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, and_, case, cast, func, literal, or_
+from sqlmodel import Session, col, select
+
+from storage.listing_queries import routed_to
+from storage.models import Report
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Counts over the reports of one category routed to one set of roles."""
+
+    category_id: int
+    roles: tuple[str, ...]
+    reports: int
+    withdrawn: int
+    with_feedback: int
+    rated: int
+    rated_answered: int
+    overdue: int
+
+
+def _period(park_id: int, since: datetime, until: datetime, roles: Sequence[str] | None) -> list:
+    conditions = [Report.park_id == park_id, col(Report.created_at) >= since, col(Report.created_at) < until]
+    if roles is not None:
+        conditions.append(or_(*(routed_to(role) for role in roles)) if roles else literal(False))
+    return conditions
+
+
+def _count(condition) -> object:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def group_counts(session: Session, park_id: int, since: datetime, until: datetime, now: datetime,
+                 roles: Sequence[str] | None) -> list[GroupCounts]:
+    """Counts per (category, routed roles) of the park's reports delivered in ``[since, until)``."""
+    considered = Report.status != "withdrawn"
+    feedback = col(Report.first_feedback_at).is_not(None)
+    roles_text = cast(Report.roles, String)
+    overdue = and_(Report.status == "open", col(Report.first_feedback_at).is_(None), or_(
+        col(Report.reminder_count) >= 1,
+        and_(col(Report.next_reminder_at).is_not(None), col(Report.next_reminder_at) <= now)))
+    rows = session.exec(
+        select(Report.category_id, roles_text, func.count(),
+               _count(Report.status == "withdrawn"), _count(and_(considered, feedback)),
+               _count(and_(considered, col(Report.rating).is_not(None))),
+               _count(and_(considered, Report.rating == "answered")), _count(overdue))
+        .where(*_period(park_id, since, until, roles)).group_by(Report.category_id, roles_text)
+    ).all()
+    return [GroupCounts(category_id, tuple(json.loads(text) or ()), *(int(value) for value in values))
+            for category_id, text, *values in rows]
+
+
+def feedback_wait_percentiles(session: Session, park_id: int, since: datetime, until: datetime,
+                              roles: Sequence[str] | None, percents: Sequence[int],
+                              routed: Sequence[str]) -> dict[tuple[str, object], dict[int, timedelta]]:
+    """Nearest-rank percentiles of the time to first feedback over considered reports: for all
+    (key ``("all", None)``), per category (``("category", id)``) and per routed role
+    (``("role", name)``, for each of ``routed``), in one statement.
+
+    The p-th percentile of n sorted waits is the one at rank ``ceil(p·n/100)``; the database
+    numbers the waits in order once per breakdown (window functions over one scan) and returns
+    just the rows at those ranks.
+    """
+    waited = col(Report.first_feedback_at) - col(Report.created_at)
+    if session.get_bind().dialect.name == "sqlite":
+        waited = func.julianday(Report.first_feedback_at) - func.julianday(Report.created_at)
+    order = (waited, col(Report.id))
+    flags = [case((routed_to(role), 1), else_=0) for role in routed]
+    columns = [col(Report.category_id).label("category_id"), col(Report.created_at).label("created_at"),
+               col(Report.first_feedback_at).label("feedback_at"),
+               func.row_number().over(order_by=order).label("rank_all"), func.count().over().label("n_all"),
+               func.row_number().over(partition_by=Report.category_id, order_by=order).label("rank_category"),
+               func.count().over(partition_by=Report.category_id).label("n_category")]
+    for index, flag in enumerate(flags):
+        columns += [flag.label(f"routed_{index}"),
+                    func.row_number().over(partition_by=flag, order_by=order).label(f"rank_{index}"),
+                    func.count().over(partition_by=flag).label(f"n_{index}")]
+    numbered = select(*columns).where(*_period(park_id, since, until, roles), Report.status != "withdrawn",
+                                      col(Report.first_feedback_at).is_not(None)).subquery()
+
+    def at_rank(rank, n):
+        return or_(*((rank == (percent * n + 99) // 100) for percent in percents))
+    wanted = [at_rank(numbered.c.rank_all, numbered.c.n_all),
+              at_rank(numbered.c.rank_category, numbered.c.n_category)]
+    wanted += [and_(numbered.c[f"routed_{index}"] == 1, at_rank(numbered.c[f"rank_{index}"], numbered.c[f"n_{index}"]))
+               for index in range(len(flags))]
+    result: dict[tuple[str, object], dict[int, timedelta]] = {}
+
+    def note(key, rank: int, n: int, wait: timedelta) -> None:
+        for percent in percents:
+            if rank == -(-percent * n // 100):
+                result.setdefault(key, {})[percent] = wait
+    for row in session.execute(select(numbered).where(or_(*wanted))).mappings():
+        wait = max(row["feedback_at"] - row["created_at"], timedelta(0))
+        note(("all", None), row["rank_all"], row["n_all"], wait)
+        note(("category", row["category_id"]), row["rank_category"], row["n_category"], wait)
+        for index, role in enumerate(routed):
+            if row[f"routed_{index}"] == 1:
+                note(("role", role), row[f"rank_{index}"], row[f"n_{index}"], wait)
+    return result
