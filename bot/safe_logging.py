@@ -29,10 +29,12 @@ class JsonLinesFormatter(logging.Formatter):
 
 
 #: Libraries whose detailed lines carry content: python-telegram-bot logs every Bot API call with its
-#: parameters and answer at DEBUG (messages, names, user ids), the HTTP clients their URLs (the token).
+#: parameters and answer at DEBUG (messages, names, user ids), the HTTP clients their URLs (the token),
+#: peewee (matrix-nio's crypto store) every query with its values (Matrix ids of the people), and
+#: matrix-nio itself names the people whose keys and sessions it handles at INFO.
 #: They never log below these levels, whatever ``bot.log_level`` says.
 LIBRARY_FLOORS = {"telegram": logging.INFO, "httpx": logging.WARNING, "httpcore": logging.INFO,
-                  "nio": logging.INFO, "aiohttp.client": logging.INFO}
+                  "nio": logging.WARNING, "peewee": logging.INFO, "aiohttp.client": logging.INFO}
 
 
 def keep_content_out_of_library_logs() -> Callable[[], None]:
