@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from storage.models import (
-    AdminChange, InboxUpdate, ParkLevelDraft, ParkMember, ParkRequest, RequestReply, ScanAnswer, ScanProgress,
+    AdminChange, InboxUpdate, OutboxMessage, ParkLevelDraft, ParkMember, ParkRequest, RequestReply, ScanAnswer, ScanProgress,
     UpdateUseful,
 )
 from tests.telegram_people import button, file_report, last, press, say
@@ -53,6 +53,10 @@ async def test_my_data_comes_as_a_file_too_with_the_park_level_data(bot, server,
     assert reply["request"] == "SP-O1" and reply["text"] == HELP and len(reply["photos"]) == 1
     assert len(data["useful_marks"]) == 1 and data["park_memberships"][0]["park"] == "De Spaanse Polder"
     assert "Piet" not in json.dumps(data)  # officials appear by role only
+    with Session(bot.db.engine) as session:  # delivered: the file's bytes are not kept in the outbox
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.attachment_name == file["document"]["file_name"])
+                           ).one()
+        assert row.status == "sent" and row.attachment is None
 
     # An official's file names what they posted; in English for an English-speaking person.
     await say(bot, cast.municipality, cast.municipality.private, "/mydata")
