@@ -1,7 +1,7 @@
 """Retention per park: report content is deleted a set time after the report ended.
 
-What a purge deletes: the report's texts (where, when, what), its location and photo
-references, the texts of its questions, answers and feedback, who acted on it (event
+What a purge deletes: the report's texts (where, when, what), its location, photo
+references and their captions, the texts of its questions, answers and feedback, who acted on it (event
 persons, recipients, the who-saw-what log), its outgoing messages and any prompt waiting
 for text about it, and the link to the reporter. What stays: the anonymous figures the
 statistics need (park, number, category, roles, status, urgency, the moments of sending,
@@ -77,6 +77,7 @@ def purge_report(session: Session, report: Report, now: datetime) -> None:
     report.latitude = report.longitude = None
     report.what = ""
     report.photos = []
+    report.photo_captions = None
     report.reporter_person_id = None
     report.lead_person_id = None
     report.anonymous = True
