@@ -130,3 +130,19 @@ async def test_an_update_never_applied_loses_its_content_after_a_week(bot, serve
     with Session(bot.db.engine) as session:
         stuck = session.exec(select(InboxUpdate).where(InboxUpdate.key == "telegram:stuck:1")).first()
         assert stuck is None or stuck.payload is None
+
+
+async def test_an_official_answering_a_helper_who_erased_their_data_is_told(bot, server, cast):
+    await become_members(bot, cast, cast.erik)
+    await post_request(bot, server, cast.police)
+    await help_with(bot, server, cast.erik, cast.group, HELP)
+    answer = next(m for m in reversed(server.messages(cast.police.private)) if "Antwoord op oproep" in m.text)
+    await press(bot, server, cast.police, "Beantwoorden", message=answer)  # the official starts writing
+    await say(bot, cast.erik, cast.erik.private, "/vergeet")
+    await press(bot, server, cast.erik, "Ja, wis")
+    told = await say(bot, cast.police, cast.police.private, "Kun je de beelden bewaren?")
+    assert "de helper heeft zijn gegevens laten wissen" in told.text
+    erik_messages = len(server.messages(cast.erik.private))
+    await press(bot, server, cast.police, "Beantwoorden", message=answer)  # the old button
+    assert "bestaat niet meer" in server.answered_callbacks[-1].text
+    assert len(server.messages(cast.erik.private)) == erik_messages
