@@ -35,6 +35,7 @@ from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.listings import status_key
 from handlers.messages import Button
+from handlers.outbox import enqueue
 from handlers.rendering import category_name, local_time, report_number, role_label, when_line, where_line
 from handlers.retention import purge_report, describe_retention
 from storage.models import (
@@ -392,7 +393,10 @@ def _tell_what_remains(ctx: Context, person: Person, kept: list[str], by_admin: 
     text = ctx.t_for(person, key, numbers=", ".join(kept))
     if by_admin:
         text = Markup(ctx.t_for(person, "forget.by_admin") + "\n\n" + text)
-    ctx.send_to(person, text)
+    if person.private_chat_id:
+        # To the chat itself, not to the person: their platform id is erased before this is delivered
+        # (on Matrix a message to a person is addressed by that id).
+        enqueue(ctx.session, now=ctx.now, platform=person.platform, chat_id=person.private_chat_id, text=text)
 
 
 def unreachable(person: Person | None) -> bool:

@@ -62,3 +62,16 @@ async def test_who_may_do_what_on_matrix(world):
     with Session(world.db.engine) as session:
         assert [change.action for change in session.exec(select(AdminChange))] == ["policy.retention"]
         assert session.exec(select(Report)).one().lead_person_id is not None
+
+    # The admin erases the reporter on request (audited); the reporter and the police are told.
+    await world.tell(anna, anna.dm, "!vergeet SP-0001")
+    asked = await anna.expect(anna.dm, "de melder van SP-0001")
+    assert erik.user_id not in asked.body
+    await world.tell(anna, anna.dm, "1")
+    await anna.expect(anna.dm, "Vastgelegd in het logboek")
+    await erik.expect(erik.dm, "Op jouw verzoek heeft een beheerder")
+    await piet.expect(piet.dm, "niet meer bereikbaar")
+    with Session(world.db.engine) as session:
+        assert [change.action for change in session.exec(select(AdminChange))] == ["policy.retention",
+                                                                                   "privacy.forget"]
+        assert session.exec(select(Report)).one().anonymous
