@@ -84,7 +84,7 @@ FOUND_DIRECTION_OVERRIDES = {"marker_id": 31337, "texts": ["\u202eq31337zt0 <b>"
 @given(scenario=scenarios())
 @example(scenario=FOUND_DIRECTION_OVERRIDES)
 # Whole flows take seconds each: no shrinking (a failure prints its example and seed; keep it as @example).
-@settings(max_examples=8, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
+@settings(max_examples=12, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 async def test_random_flows_through_telegram_keep_every_promise(bot, server, cast, scenario):
     flow = Flow(bot, server, cast, scenario)
