@@ -124,6 +124,9 @@ MATRIX = [
     ("/scan resultaten", "private", STAFF),
     ("/bericht Controle gehouden bij loods 7", "private", STAFF),
     ("/oproep Wie heeft camerabeelden?", "private", STAFF),
+    ("/mijnberichten", "private", EVERYONE),  # only one's own updates: an empty list for others
+    ("/oproepen", "private", EVERYONE),  # only one's own open requests
+    ("/parkberichten uit", "private", EVERYONE),  # only one's own memberships
     ("/help", "private", EVERYONE),
     ("/signalen", "private", EVERYONE),
     ("/taal en", "private", EVERYONE),
