@@ -27,10 +27,11 @@ from handlers.clock import ManualClock
 from handlers.i18n import Translator
 from handlers.invites import create_invite
 from handlers.messages import Chat, Sender
+from handlers.park_buttons import RequestTool
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
-    AdminChange, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+    AdminChange, OutboxMessage, Park, ParkRequest, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
 )
 from tests.handler_world import RecordingPlatform, message, private_chat
 from tests.harness import OTHER_PARK, PARK, START, bot_config
@@ -74,7 +75,7 @@ ROLES = {"routed": ("police", PARK), "not_routed": ("park_manager", PARK), "othe
          "admin": ("admin", PARK)}
 REFUSALS = ("report.not_found", "admin.not_admin", "input.stale_button", "open.not_official", "report.not_member",
             "group.link_not_admin", "stats.not_allowed", "update.not_official", "request.not_official",
-            "scan.not_allowed")
+            "scan.not_allowed", "request.not_yours", "request.help_not_member")
 OFFICIALS_OF_REPORT = {"routed", "backup"}
 EVERYONE = set(PEOPLE)
 ADMIN_ONLY = {"admin"}
@@ -124,6 +125,8 @@ MATRIX = [
     ("/scan resultaten", "private", STAFF),
     ("/bericht Controle gehouden bij loods 7", "private", STAFF),
     ("/oproep Wie heeft camerabeelden?", "private", STAFF),
+    ("press {tool}", "private", {"routed"}),  # closing a request: only the official who posted it
+    ("/helpen SP-O1", "private", {"member", "reporter", "admin", "routed", "not_routed", "away", "backup"}),
     ("/mijnberichten", "private", EVERYONE),  # only one's own updates: an empty list for others
     ("/oproepen", "private", EVERYONE),  # only one's own open requests
     ("/parkberichten uit", "private", EVERYONE),  # only one's own memberships
@@ -144,6 +147,7 @@ class Base:
     platform: str
     park_id: int
     reporter_id: int
+    tool: str  # the "close" button of request SP-O1, posted by the routed police officer
 
 
 @pytest.fixture(scope="module", params=PLATFORMS)
@@ -195,14 +199,22 @@ def base(request, tmp_path_factory) -> Base:
             else:
                 await say("reporter", None, press=f"d{draft.id}:{step}")
         await say("routed", "/vraag SP-0001 Hoe laat?")
+        await say("routed", "/oproep Wie heeft camerabeelden van de Industrieweg?")
+        with Session(engine) as session:
+            preview = session.exec(select(OutboxMessage).where(
+                OutboxMessage.chat_id == external_id(platform, "routed")).order_by(OutboxMessage.id.desc())).first()
+        await say("routed", None, press=next(button["data"] for line in preview.choices for button in line
+                                             if button["label"] == texts.on(platform)("nl", "request.post")))
         with Session(engine) as session:
             report = session.exec(select(Report)).one()
             question = session.exec(select(ReportEvent).where(ReportEvent.kind == "question")).one()
-            return report.id, question.id, report.park_id, report.reporter_person_id
+            request_id = session.exec(select(ParkRequest)).one().id
+            return report.id, question.id, report.park_id, report.reporter_person_id, request_id
 
-    report_id, question_id, park_id, reporter_id = asyncio.run(build())
+    report_id, question_id, park_id, reporter_id, request_id = asyncio.run(build())
     engine.dispose()
-    return Base(str(path), report_id, question_id, texts, platform, park_id, reporter_id)
+    return Base(str(path), report_id, question_id, texts, platform, park_id, reporter_id,
+                RequestTool("c", request_id).pack())
 
 
 def test_the_base_is_what_the_matrix_assumes(base):
@@ -231,7 +243,7 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
                         platforms={platform: RecordingPlatform(group_members(platform))})
     sender = sender_of(platform, who)
     chat = group_of(platform) if where == "group" else private_chat(sender)
-    text = action.format(r=base.report_id, q=base.question_id, p=base.park_id, e=base.reporter_id)
+    text = action.format(r=base.report_id, q=base.question_id, p=base.park_id, e=base.reporter_id, tool=base.tool)
     with Session(engine) as session:
         last = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())).first() or 0
         before = _state(session)
@@ -248,13 +260,18 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
     shown = answers + ([outcome.toast] if outcome.toast else [])
     assert shown, f"{who} got no answer to {action}"
     texts = base.texts.on(platform)
-    refusals = {key: str(texts("nl", key)) for key in REFUSALS if texts.has(key)}
+    refusals = {key: _first(texts.template("nl", key)) for key in REFUSALS if texts.has(key)}
     refused = [key for key, refusal in refusals.items() if any(refusal.split("{")[0][:40] in text_ for text_ in shown)]
     if allowed:
         assert not refused, f"{who} was refused {action}: {shown}"
     else:
         assert refused, f"{who} was allowed {action}: {shown}"
         assert after == before, f"a refused {action} by {who} changed something"
+
+
+def _first(template) -> str:
+    """A refusal's raw text (the singular of a plural), to find its start before any placeholder."""
+    return template[0] if isinstance(template, tuple) else str(template)
 
 
 def _state(session: Session) -> tuple:
