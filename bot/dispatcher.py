@@ -384,6 +384,7 @@ class OutboxDispatcher:
         if isinstance(result, Sent):
             fresh.status, fresh.sent_at, fresh.platform_message_id = "sent", now, result.message_id
             fresh.error = None
+            fresh.attachment = None  # a file (chart, CSV, a person's own data) is not kept once delivered
         elif isinstance(result, Redirect):
             self._redirect(session, fresh, result.chat_id, now)
         elif isinstance(result, RetryAfter):
@@ -394,6 +395,7 @@ class OutboxDispatcher:
             fresh.error = result.reason[:255]
         else:
             fresh.status, fresh.error = "failed", result.reason[:255]
+            fresh.attachment = None
             log.warning("outbox row %s failed permanently (%s, %s)", fresh.id, fresh.purpose, fresh.error)
             self.on_failure(session, fresh)
 

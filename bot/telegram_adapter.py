@@ -52,7 +52,8 @@ PAYLOAD_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_PHOTO_UPLOAD = 10 * 1024 * 1024
 MAX_FILE_UPLOAD = 50 * 1024 * 1024
 MEMBER_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER}
-ALLOWED_UPDATES = ["message", "callback_query"]
+#: Edits are taken only to answer them in a private chat: an edit never changes what was sent.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, POOL_TIMEOUT = 5.0, 30.0, 30.0, 10.0
 CONNECTIONS = 64
@@ -244,6 +245,11 @@ class TelegramAdapter:
                 return None
             return Incoming(sender=self._sender(query.from_user), chat=self._chat(message.chat),
                             press=ButtonPress(data=query.data, message_id=str(message.message_id)))
+        if update.edited_message is not None:
+            edit = update.edited_message
+            if edit.from_user is None or edit.from_user.is_bot or edit.chat.type != "private":
+                return None  # in a group an edit is chatter
+            return Incoming(sender=self._sender(edit.from_user), chat=self._chat(edit.chat), edited=True)
         message = update.message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return None

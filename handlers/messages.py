@@ -42,6 +42,8 @@ class Incoming:
     photo: str | None = None
     caption: str | None = None  # the text sent with a photo
     unsupported: bool = False
+    #: An edit of an earlier message (Telegram ``edited_message``): never taken over, only answered.
+    edited: bool = False
     migrated_to_chat_id: str | None = None
     #: The platform's id of the update (``telegram:<update_id>``, ``matrix:<event_id>``): the inbox
     #: records it with the update's effects, so a redelivered update is applied only once.

@@ -3,7 +3,10 @@
 ``/mijngegevens`` shows everything held about the person: the account, roles, reports with
 their status, texts and the conversation about them, the contact choice per report
 (consent to be named), the language choice, a report being written and a text the bot is
-waiting for. It is sent as text split over messages (a file once outgoing documents exist).
+waiting for, and issue 12's park-level data (memberships, help replies, "useful" marks,
+updates and requests written). It is sent as text split over messages, then once more as a
+JSON file with the same facts (``handlers.my_data_export``), through the outbox like
+``/statistiek``'s CSV: a document on Telegram, an ``m.file`` on Matrix.
 
 ``/vergeet`` erases the person's personal data after a confirmation:
 
@@ -14,6 +17,8 @@ waiting for. It is sent as text split over messages (a file once outgoing docume
 * roles end (open reports of an official go to the officials still routed); the last
   admin of a park must hand over first;
 * drafts, waiting prompts, rate-limit records and messages to the person are deleted;
+* help replies, "useful" marks, park memberships, park-level conversations and their place
+  in an open scan (with the answers given there) are deleted (``handlers.park_level_privacy``);
 * the account keeps only an empty row, so the audit trail and figures stay consistent. If
   the person writes again later, they are a new person.
 
@@ -25,11 +30,12 @@ from dataclasses import dataclass
 
 from sqlmodel import col, delete, select
 
-from handlers import admin_officials, audit, park_choice
+from handlers import admin_officials, audit, my_data_export, park_choice, park_level_privacy
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.listings import status_key
 from handlers.messages import Button
+from handlers.outbox import enqueue
 from handlers.rendering import category_name, local_time, report_number, role_label, when_line, where_line
 from handlers.retention import purge_report, describe_retention
 from storage.models import (
@@ -58,9 +64,31 @@ def run(ctx: Context, command: str, args: str) -> bool:
 # ---- /mijngegevens ------------------------------------------------------------------------------
 
 def show(ctx: Context) -> None:
-    sections = [_account(ctx), *_roles(ctx), *_reports(ctx), *_acts(ctx), *_waiting(ctx), ctx.t("mydata.footer")]
+    sections = [_account(ctx), *_roles(ctx), *_reports(ctx), *_acts(ctx), *_park_level(ctx), *_waiting(ctx),
+                ctx.t("mydata.footer")]
     for chunk in split_messages([section for section in sections if section]):
         ctx.reply(chunk)
+    ctx.reply(ctx.t("mydata.file_caption"), attachment=my_data_export.export(ctx.session, ctx.person, ctx.now))
+
+
+def _park_level(ctx: Context) -> list[Markup]:
+    """Issue 12's data: memberships, help replies (with their texts), "useful" marks, what an official posted."""
+    held = park_level_privacy.held_about(ctx.session, ctx.person)
+    lines = []
+    for member in held["park_memberships"]:
+        lines.append(ctx.t("mydata.park_member", park=member["park"], since=member["since"][:10],
+                           updates=ctx.t("yes") if member["private_updates"] else ctx.t("no")))
+    for reply in held["help_replies"]:
+        lines.append(ctx.t("mydata.help_reply", request=reply["request"], sent=reply["sent"][:10],
+                           text=reply["text"], photos=len(reply["photos"])))
+    if held["useful_marks"]:
+        lines.append(ctx.t("mydata.useful_marks", count=len(held["useful_marks"])))
+    if held["updates_written"] or held["requests_written"]:
+        lines.append(ctx.t("mydata.park_posts", updates=len(held["updates_written"]),
+                           requests=len(held["requests_written"])))
+    if held["park_conversation_in_progress"]:
+        lines.append(ctx.t("mydata.park_draft"))
+    return [Markup("\n".join([ctx.t("mydata.park_header"), *lines]))] if lines else []
 
 
 def split_messages(sections: list[str], limit: int = MESSAGE_LIMIT) -> list[Markup]:
@@ -336,6 +364,7 @@ def forget(ctx: Context, person: Person, by_admin_of: Park | None) -> None:
             admin_officials._reroute_after_revoke(ctx, ctx.session.get(Park, role.park_id), person)
     for table in (ReportDraft, PendingInput, PendingCommand, RateEvent):
         ctx.session.exec(delete(table).where(col(table.person_id) == person.id))
+    park_level_privacy.forget(ctx.session, person)
     ctx.session.exec(delete(OutboxMessage).where(col(OutboxMessage.recipient_person_id) == person.id))
     if by_admin_of is not None:
         audit.record(ctx, by_admin_of, "privacy.forget", f"#{person.id}")
@@ -364,7 +393,10 @@ def _tell_what_remains(ctx: Context, person: Person, kept: list[str], by_admin: 
     text = ctx.t_for(person, key, numbers=", ".join(kept))
     if by_admin:
         text = Markup(ctx.t_for(person, "forget.by_admin") + "\n\n" + text)
-    ctx.send_to(person, text)
+    if person.private_chat_id:
+        # To the chat itself, not to the person: their platform id is erased before this is delivered
+        # (on Matrix a message to a person is addressed by that id).
+        enqueue(ctx.session, now=ctx.now, platform=person.platform, chat_id=person.private_chat_id, text=text)
 
 
 def unreachable(person: Person | None) -> bool:

@@ -159,7 +159,9 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
     park_drafts.end(ctx, draft)
     if draft.kind == ANSWER:
         reply = ctx.session.get(RequestReply, draft.data["reply"])
-        found = _official_request(ctx, reply.request_id) if reply else None
+        if reply is None:  # the helper had their data erased meanwhile (/vergeet, issue 13)
+            return ctx.reply(ctx.t("request.helper_erased"))
+        found = _official_request(ctx, reply.request_id)
         if found is not None:
             answer_helper(ctx, *found, reply, text)
         return None
@@ -180,6 +182,8 @@ def parse_tool(data: str) -> tuple[str, int] | None:
 def on_tool(ctx: Context, action: str, ident: int) -> None:
     if action == "a":
         reply = ctx.session.get(RequestReply, ident)
+        if reply is None:  # erased by the helper's /vergeet, or after the retention (issue 13)
+            return _refuse(ctx, "request.helper_erased")
         found = _official_request(ctx, reply.request_id if reply else -1)
         if found is None:
             return None

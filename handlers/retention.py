@@ -1,7 +1,7 @@
 """Retention per park: report content is deleted a set time after the report ended.
 
-What a purge deletes: the report's texts (where, when, what), its location and photo
-references, the texts of its questions, answers and feedback, who acted on it (event
+What a purge deletes: the report's texts (where, when, what), its location, photo
+references and their captions, the texts of its questions, answers and feedback, who acted on it (event
 persons, recipients, the who-saw-what log), its outgoing messages and any prompt waiting
 for text about it, and the link to the reporter. What stays: the anonymous figures the
 statistics need (park, number, category, roles, status, urgency, the moments of sending,
@@ -11,7 +11,10 @@ A report ends when it is closed or withdrawn; open reports are never purged. Adm
 the retention in ``/beleid`` and change it with ``/beleid bewaren 1j`` (``/policy keep 1y``).
 Prompts (a park question, a wait for free text) and rate-limit records go after
 ``PROMPT_RETENTION``; drafts expire through ``bot.draft_idle_timeout`` and delivered
-outgoing messages through ``bot.outbox_retention``.
+outgoing messages through ``bot.outbox_retention``. Issue 12's park-level data (help replies,
+"useful" marks, idle park-level conversations) and the admin audit trail follow the same
+sweep: see ``handlers.park_level_privacy``. An update left unapplied in the inbox for a week
+loses the content it carries.
 """
 
 import re
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from handlers import audit
+from handlers import audit, park_level_privacy
 from handlers.context import Context
 from handlers.durations import parse_duration
 from handlers.i18n import Markup
@@ -52,7 +55,10 @@ def run_retention(services: Services) -> int:
             for report in _expired_reports(session, park, now):
                 purge_report(session, report, now)
                 purged += 1
-        _prune_prompts(session, now - max(PROMPT_RETENTION, services.settings.draft_idle_timeout))
+            park_level_privacy.purge_expired(session, park, now)
+        prompt_cutoff = now - max(PROMPT_RETENTION, services.settings.draft_idle_timeout)
+        _prune_prompts(session, prompt_cutoff)
+        park_level_privacy.prune_stale(session, prompt_cutoff, now)
         return purged
 
 
@@ -71,6 +77,7 @@ def purge_report(session: Session, report: Report, now: datetime) -> None:
     report.latitude = report.longitude = None
     report.what = ""
     report.photos = []
+    report.photo_captions = None
     report.reporter_person_id = None
     report.lead_person_id = None
     report.anonymous = True

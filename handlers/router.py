@@ -136,6 +136,8 @@ def group_help(ctx: Context, _args: str) -> None:
 
 def _private(ctx: Context) -> None:
     incoming = ctx.incoming
+    if incoming.edited:  # what was sent was handled; an edit changes nothing, so say how to correct it
+        return ctx.reply(ctx.t("input.edit_ignored"))
     if incoming.press:
         return _press(ctx, incoming.press.data)
     if incoming.command:

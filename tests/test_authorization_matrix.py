@@ -1,4 +1,9 @@
-"""The authorization matrix: every command and button for every role, allowed or refused.
+"""The authorization matrix: every command and button for every role, allowed or refused, on both platforms.
+
+The whole table runs once as Telegram people in a Telegram group and once as Matrix people in a
+Matrix room (the handlers answer each platform in its own words, ``key@matrix``); the
+adapters' part of the same answers is proven by ``test_matrix_authorization.py`` on a real
+Synapse and by the Telegram scenarios on the fake Bot API.
 
 One park (De Spaanse Polder) with a report SP-0001 (drugs: routed to police and municipality),
 filed by Erik after Mia (municipality) went away with Bram (municipality too: a backup must hold
@@ -22,37 +27,60 @@ from handlers.clock import ManualClock
 from handlers.i18n import Translator
 from handlers.invites import create_invite
 from handlers.messages import Chat, Sender
+from handlers.park_buttons import RequestTool
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
-    AdminChange, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+    AdminChange, OutboxMessage, Park, ParkRequest, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
 )
 from tests.handler_world import RecordingPlatform, message, private_chat
 from tests.harness import OTHER_PARK, PARK, START, bot_config
 
-GROUP = Chat(platform="telegram", chat_id="-100500", is_private=False, title="Ondernemers")
-PEOPLE = {
-    "outsider": Sender("telegram", "501", "Otto", "otto", "nl"),
-    "member": Sender("telegram", "502", "Mo", "mo", "nl"),
-    "reporter": Sender("telegram", "503", "Erik", "erik", "nl"),
-    "routed": Sender("telegram", "504", "Piet", "piet", "nl"),          # police: drugs is routed to police
-    "not_routed": Sender("telegram", "505", "Frits", "frits", "nl"),    # park manager: not routed
-    "other_park": Sender("telegram", "506", "Nina", "nina", "nl"),      # police of Noorderveld
-    "revoked": Sender("telegram", "507", "Ruud", "ruud", "nl"),         # police, revoked before the report
-    "away": Sender("telegram", "508", "Mia", "mia", "nl"),              # municipality, away
-    "backup": Sender("telegram", "509", "Bram", "bram", "nl"),          # municipality, Mia's backup
-    "admin": Sender("telegram", "510", "Anna", "anna", "nl"),
+PLATFORMS = ("telegram", "matrix")
+CAST = {  # who: (number, name)
+    "outsider": (501, "Otto"),
+    "member": (502, "Mo"),
+    "reporter": (503, "Erik"),
+    "routed": (504, "Piet"),          # police: drugs is routed to police
+    "not_routed": (505, "Frits"),     # park manager: not routed
+    "other_park": (506, "Nina"),      # police of Noorderveld
+    "revoked": (507, "Ruud"),         # police, revoked before the report
+    "away": (508, "Mia"),             # municipality, away
+    "backup": (509, "Bram"),          # municipality, Mia's backup
+    "admin": (510, "Anna"),
 }
-GROUP_MEMBERS = {"502", "503", "510"}
+PEOPLE = list(CAST)
+
+
+def external_id(platform: str, who: str) -> str:
+    number, name = CAST[who]
+    return str(number) if platform == "telegram" else f"@{name.lower()}:weerbaar.test"
+
+
+def sender_of(platform: str, who: str) -> Sender:
+    return Sender(platform, external_id(platform, who), CAST[who][1], CAST[who][1].lower(), "nl")
+
+
+def group_of(platform: str) -> Chat:
+    chat_id = "-100500" if platform == "telegram" else "!ondernemers:weerbaar.test"
+    return Chat(platform=platform, chat_id=chat_id, is_private=False, title="Ondernemers")
+
+
+def group_members(platform: str) -> set[str]:
+    return {external_id(platform, who) for who in ("member", "reporter", "admin")}
+
+
 ROLES = {"routed": ("police", PARK), "not_routed": ("park_manager", PARK), "other_park": ("police", OTHER_PARK),
          "revoked": ("police", PARK), "away": ("municipality", PARK), "backup": ("municipality", PARK),
          "admin": ("admin", PARK)}
 REFUSALS = ("report.not_found", "admin.not_admin", "input.stale_button", "open.not_official", "report.not_member",
-            "group.link_not_admin", "stats.not_allowed")
+            "group.link_not_admin", "stats.not_allowed", "update.not_official", "request.not_official",
+            "scan.not_allowed", "request.not_yours", "request.help_not_member")
 OFFICIALS_OF_REPORT = {"routed", "backup"}
 EVERYONE = set(PEOPLE)
 ADMIN_ONLY = {"admin"}
 OFFICIALS = {"routed", "not_routed", "other_park", "away", "backup"}
+STAFF = OFFICIALS | ADMIN_ONLY
 
 # (what is done, where, who may) — "{r}" is the report id, "{q}" the question's event id.
 MATRIX = [
@@ -82,6 +110,31 @@ MATRIX = [
     ("/statistiek", "private", ADMIN_ONLY | {"routed", "not_routed", "other_park", "away", "backup"}),
     ("/mijngegevens", "private", EVERYONE),
     ("/mijnmeldingen", "private", EVERYONE),
+    ("/vergeet", "private", EVERYONE),  # only asks; the last admin is told to hand over first
+    ("press fg:me", "private", EVERYONE - ADMIN_ONLY),  # the last admin cannot erase themselves
+    ("press fg:{p}:{e}", "private", ADMIN_ONLY),  # an admin erases the reporter on request
+    ("press fg:no", "private", EVERYONE),
+    ("/uitnodigingen", "private", ADMIN_ONLY),
+    ("/afwezig #5 #8", "private", ADMIN_ONLY),
+    ("/terug #5", "private", ADMIN_ONLY),
+    ("/categorie 1 uit", "private", ADMIN_ONLY),
+    ("/beheer", "private", ADMIN_ONLY),
+    ("/beleid", "private", ADMIN_ONLY),
+    ("/overzicht", "private", ADMIN_ONLY),
+    ("/scan start", "private", ADMIN_ONLY),
+    ("/scan resultaten", "private", STAFF),
+    ("/bericht Controle gehouden bij loods 7", "private", STAFF),
+    ("/oproep Wie heeft camerabeelden?", "private", STAFF),
+    ("press {tool}", "private", {"routed"}),  # closing a request: only the official who posted it
+    ("/helpen SP-O1", "private", {"member", "reporter", "admin", "routed", "not_routed", "away", "backup"}),
+    ("/mijnberichten", "private", EVERYONE),  # only one's own updates: an empty list for others
+    ("/oproepen", "private", EVERYONE),  # only one's own open requests
+    ("/parkberichten uit", "private", EVERYONE),  # only one's own memberships
+    ("/help", "private", EVERYONE),
+    ("/signalen", "private", EVERYONE),
+    ("/taal en", "private", EVERYONE),
+    ("/stop", "private", EVERYONE),
+    ("/help", "group", EVERYONE),
 ]
 
 
@@ -91,10 +144,16 @@ class Base:
     report_id: int
     question_id: int
     texts: Translator
+    platform: str
+    park_id: int
+    reporter_id: int
+    tool: str  # the "close" button of request SP-O1, posted by the routed police officer
 
 
-@pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Base:
+@pytest.fixture(scope="module", params=PLATFORMS)
+def base(request, tmp_path_factory) -> Base:
+    platform = request.param
+    GROUP, GROUP_MEMBERS = group_of(platform), group_members(platform)
     path = tmp_path_factory.mktemp("matrix") / "base.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
@@ -102,12 +161,12 @@ def base(tmp_path_factory) -> Base:
     config = bot_config(None)
     clock = ManualClock(START)
     texts = Translator.load()
-    services = Services(db=db, clock=clock, texts=texts, platforms={"telegram": RecordingPlatform(GROUP_MEMBERS)})
+    services = Services(db=db, clock=clock, texts=texts, platforms={platform: RecordingPlatform(GROUP_MEMBERS)})
     with db.transaction() as session:
         apply_parks(session, config)
 
     async def say(who: str, text: str, chat: Chat | None = None, press: str | None = None) -> None:
-        sender = PEOPLE[who]
+        sender = sender_of(platform, who)
         await router.handle(services, message(sender, chat or private_chat(sender), text=text, press=press))
 
     async def build() -> tuple[int, int]:
@@ -121,14 +180,15 @@ def base(tmp_path_factory) -> Base:
         with db.transaction() as session:
             role_of = {person.external_id: (role, person) for role, person in session.exec(
                 select(Role, Person).join(Person, Person.id == Role.person_id))}
-            role_of["507"][0].revoked_at = clock.now()
-            role_of["508"][0].away_since, role_of["508"][0].backup_person_id = clock.now(), role_of["509"][1].id
-            session.add(role_of["507"][0])
-            session.add(role_of["508"][0])
+            revoked, away = role_of[external_id(platform, "revoked")], role_of[external_id(platform, "away")]
+            revoked[0].revoked_at = clock.now()
+            away[0].away_since, away[0].backup_person_id = clock.now(), role_of[external_id(platform, "backup")][1].id
+            session.add(revoked[0])
+            session.add(away[0])
         for who in PEOPLE:  # everybody has written to the bot once (a private chat exists)
             await say(who, "/help")
-        for who, sender in PEOPLE.items():  # the group's members have spoken there: /melden in private asks about it
-            if sender.external_id in GROUP_MEMBERS:
+        for who in PEOPLE:  # the group's members have spoken there: /melden in private asks about it
+            if external_id(platform, who) in GROUP_MEMBERS:
                 await say(who, "/help", chat=GROUP)
         await say("reporter", "/melden")
         for step in ("category:1", None, "when:now", None, "photos:done", "contact:anon", "urgent:no", "summary:send"):
@@ -139,14 +199,22 @@ def base(tmp_path_factory) -> Base:
             else:
                 await say("reporter", None, press=f"d{draft.id}:{step}")
         await say("routed", "/vraag SP-0001 Hoe laat?")
+        await say("routed", "/oproep Wie heeft camerabeelden van de Industrieweg?")
+        with Session(engine) as session:
+            preview = session.exec(select(OutboxMessage).where(
+                OutboxMessage.chat_id == external_id(platform, "routed")).order_by(OutboxMessage.id.desc())).first()
+        await say("routed", None, press=next(button["data"] for line in preview.choices for button in line
+                                             if button["label"] == texts.on(platform)("nl", "request.post")))
         with Session(engine) as session:
             report = session.exec(select(Report)).one()
             question = session.exec(select(ReportEvent).where(ReportEvent.kind == "question")).one()
-            return report.id, question.id
+            request_id = session.exec(select(ParkRequest)).one().id
+            return report.id, question.id, report.park_id, report.reporter_person_id, request_id
 
-    report_id, question_id = asyncio.run(build())
+    report_id, question_id, park_id, reporter_id, request_id = asyncio.run(build())
     engine.dispose()
-    return Base(str(path), report_id, question_id, texts)
+    return Base(str(path), report_id, question_id, texts, platform, park_id, reporter_id,
+                RequestTool("c", request_id).pack())
 
 
 def test_the_base_is_what_the_matrix_assumes(base):
@@ -170,11 +238,12 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
     copy = tmp_path / "case.db"
     shutil.copyfile(base.path, copy)
     engine = make_engine(f"sqlite:///{copy}")
+    platform = base.platform
     services = Services(db=Database(engine), clock=ManualClock(START + timedelta(minutes=5)), texts=base.texts,
-                        platforms={"telegram": RecordingPlatform(GROUP_MEMBERS)})
-    sender = PEOPLE[who]
-    chat = GROUP if where == "group" else private_chat(sender)
-    text = action.format(r=base.report_id, q=base.question_id)
+                        platforms={platform: RecordingPlatform(group_members(platform))})
+    sender = sender_of(platform, who)
+    chat = group_of(platform) if where == "group" else private_chat(sender)
+    text = action.format(r=base.report_id, q=base.question_id, p=base.park_id, e=base.reporter_id, tool=base.tool)
     with Session(engine) as session:
         last = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())).first() or 0
         before = _state(session)
@@ -190,13 +259,19 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
     engine.dispose()
     shown = answers + ([outcome.toast] if outcome.toast else [])
     assert shown, f"{who} got no answer to {action}"
-    refusals = {key: str(base.texts("nl", key)) for key in REFUSALS if base.texts.has(key)}
+    texts = base.texts.on(platform)
+    refusals = {key: _first(texts.template("nl", key)) for key in REFUSALS if texts.has(key)}
     refused = [key for key, refusal in refusals.items() if any(refusal.split("{")[0][:40] in text_ for text_ in shown)]
     if allowed:
         assert not refused, f"{who} was refused {action}: {shown}"
     else:
         assert refused, f"{who} was allowed {action}: {shown}"
         assert after == before, f"a refused {action} by {who} changed something"
+
+
+def _first(template) -> str:
+    """A refusal's raw text (the singular of a plural), to find its start before any placeholder."""
+    return template[0] if isinstance(template, tuple) else str(template)
 
 
 def _state(session: Session) -> tuple:

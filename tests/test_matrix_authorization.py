@@ -4,9 +4,12 @@ The full matrix runs on the platform-neutral handlers (``test_authorization_matr
 proves the same answers arrive through the Matrix adapter, with its ``!`` commands and words.
 """
 
+import json
+
 from sqlmodel import Session, select
 
 from storage.models import AdminChange, Report
+from tests.photos import matrix_image_bytes
 
 NOT_YOURS = "bestaat niet of is niet aan jou gericht"
 NOT_ADMIN = "alleen voor geverifieerde beheerders"
@@ -49,8 +52,26 @@ async def test_who_may_do_what_on_matrix(world):
     assert "Piet: opgepakt" in log.body and "de melder: verstuurd" in log.body and "Erik" not in log.body
     await world.tell(erik, erik.dm, "!mijngegevens")
     await erik.expect(erik.dm, "Busjes bij loods 7")
+    await erik.sync_until(lambda: erik.files.get(erik.dm), "the data as a file")
+    [file] = erik.files[erik.dm]
+    assert file["body"] == "weerbaar-mijngegevens-2026-11-30.json" and file["info"]["mimetype"] == "application/json"
+    data = json.loads(await matrix_image_bytes(erik, file))  # encrypted like the chat; decrypted here
+    assert data["reports"][0]["what"] == "Busjes bij loods 7" and data["account"]["platform"] == "matrix"
     await world.tell(anna, anna.dm, "!beleid bewaren 2j")
     await anna.expect(anna.dm, "Bewaartermijn gewijzigd: 2 jaar")
     with Session(world.db.engine) as session:
         assert [change.action for change in session.exec(select(AdminChange))] == ["policy.retention"]
         assert session.exec(select(Report)).one().lead_person_id is not None
+
+    # The admin erases the reporter on request (audited); the reporter and the police are told.
+    await world.tell(anna, anna.dm, "!vergeet SP-0001")
+    asked = await anna.expect(anna.dm, "de melder van SP-0001")
+    assert erik.user_id not in asked.body
+    await world.tell(anna, anna.dm, "1")
+    await anna.expect(anna.dm, "Vastgelegd in het logboek")
+    await erik.expect(erik.dm, "Op jouw verzoek heeft een beheerder")
+    await piet.expect(piet.dm, "niet meer bereikbaar")
+    with Session(world.db.engine) as session:
+        assert [change.action for change in session.exec(select(AdminChange))] == ["policy.retention",
+                                                                                   "privacy.forget"]
+        assert session.exec(select(Report)).one().anonymous

@@ -89,3 +89,24 @@ async def test_unanswered_prompts_are_swept_after_a_week(bot, server, cast):
     with Session(bot.db.engine) as session:
         assert session.exec(select(PendingCommand)).all() == []
     assert last(server, cast.admin.private)
+
+
+async def test_photo_captions_go_with_the_content(bot, server, cast):
+    """Found while checking point 1 again: a purge left the reporter's photo captions behind."""
+    from tests.telegram_people import open_report_from_group
+
+    await say(bot, cast.admin, cast.admin.private, "/beleid bewaren 1d")
+    await open_report_from_group(bot, server, cast.erik, cast.group)
+    await press(bot, server, cast.erik, "Drugs")
+    await say(bot, cast.erik, cast.erik.private, "Loods 7")
+    await press(bot, server, cast.erik, "Nu")
+    await say(bot, cast.erik, cast.erik.private, "Busjes")
+    cast.erik.send_photo(cast.erik.private, caption="Kenteken 12-ABC-3 van de buurman")
+    await bot.settle()
+    for label in ("Klaar", "Anoniem", "Nee", "Versturen"):
+        await press(bot, server, cast.erik, label)
+    assert bot.reports()[0].photo_captions == ["Kenteken 12-ABC-3 van de buurman"]
+    await say(bot, cast.police, cast.police.private, "/sluit SP-0001 Afgehandeld")
+    await bot.advance(timedelta(days=2))
+    report = bot.reports()[0]
+    assert report.purged_at is not None and report.photos == [] and not report.photo_captions

@@ -31,3 +31,19 @@ def test_json_log_lines_are_one_object_a_line(capsys):
         assert (entry["level"], entry["logger"], entry["message"]) == ("INFO", "weerbaar.test", "sweep: 3 reminders")
     finally:
         configure_logging("WARNING", "text")
+
+
+def test_at_debug_the_libraries_that_log_content_stay_at_their_floors():
+    """Found by the property tests: at DEBUG, python-telegram-bot logs every API call with names and texts,
+    peewee (nio's crypto store) every query with Matrix ids, and nio names people at INFO."""
+    from bot.safe_logging import configure_logging
+
+    configure_logging("DEBUG", "text")
+    try:
+        assert not logging.getLogger("telegram.ext.ExtBot").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("peewee").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("nio.crypto.log").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert logging.getLogger("bot.telegram_adapter").isEnabledFor(logging.DEBUG)  # the bot's own lines stay
+    finally:
+        configure_logging("WARNING", "text")

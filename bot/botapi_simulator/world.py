@@ -170,6 +170,37 @@ class FakeUser:
                    "is_video": False, "emoji": "\U0001f44d", "file_size": len(stored.content)}
         return self.world.user_message(self, chat, {"sticker": sticker})
 
+    def send_document(self, chat: FakeChat, content: bytes = b"%PDF-1.4 fake", *, file_name: str = "document.pdf",
+                      mime_type: str = "application/pdf", caption: str | None = None) -> dict:
+        stored = self.world.new_file(content, "documents", file_name.rpartition(".")[2] or "bin")
+        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_name": file_name,
+                    "mime_type": mime_type, "file_size": len(content)}
+        message = {"document": document}
+        if caption:
+            message["caption"] = caption
+        return self.world.user_message(self, chat, message)
+
+    def forward(self, chat: FakeChat, text: str, *, from_name: str = "Iemand Anders") -> dict:
+        """Forwards somebody else's text message into chat (Bot API 7: ``forward_origin``)."""
+        origin = {"type": "hidden_user", "sender_user_name": from_name, "date": self.world.now() - 3600}
+        content = {"text": text, "forward_origin": origin, "forward_date": origin["date"],
+                   "forward_sender_name": from_name}
+        return self.world.user_message(self, chat, content)
+
+    def edit(self, message: dict, text: str) -> dict:
+        """Edits one of the user's own text messages: the bot gets an ``edited_message`` update."""
+        stored = self.world.message(message["chat"]["id"], message["message_id"])
+        assert stored is not None and stored["from"]["id"] == self.id and "text" in stored, "not an own text message"
+        stored["text"] = text
+        stored.pop("entities", None)
+        entities = bot_command_entities(text)
+        if entities:
+            stored["entities"] = entities
+        stored["edit_date"] = self.world.now()
+        if self.world.bot_sees(self.world.chats[stored["chat"]["id"]], stored):
+            self.world.enqueue("edited_message", stored)
+        return plain(stored)
+
     def press(self, message: dict, data: str) -> dict:
         """Presses the inline button with this callback_data on a bot message."""
         return self.world.press(self, message, data, check=True)
