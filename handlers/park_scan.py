@@ -19,11 +19,11 @@ from datetime import timedelta
 from sqlmodel import Session, col, delete, func, select
 
 from handlers import audit, park_choice, park_members
+from handlers.buttons import ScanChoice
 from handlers.context import Context
 from handlers.durations import parse_duration
 from handlers.i18n import Markup, Translator, escape
 from handlers.messages import Button
-from handlers.park_buttons import ScanChoice, unpack_park
 from handlers.outbox import enqueue_to
 from handlers.park_scan_questions import (LIKERT, SKIP_OPTION, change_question, list_questions, option_label, options,
                                           park_questions, question_text)
@@ -157,12 +157,6 @@ def _ask(session: Session, texts: Translator, now, person: Person, scan: ParkSca
                    total=len(scan.questions))
     enqueue_to(session, now=now, person=person, purpose="scan", buttons=rows,
                text=Markup(f"{header}\n\n<b>{escape(question_text(texts, language, question))}</b>\n{hint}"))
-
-
-def parse_button(data: str) -> tuple[int, int, str] | None:
-    """``s:3:0:4`` → (scan 3, question 0, value "4")."""
-    pressed = unpack_park(data)
-    return (pressed.scan_id, pressed.position, pressed.value) if isinstance(pressed, ScanChoice) else None
 
 
 def on_button(ctx: Context, scan_id: int, position: int, value: str) -> None:
