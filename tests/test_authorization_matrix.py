@@ -25,7 +25,8 @@ from handlers.messages import Chat, Sender
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
-    AdminChange, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+    AdminChange, DigestSchedule, OutboxMessage, ParkLevelDraft, Park, ParkRequest, ParkScan, ParkUpdate, Person,
+    Report, ReportDraft, ReportEvent, ReportRecipient, Role, UpdateUseful,
 )
 from tests.handler_world import RecordingPlatform, message, private_chat
 from tests.harness import OTHER_PARK, PARK, START, bot_config
@@ -48,11 +49,13 @@ ROLES = {"routed": ("police", PARK), "not_routed": ("park_manager", PARK), "othe
          "revoked": ("police", PARK), "away": ("municipality", PARK), "backup": ("municipality", PARK),
          "admin": ("admin", PARK)}
 REFUSALS = ("report.not_found", "admin.not_admin", "input.stale_button", "open.not_official", "report.not_member",
-            "group.link_not_admin", "stats.not_allowed")
+            "group.link_not_admin", "stats.not_allowed", "update.not_official", "request.not_official",
+            "scan.staff_only", "request.not_yours", "request.help_not_member")
 OFFICIALS_OF_REPORT = {"routed", "backup"}
 EVERYONE = set(PEOPLE)
 ADMIN_ONLY = {"admin"}
 OFFICIALS = {"routed", "not_routed", "other_park", "away", "backup"}
+PARK_PEOPLE = {"member", "reporter", "admin", "routed", "not_routed", "away", "backup"}  # Spaanse Polder's
 
 # (what is done, where, who may) — "{r}" is the report id, "{q}" the question's event id.
 MATRIX = [
@@ -82,6 +85,21 @@ MATRIX = [
     ("/statistiek", "private", ADMIN_ONLY | {"routed", "not_routed", "other_park", "away", "backup"}),
     ("/mijngegevens", "private", EVERYONE),
     ("/mijnmeldingen", "private", EVERYONE),
+    # Park level (issue 12): from the command table, gated by role; each park's own checks inside.
+    ("/bericht Controle gehouden", "private", ADMIN_ONLY | OFFICIALS),
+    ("/mijnberichten", "private", ADMIN_ONLY | OFFICIALS),
+    ("/oproep Wie zag dinsdagnacht een wit busje?", "private", ADMIN_ONLY | OFFICIALS),
+    ("/oproepen", "private", ADMIN_ONLY | OFFICIALS),
+    ("/overzicht uit", "private", ADMIN_ONLY),
+    ("/scan start", "private", ADMIN_ONLY),
+    ("/scan resultaten", "private", ADMIN_ONLY | OFFICIALS),
+    ("/parkberichten", "private", EVERYONE),
+    # Park isolation: only the park's group members and role holders answer its request or find its update
+    # useful; only the requesting official closes the request.
+    ("/helpen SP-O1", "private", PARK_PEOPLE),
+    ("press h:c:{o}", "private", {"routed"}),
+    ("press h:c1:{o}", "private", {"routed"}),
+    ("press u:{u}:ok", "private", PARK_PEOPLE),
 ]
 
 
@@ -90,6 +108,8 @@ class Base:
     path: str
     report_id: int
     question_id: int
+    request_id: int
+    update_id: int
     texts: Translator
 
 
@@ -139,14 +159,24 @@ def base(tmp_path_factory) -> Base:
             else:
                 await say("reporter", None, press=f"d{draft.id}:{step}")
         await say("routed", "/vraag SP-0001 Hoe laat?")
+        await say("routed", "/oproep Wie zag dinsdagnacht een wit busje?")  # request SP-O1, in the group
+        await say("routed", None, press=f"k:{park_draft()}:preview:send")
+        await say("admin", "/bericht Controle gehouden")  # an update to the group
+        for step, value in (("photo", "none"), ("audience", "next"), ("sign", "role"), ("preview", "send")):
+            await say("admin", None, press=f"k:{park_draft()}:{step}:{value}")
         with Session(engine) as session:
             report = session.exec(select(Report)).one()
             question = session.exec(select(ReportEvent).where(ReportEvent.kind == "question")).one()
-            return report.id, question.id
+            return report.id, question.id, session.exec(select(ParkRequest)).one().id, \
+                session.exec(select(ParkUpdate)).one().id
 
-    report_id, question_id = asyncio.run(build())
+    def park_draft() -> int:
+        with Session(engine) as session:
+            return session.exec(select(ParkLevelDraft)).one().id
+
+    report_id, question_id, request_id, update_id = asyncio.run(build())
     engine.dispose()
-    return Base(str(path), report_id, question_id, texts)
+    return Base(str(path), report_id, question_id, request_id, update_id, texts)
 
 
 def test_the_base_is_what_the_matrix_assumes(base):
@@ -174,7 +204,7 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
                         platforms={"telegram": RecordingPlatform(GROUP_MEMBERS)})
     sender = PEOPLE[who]
     chat = GROUP if where == "group" else private_chat(sender)
-    text = action.format(r=base.report_id, q=base.question_id)
+    text = action.format(r=base.report_id, q=base.question_id, o=base.request_id, u=base.update_id)
     with Session(engine) as session:
         last = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())).first() or 0
         before = _state(session)
@@ -190,7 +220,7 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
     engine.dispose()
     shown = answers + ([outcome.toast] if outcome.toast else [])
     assert shown, f"{who} got no answer to {action}"
-    refusals = {key: str(base.texts("nl", key)) for key in REFUSALS if base.texts.has(key)}
+    refusals = {key: str(base.texts("nl", key, park="{park}")) for key in REFUSALS if base.texts.has(key)}  # to "{"
     refused = [key for key, refusal in refusals.items() if any(refusal.split("{")[0][:40] in text_ for text_ in shown)]
     if allowed:
         assert not refused, f"{who} was refused {action}: {shown}"
@@ -200,9 +230,15 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
 
 
 def _state(session: Session) -> tuple:
-    """What a refused action must leave alone: the report, its events, roles and the park's policy."""
+    """What a refused action must leave alone: the report, its events, roles, the park's policy and its park-level
+    state."""
     report = session.exec(select(Report)).one()
     return (report.status, report.lead_person_id, report.first_feedback_at, report.anonymous,
             len(session.exec(select(ReportEvent)).all()), len(session.exec(select(AdminChange)).all()),
             tuple((role.id, role.revoked_at) for role in session.exec(select(Role))),
-            tuple((park.first_reminder_after_s, park.retention_s) for park in session.exec(select(Park))))
+            tuple((park.first_reminder_after_s, park.retention_s) for park in session.exec(select(Park))),
+            # park level: requests, updates and their useful marks, conversations, scans, digest schedules
+            tuple(request.status for request in session.exec(select(ParkRequest))),
+            len(session.exec(select(ParkUpdate)).all()), len(session.exec(select(UpdateUseful)).all()),
+            len(session.exec(select(ParkLevelDraft)).all()), len(session.exec(select(ParkScan)).all()),
+            tuple(schedule.enabled for schedule in session.exec(select(DigestSchedule))))
