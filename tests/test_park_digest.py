@@ -96,6 +96,10 @@ async def test_admins_change_the_schedule_or_switch_it_off(bot, server, cast):
         {"enabled": True, "day": 3, "at": "09:00"}, {"enabled": True, "day": 3, "at": "10:30"},
         {"enabled": False, "day": 3, "at": "10:30"}]
     assert not schedule.enabled
+    log = await say(bot, cast.admin, cast.admin.private, "/logboek")
+    assert ("Beheerder Anna wijzigde het maandoverzicht van de eerste werkdag van de maand om 09:00 naar dag 3 van "
+            "de maand om 09:00") in log.text
+    assert "wijzigde het maandoverzicht van dag 3 van de maand om 10:30 naar uit" in log.text
 
 
 def test_the_first_working_day_skips_weekends_and_public_holidays():

@@ -79,6 +79,9 @@ async def test_a_request_is_answered_privately_and_closing_thanks_everyone_who_h
         assert len(session.exec(select(RequestReply)).all()) == 2
         actions = [c.action for c in session.exec(select(AdminChange).order_by(AdminChange.id))]
     assert actions == ["request.posted", "request.closed"]
+    log = await say(bot, cast.admin, cast.admin.private, "/logboek")  # as sentences, the official not called an admin
+    assert "Piet plaatste oproep SP-O1 in de groep" in log.text
+    assert "Piet sloot oproep SP-O1; 2 helper(s) kregen het slotbericht" in log.text and "Beheerder Piet" not in log.text
 
 
 async def test_a_request_is_reminded_to_its_official_until_closed(bot, server, cast):
