@@ -164,3 +164,35 @@ async def test_admins_edit_their_park_s_question_set(bot, server, cast):
     with Session(bot.db.engine) as session:
         actions = [c.action for c in session.exec(select(AdminChange).order_by(AdminChange.id))]
     assert actions == ["scan.question", "scan.question", "scan.opened"]
+
+
+async def test_admins_plan_a_scan_for_later_and_can_cancel_it(bot, server, cast):
+    await become_members(bot, cast, cast.erik, cast.fleur)
+    for bad in ("/scan start 7d vanaf gisteren", "/scan start 7d vanaf 31-02", "/scan start vanaf 30-11 08:00",
+                "/scan start 7d vanaf 1-12 25:00", "/scan start vanaf 2027-06-01"):  # past, no date, too far ahead
+        assert "geen geldig moment" in (await say(bot, cast.admin, cast.admin.private, bad)).text, bad
+    planned = await say(bot, cast.admin, cast.admin.private, "/scan start 2d vanaf 2-12 10:00")
+    assert "staat gepland: hij gaat op 2 dec 2026 10:00 naar de leden" in planned.text, planned.text
+    assert "Vraag 1" not in last(server, cast.erik.private).text  # nothing goes out before its moment
+    assert "gepland: van 2 dec 2026 10:00 tot 4 dec 2026 10:00" in (
+        await say(bot, cast.admin, cast.admin.private, "/scan")).text
+    assert "al een scan gepland" in (await say(bot, cast.admin, cast.admin.private, "/scan start")).text
+    await say(bot, cast.admin, cast.admin.private, "/scan vraag 7 uit")  # a change before it opens still counts
+
+    await bot.advance(timedelta(days=2, hours=1))  # Wednesday 2 December 10:00 (the test starts 30 November 09:00)
+    assert "Vraag 1 van 6" in last(server, cast.erik.private).text
+    assert "Question 1 of 6" in last(server, cast.fleur.private).text
+    assert "geplande scan van De Spaanse Polder is verstuurd aan 2 leden" in last(server, cast.admin.private).text
+
+    await say(bot, cast.admin, cast.admin.private, "/scan stop")
+    await say(bot, cast.admin, cast.admin.private, "/scan start 1d vanaf 2027-01-04")
+    cancelled = await say(bot, cast.admin, cast.admin.private, "/scan stop")
+    assert "gaat niet door" in cancelled.text
+    await bot.advance(timedelta(days=40))
+    assert sum("Vraag 1 van" in m.text for m in server.messages(cast.erik.private)) == 1  # the cancelled one never went
+    with Session(bot.db.engine) as session:
+        assert [scan.status for scan in session.exec(select(ParkScan).order_by(ParkScan.id))] == ["closed", "cancelled"]
+    log = await say(bot, cast.admin, cast.admin.private, "/logboek")
+    for line in ("Beheerder Anna plande scan #1", "Beheerder Anna sloot scan #1",
+                 "Beheerder Anna annuleerde de geplande scan #2", "wijzigde scanvraag feedback: uit"):
+        assert line in log.text, line
