@@ -85,6 +85,9 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
 
 def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
     data = dict(draft.data)
+    if ctx.incoming.unsupported:  # a file, a video, a voice message: said plainly, and the step asked again
+        ctx.reply(ctx.t("help.cannot_forward"))
+        return ask(ctx, draft)
     if ctx.incoming.photo is not None and draft.step in (TEXT, PHOTOS):
         limit = ctx.services.settings.max_photos
         if len(data["photos"]) >= limit:

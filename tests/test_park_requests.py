@@ -116,6 +116,10 @@ async def test_bad_input_about_requests_is_answered_and_changes_nothing(bot, ser
     # An answer that is too long, then /stop: nothing reaches the official.
     before = len(server.messages(cast.police.private))
     await say(bot, cast.erik, cast.erik.private, "/helpen SP-O1")
+    cast.erik.send_document(cast.erik.private)  # files and videos are not passed on (yet): said so, asked again
+    await bot.settle()
+    refusal, again = server.messages(cast.erik.private)[-2:]
+    assert "bestanden en video's kan ik niet doorsturen" in refusal.text and "Wat kun je vertellen" in again.text
     reply = await say(bot, cast.erik, cast.erik.private, "x" * 2001)
     assert "te lang" in reply.text
     assert "niets verstuurd" in (await say(bot, cast.erik, cast.erik.private, "/stop")).text

@@ -170,6 +170,14 @@ class FakeUser:
                    "is_video": False, "emoji": "\U0001f44d", "file_size": len(stored.content)}
         return self.world.user_message(self, chat, {"sticker": sticker})
 
+    def send_document(self, chat: FakeChat, file_name: str = "beelden.mp4", content: bytes = b"footage",
+                      mime_type: str = "video/mp4") -> dict:
+        """A file sent as a document (the Telegram apps do so for videos and files "without compression")."""
+        stored = self.world.new_file(content, "documents", file_name.rpartition(".")[2] or "bin")
+        document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_name": file_name,
+                    "mime_type": mime_type, "file_size": len(content)}
+        return self.world.user_message(self, chat, {"document": document})
+
     def press(self, message: dict, data: str) -> dict:
         """Presses the inline button with this callback_data on a bot message."""
         return self.world.press(self, message, data, check=True)
