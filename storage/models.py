@@ -161,7 +161,7 @@ class Report(SQLModel, table=True):
     urgent: bool = False
     # None once the report's content was purged after the retention: only anonymous figures remain.
     reporter_person_id: Optional[int] = Field(default=None, foreign_key="person.id", index=True)
-    status: str = Field(default="open", max_length=16)  # planned | open | closed | cancelled (a planned one) | withdrawn
+    status: str = Field(default="open", max_length=16)  # open | closed | withdrawn
     lead_person_id: Optional[int] = Field(default=None, foreign_key="person.id")
     created_at: NaiveDatetime
     first_feedback_at: Optional[NaiveDatetime] = None
@@ -344,7 +344,7 @@ class ParkRequest(SQLModel, table=True):
     author_person_id: int = Field(foreign_key="person.id", index=True)
     author_role: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
-    status: str = Field(default="open", max_length=16)  # planned | open | closed | cancelled (a planned one)
+    status: str = Field(default="open", max_length=16)  # open | closed
     created_at: NaiveDatetime
     closed_at: Optional[NaiveDatetime] = None
     closing_text: Optional[str] = Field(default=None, sa_column=Column(Text))
