@@ -14,6 +14,8 @@ waiting for. It is sent as text split over messages (a file once outgoing docume
 * roles end (open reports of an official go to the officials still routed); the last
   admin of a park must hand over first;
 * drafts, waiting prompts, rate-limit records and messages to the person are deleted;
+* park-level data (issue 12: memberships, "useful" taps, answers to requests) as
+  ``handlers.park_privacy`` describes;
 * the account keeps only an empty row, so the audit trail and figures stay consistent. If
   the person writes again later, they are a new person.
 
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 
 from sqlmodel import col, delete, select
 
-from handlers import admin_officials, audit, park_choice
+from handlers import admin_officials, audit, park_choice, park_privacy
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.listings import status_key
@@ -58,7 +60,8 @@ def run(ctx: Context, command: str, args: str) -> bool:
 # ---- /mijngegevens ------------------------------------------------------------------------------
 
 def show(ctx: Context) -> None:
-    sections = [_account(ctx), *_roles(ctx), *_reports(ctx), *_acts(ctx), *_waiting(ctx), ctx.t("mydata.footer")]
+    sections = [_account(ctx), *_roles(ctx), *_reports(ctx), *_acts(ctx), *_waiting(ctx),
+                *park_privacy.sections(ctx), ctx.t("mydata.footer")]
     for chunk in split_messages([section for section in sections if section]):
         ctx.reply(chunk)
 
@@ -337,6 +340,7 @@ def forget(ctx: Context, person: Person, by_admin_of: Park | None) -> None:
     for table in (ReportDraft, PendingInput, PendingCommand, RateEvent):
         ctx.session.exec(delete(table).where(col(table.person_id) == person.id))
     ctx.session.exec(delete(OutboxMessage).where(col(OutboxMessage.recipient_person_id) == person.id))
+    park_privacy.forget(ctx.session, person)
     if by_admin_of is not None:
         audit.record(ctx, by_admin_of, "privacy.forget", f"#{person.id}")
         ctx.reply(ctx.t("forget.done_admin", count=len(kept)))

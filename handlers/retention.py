@@ -11,7 +11,8 @@ A report ends when it is closed or withdrawn; open reports are never purged. Adm
 the retention in ``/beleid`` and change it with ``/beleid bewaren 1j`` (``/policy keep 1y``).
 Prompts (a park question, a wait for free text) and rate-limit records go after
 ``PROMPT_RETENTION``; drafts expire through ``bot.draft_idle_timeout`` and delivered
-outgoing messages through ``bot.outbox_retention``.
+outgoing messages through ``bot.outbox_retention``. Answers to a park's requests go the same
+time after the request closed (``handlers.park_privacy``).
 """
 
 import re
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
-from handlers import audit
+from handlers import audit, park_privacy
 from handlers.context import Context
 from handlers.durations import parse_duration
 from handlers.i18n import Markup
@@ -52,6 +53,7 @@ def run_retention(services: Services) -> int:
             for report in _expired_reports(session, park, now):
                 purge_report(session, report, now)
                 purged += 1
+            park_privacy.purge_expired_replies(session, park, now)  # answers to requests (issue 12)
         _prune_prompts(session, now - max(PROMPT_RETENTION, services.settings.draft_idle_timeout))
         return purged
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from storage.models import AdminChange, ParkRequest, RequestReply
+from storage.models import AdminChange, ParkMember, ParkRequest, RequestReply
 from tests.telegram_people import button, last, press, say
 from tests.test_park_updates import become_members
 
@@ -153,3 +153,37 @@ async def test_names_with_markup_characters_reach_the_official_as_written(bot, s
     await help_with(bot, server, helper, cast.group, "Ik zag <niets> & niemand", named=True)
     answer = last(server, cast.police.private)
     assert "Van: Bob <&> BV" in answer.text and "Ik zag <niets> & niemand" in answer.text
+
+
+async def test_a_helper_sees_and_erases_their_park_level_data(bot, server, cast):
+    """Issue 13's /mijngegevens and /vergeet cover the park level: memberships, taps, answers to requests."""
+    await become_members(bot, cast, cast.erik)
+    await post_request(bot, server, cast.police)
+    await help_with(bot, server, cast.erik, cast.group, "Ik heb <beelden> van 02:10", photos=1, named=True)
+    await say(bot, cast.police, cast.police.private, "/oproep Nog een vraag: wie zag een rode auto?")
+    await press(bot, server, cast.police, "Plaatsen")
+    await help_with(bot, server, cast.erik, cast.group, "Rode auto bij hal 2")
+    await say(bot, cast.police, cast.police.private, "/oproep sluit SP-O2 Dank u")
+
+    await say(bot, cast.erik, cast.erik.private, "/mijngegevens")
+    shown = "\n".join(m.text for m in server.messages(cast.erik.private)[-3:])
+    assert "De Spaanse Polder: lid sinds 2026-11-30; parkberichten privé: aan" in shown
+    assert "SP-O1: Ik heb <beelden> van 02:10 — 1 foto('s), naam zichtbaar voor instanties" in shown
+    assert "SP-O2: Rode auto bij hal 2 — 0 foto('s), anoniem" in shown
+
+    await say(bot, cast.erik, cast.erik.private, "/vergeet")
+    await press(bot, server, cast.erik, "Ja, wis")
+    with Session(bot.db.engine) as session:
+        [still_open] = session.exec(select(RequestReply)).all()  # SP-O2's answer is gone with its closed request
+        assert still_open.text.startswith("Ik heb") and still_open.anonymous  # SP-O1 is open: kept, without name
+        assert session.exec(select(ParkMember)).all() == []
+
+    # The retention: answers go the park's retention (1 year) after their request closed.
+    await say(bot, cast.police, cast.police.private, "/oproep sluit SP-O1 Dank u")
+    await bot.advance(timedelta(days=364))
+    with Session(bot.db.engine) as session:
+        assert len(session.exec(select(RequestReply)).all()) == 1
+    await bot.advance(timedelta(days=2))
+    with Session(bot.db.engine) as session:
+        assert session.exec(select(RequestReply)).all() == []
+        assert len(session.exec(select(ParkRequest)).all()) == 2  # the officials' requests stay
