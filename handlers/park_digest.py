@@ -29,7 +29,7 @@ from handlers import audit, park_choice
 from handlers.park_digest_chart import DigestChart, digest_chart, render_digest_chart
 from handlers.context import Context
 from handlers.i18n import Markup, Translator
-from handlers.outbox import enqueue
+from handlers.outbox import Attachment, enqueue
 from handlers.policy import working_time_of
 from handlers.services import Services
 from handlers.statistics import format_share, format_wait, local_date, local_midnight_utc, park_figures
@@ -79,13 +79,6 @@ class Digest:
     text: Markup
     chart: DigestChart
     caption: Markup
-
-
-def digest_text(session: Session, texts: Translator, language: str, park: Park, since: datetime, until: datetime,
-                month: date, now: datetime) -> Markup | None:
-    """The digest's text of ``[since, until)``; None when nothing at all happened."""
-    digest = build_digest(session, texts, language, park, since, until, month, now)
-    return digest.text if digest is not None else None
 
 
 def build_digest(session: Session, texts: Translator, language: str, park: Park, since: datetime, until: datetime,
@@ -169,7 +162,7 @@ def _send_charts(services: Services, charts: list[tuple[str, str, Digest]]) -> N
     """Draw each digest's chart (once per park and language) and post it after its text."""
     if not charts:
         return
-    drawn: dict[DigestChart, object] = {}
+    drawn: dict[DigestChart, Attachment] = {}
     for _, _, digest in charts:
         if digest.chart not in drawn:
             drawn[digest.chart] = render_digest_chart(digest.chart)
