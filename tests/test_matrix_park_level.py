@@ -14,6 +14,9 @@ async def test_an_update_and_a_request_on_matrix(world):
     await world.open_dm(erik)
     await world.tell(erik, room, "!hulp")  # a command in the linked room: Erik is a member now
 
+    await world.tell(piet, piet.dm, "!hulp")  # the park-level commands are in the help, with Matrix's "!"
+    help_text = await piet.expect(piet.dm, "!bericht [tekst]")
+    assert "!oproep [tekst]" in help_text.body and "/bericht" not in help_text.body
     await world.tell(piet, piet.dm, "!bericht Controle gehouden op de Industrieweg")
     await piet.expect(piet.dm, "Zonder foto")
     await world.tell(piet, piet.dm, "1")
