@@ -70,7 +70,8 @@ def park_chart_lines() -> str:
     for name, measure in (("digest chart", digest_chart_rendering), ("scan chart", scan_chart_rendering)):
         timings, size = measure()
         median = statistics.median(timings)
-        lines.append(f"{name}: median {median * 1000:,.0f} ms ({median / base:.2f}× the board's), PNG {size / 1024:,.0f} KiB")
+        lines.append(f"{name}: median {median * 1000:,.0f} ms ({median / base:.2f}× the board's), "
+                     f"PNG {size / 1024:,.0f} KiB")
     return "\n".join(lines)
 
 

@@ -35,7 +35,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from handlers import commands, groups, park_requests, report_flow
 from handlers.buttons import DraftStep, ReportPark, unpack

@@ -7,8 +7,9 @@ hands presses of their buttons, the person's messages and ``/stop`` here.
 from handlers import park_drafts, park_request_help, park_requests, park_updates
 from handlers.context import Context
 
-CONVERSATIONS = {park_updates.KIND: park_updates, park_requests.POST: park_requests, park_requests.HELP: park_request_help,
-                 park_requests.ANSWER: park_requests, park_requests.CLOSE: park_requests}
+CONVERSATIONS = {park_updates.KIND: park_updates, park_requests.POST: park_requests,
+                 park_requests.HELP: park_request_help, park_requests.ANSWER: park_requests,
+                 park_requests.CLOSE: park_requests}
 
 
 def on_press(ctx: Context, draft_id: int, step: str, value: str) -> None:

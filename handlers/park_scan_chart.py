@@ -36,7 +36,8 @@ def scan_chart(texts: Translator, language: str, *, park_name: str, when: str, r
             likert.append((result.text, result.mean, result.previous_mean))
         else:
             for label, count in result.spread:
-                shares.append((f"{textwrap.shorten(result.text, 24, placeholder='…')} {label}", count / result.answered))
+                question = textwrap.shorten(result.text, 24, placeholder="…")
+                shares.append((f"{question} {label}", count / result.answered))
     return ScanChart(title=t("scan.chart.title", park=park_name, when=when), likert=tuple(likert),
                      shares=tuple(shares),
                      labels={key: t(f"scan.chart.{key}") for key in ("means", "now", "previous", "shares")})

@@ -95,7 +95,8 @@ def results(ctx: Context, park: Park) -> None:
             if result.previous_mean is not None:
                 change = round(result.mean - result.previous_mean, 1)
                 arrow = "▲" if change > 0 else ("▼" if change < 0 else "=")
-                lines.append(texts(language, "scan.trend", arrow=arrow, change=format_decimal(abs(change), locale=language),
+                lines.append(texts(language, "scan.trend", arrow=arrow,
+                                   change=format_decimal(abs(change), locale=language),
                                    before=_decimal(result.previous_mean, language)))
         else:
             for label, n in result.spread:
