@@ -9,7 +9,7 @@ from datetime import timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
-from handlers import park_members, park_sweeps
+from handlers import membership, park_sweeps
 from handlers.retention import run_retention
 from handlers.services import Services
 from handlers.sweeps import expire_idle_drafts, prune_delivered_messages, send_due_reminders
@@ -46,7 +46,7 @@ class Jobs:
             expired = await asyncio.to_thread(expire_idle_drafts, self.services)
             pruned = await asyncio.to_thread(prune_delivered_messages, self.services)
             park_level = await asyncio.to_thread(park_sweeps.run, self.services)  # issue 12: requests, digests, scans
-            await park_members.recheck(self.services)  # issue 12: who is still in the park's group
+            await membership.recheck(self.services)  # who is still in the park's group (one policy: handlers.membership)
             purged = await asyncio.to_thread(run_retention, self.services)
         except Exception:  # noqa: BLE001 - the next sweep tries again
             log_failure(log, "sweep failed")

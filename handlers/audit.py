@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from handlers import park_choice, report_log
+from handlers import park_audit, park_choice, report_log
 from handlers.context import Context
 from handlers.i18n import Markup
 from handlers.policy import describe_duration
@@ -87,6 +87,8 @@ def _redemptions(ctx: Context, park: Park) -> list[Entry]:
 
 def describe(ctx: Context, park: Park, change: AdminChange, who: str) -> Markup:
     """One change as a sentence; an action this version does not know reads as a plain mention."""
+    if (park_level := park_audit.describe(ctx, change, who)) is not None:  # updates, requests, digest, scan
+        return park_level
     before, after = change.before or {}, change.after or {}
     action = change.action
     if action.startswith("policy."):

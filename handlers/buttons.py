@@ -24,6 +24,7 @@ WORD = re.compile(r"[A-Za-z0-9_.-]{1,40}")
 
 ReportActionName = Literal["claim", "fb", "fbt", "ask", "close", "clt", "fb1", "fb2", "fb3", "cl1", "cl2",
                            "ok", "no", "wd", "wdy"]
+RequestToolName = Literal["a", "c", "ct", "c1", "c2"]
 
 
 class ButtonData:
@@ -157,9 +158,51 @@ class OpenPage(ButtonData):
     page: int
 
 
+# ---- park level (issue 12): updates, requests, scans; their prefixes end in ``:`` ------------------
+
+@dataclass(frozen=True)
+class ParkDraftStep(ButtonData):
+    """A choice in a park-level conversation (``handlers.park_drafts``): ``k:<draft id>:<step>:<value>``."""
+
+    prefix: ClassVar[str] = "k:"
+    draft_id: int
+    step: str
+    value: str
+
+
+@dataclass(frozen=True)
+class UpdateReaction(ButtonData):
+    """Under a park update: ``u:<update id>:ok`` (useful) or ``:off`` (no more private updates)."""
+
+    prefix: ClassVar[str] = "u:"
+    update_id: int
+    action: Literal["ok", "off"]
+
+
+@dataclass(frozen=True)
+class RequestTool(ButtonData):
+    """The requesting official's tools: answer a reply (``h:a:<reply>``), close a request (``h:c:<request>``;
+    ``c1``/``c2`` ready-made closing texts, ``ct`` their own)."""
+
+    prefix: ClassVar[str] = "h:"
+    action: RequestToolName
+    ident: int
+
+
+@dataclass(frozen=True)
+class ScanChoice(ButtonData):
+    """An answer in the park scan: ``s:<scan id>:<question index>:<value>`` (``x``: opt out)."""
+
+    prefix: ClassVar[str] = "s:"
+    scan_id: int
+    position: int
+    value: str
+
+
 KINDS: tuple[type[ButtonData], ...] = (
     DraftStep, ReportPark, ParkChoice, LanguageChoice, ShowSignals, ReportAction, AnswerQuestion, RoleAction,
     BackupChoice, CategoryAction, CategoryRole, InviteCancel, OpenPage,
+    ParkDraftStep, UpdateReaction, RequestTool, ScanChoice,
 )
 
 

@@ -45,6 +45,8 @@ class Command:
     bare: bool = True
     #: Its answer depends on the groups the person is in (asked of the platform before the transaction).
     needs_membership: bool = False
+    #: The refusal for people ``who`` excludes, when a more telling one than the default exists.
+    refusal: str | None = None
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -59,7 +61,8 @@ def table() -> tuple[Command, ...]:
     """Every command, in the order menus and help show them."""
     from handlers import (
         admin_categories, admin_invites, admin_officials, admin_policy, audit, groups, help_texts, language, listings,
-        my_data, router, stats_command,
+        my_data, park_digest, park_members, park_request_help, park_requests, park_scan, park_updates, router,
+        stats_command,
     )
 
     def official(action: str) -> Handler:
@@ -112,6 +115,26 @@ def table() -> tuple[Command, ...]:
                 menu_key="menu.mydata"),
         Command("forget", "vergeet", "forget", private=lambda ctx, args: my_data.ask_to_forget(ctx, args.strip()),
                 bare=False),
+        # Park level (issue 12): updates from officials, requests with follow-up, the monthly digest, the scan.
+        # Whether a person may act in a particular park is checked inside (park isolation).
+        Command("update", "bericht", "update", private=park_updates.start, who=STAFF, refusal="update.not_official",
+                usage=True, bare=False, menus=("private",), menu_key="menu.update"),
+        Command("myupdates", "mijnberichten", "myupdates", private=lambda ctx, _: park_updates.my_updates(ctx),
+                who=STAFF, refusal="update.not_official"),
+        Command("request", "oproep", "request", private=park_requests.command, who=STAFF,
+                refusal="request.not_official", usage=True, bare=False, menus=("private",), menu_key="menu.request"),
+        Command("requests", "oproepen", "requests", private=lambda ctx, _: park_requests.list_open(ctx), who=STAFF,
+                refusal="request.not_official"),
+        Command("assist", "helpen", "assist", private=park_request_help.help_command,
+                group=park_request_help.help_from_group, usage=True, bare=False, needs_membership=True),
+        Command("parkupdates", "parkberichten", "parkupdates", private=park_members.updates_setting, usage=True,
+                menus=("private",), menu_key="menu.parkupdates"),
+        Command("useful", "nuttig", "useful", private=park_updates.useful_command, group=park_updates.useful_command,
+                usage=True, bare=False),
+        Command("digest", "overzicht", "digest", private=park_digest.command, who=ADMINS, usage=True, bare=False),
+        # Officials read the results; starting, stopping and the questions are for admins (checked inside).
+        Command("scan", "scan", "scan", private=park_scan.command, who=STAFF, refusal="scan.staff_only", usage=True,
+                bare=False),
     )
 
 
@@ -154,7 +177,7 @@ def run(ctx: Context, command: Command, args: str, *, in_group: bool) -> bool:
     if handler is None:
         return False
     if not holds(ctx, command.who):
-        ctx.reply(ctx.t(REFUSALS[command.who]))
+        ctx.reply(ctx.t(command.refusal or REFUSALS[command.who]))
         return True
     handler(ctx, args)
     return True

@@ -11,20 +11,43 @@ a known park is only where to look; a "no" from the platform forgets it.
 Decision: people the bot has never seen in a group (Telegram's privacy mode hides ordinary
 chatter) start their first report from the group's ``/melden`` button; after that
 ``/melden`` in the private chat works directly.
+
+The membership policy (one for the whole bot: issue 10's checks and issue 12's park audiences).
+A ``ParkMember`` row says "this person is in one of the park's linked groups, as far as we know":
+
+* It is written when the platform confirms it (the check before ``/melden``, ``/signalen``,
+  ``/helpen`` or a link into the private chat) or when the person speaks, uses a command or
+  presses a button in the group. Such evidence also clears any misses (below).
+* It is *where to look*: which parks' groups are asked about (the answer for a report is always
+  the platform's own, never the row's); and *who hears the park privately*: park updates sent
+  to members and the park scan go to every row that did not opt out
+  (``handlers.park_members.receivers``).
+* Every fresh "no" from the platform counts one miss, whoever asked: a check on demand (that
+  report is refused at once, as the platform said) or the daily ``recheck``. An answer from the
+  short cache counts nothing (it was counted when asked). Telegram answers a failed call as
+  "no", so one miss is no proof: the membership stands. At ``MISSES_TO_LEAVE`` misses in a row
+  the row is deleted, with the person's opt-out for that park (nothing is kept about people who
+  left; every private update carries a one-tap opt-out again should they come back).
+* A park with no linked group on the person's platform has nothing to ask: the row is kept.
 """
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
-from handlers import commands, groups, park_level, report_flow
+from handlers import commands, groups, park_requests, report_flow
 from handlers.buttons import DraftStep, ReportPark, unpack
+from handlers.context import Context
 from handlers.messages import Incoming
 from storage.models import GroupChat, Park, ParkMember, Person, Report, ReportDraft, Role
+from storage.queries import groups_of_park
 
 KNOWN = "known"
+MISSES_TO_LEAVE = 2
+RECHECK_EVERY = timedelta(days=1)
+RECHECK_BATCH = 100
 
 
 def parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
@@ -35,8 +58,8 @@ def parks_to_check(incoming: Incoming) -> str | int | tuple[str, int] | None:
     pressed = unpack(incoming.press.data) if incoming.press else None
     if isinstance(pressed, DraftStep) and (pressed.step, pressed.value) == (report_flow.SUMMARY, "send"):
         return ("draft", pressed.draft_id)
-    if (park_level_parks := park_level.parks_to_check(incoming)) is not None:  # issue 12: /helpen, request links
-        return KNOWN if park_level_parks == "all" else park_level_parks
+    if incoming.command == "start" and (slug := park_requests.park_of_payload(incoming.args.strip())) is not None:
+        return slug  # the "I can help" link under a request names its park
     if commands.needs_membership(incoming.command):
         return KNOWN
     if incoming.command == "start" and incoming.args.startswith(groups.REPORT_PAYLOAD_PREFIX):
@@ -65,19 +88,22 @@ async def confirmed_parks(services, incoming: Incoming) -> set[int]:
 
     sending = isinstance(wanted, tuple)  # sending a report: always ask afresh, they may have just left
 
-    async def ask(chat_id: str) -> bool:
+    async def ask(chat_id: str) -> tuple[bool, bool]:
+        """(the answer, whether the platform was asked just now)."""
         key = (platform, chat_id, user)
         answer = None if sending else cache.get(key, now)
-        if answer is None:
-            answer = await port.is_group_member(chat_id, user)
-            cache.put(key, answer, now)
-        return answer
+        if answer is not None:
+            return answer, False
+        answer = await port.is_group_member(chat_id, user)
+        cache.put(key, answer, now)
+        return answer, True
 
     answers = await asyncio.gather(*(ask(chat_id) for _, chat_id in groups_to_ask))
-    member_of = {park_id for (park_id, _), yes in zip(groups_to_ask, answers) if yes}
-    left = {park_id for park_id, _ in groups_to_ask} - member_of
-    if person_id is not None and left:
-        await services.db.run(lambda: _forget(services, person_id, left))
+    member_of = {park_id for (park_id, _), (yes, _) in zip(groups_to_ask, answers) if yes}
+    asked_now = {park_id for (park_id, _), (_, fresh) in zip(groups_to_ask, answers) if fresh}
+    missed = asked_now - member_of
+    if person_id is not None and missed:
+        await services.db.run(lambda: _count_misses(services, person_id, missed, now))
     return member_of
 
 
@@ -106,19 +132,82 @@ def known_parks(session: Session, person_id: int):
                    select(Role.park_id).where(Role.person_id == person_id, col(Role.revoked_at).is_(None))))
 
 
-def _forget(services, person_id: int, left: set[int]) -> None:
-    """The platform says the person is no longer in these parks' groups: stop asking about them."""
+def _count_misses(services, person_id: int, parks: set[int], now: datetime) -> None:
+    """The platform just said "no" for these parks (in none of their groups): one miss each."""
     with services.db.transaction() as session:
-        session.exec(delete(ParkMember).where(ParkMember.person_id == person_id, col(ParkMember.park_id).in_(left)))
+        for member in session.exec(select(ParkMember).where(
+                ParkMember.person_id == person_id, col(ParkMember.park_id).in_(parks))):
+            _miss(session, member, now)
+
+
+def _miss(session: Session, member: ParkMember, now: datetime) -> bool:
+    """Count one "no"; the membership ends at ``MISSES_TO_LEAVE`` in a row. True when it ended."""
+    member.checked_at, member.missed_checks = now, member.missed_checks + 1
+    if member.missed_checks >= MISSES_TO_LEAVE:
+        session.delete(member)
+        return True
+    session.add(member)
+    return False
 
 
 def remember(session: Session, person_id: int, park_id: int, now: datetime) -> None:
-    """Note that the person is in the park's group (they spoke there, or the platform said so)."""
-    if session.exec(select(ParkMember.id).where(ParkMember.person_id == person_id,
-                                                ParkMember.park_id == park_id)).first() is not None:
+    """Note that the person is in the park's group (they were seen there, or the platform said so).
+
+    Clears any misses. Written only when something changes or the last check is a day old, so
+    group chatter costs no write per message.
+    """
+    member = session.exec(select(ParkMember).where(ParkMember.person_id == person_id,
+                                                   ParkMember.park_id == park_id)).first()
+    if member is not None:
+        if member.missed_checks or member.checked_at is None or member.checked_at <= now - RECHECK_EVERY:
+            member.checked_at, member.missed_checks = now, 0
+            session.add(member)
         return
     try:
         with session.begin_nested():  # someone else's message may have noted it a moment ago
-            session.add(ParkMember(person_id=person_id, park_id=park_id, since=now))
+            session.add(ParkMember(person_id=person_id, park_id=park_id, since=now, checked_at=now))
     except IntegrityError:
         pass
+
+
+def remember_confirmed(ctx: Context) -> None:
+    """Remember the parks the platform confirmed before this message was handled."""
+    for park_id in sorted(ctx.member_of_parks):
+        remember(ctx.session, ctx.person.id, park_id, ctx.now)
+
+
+async def recheck(services) -> int:
+    """Ask the platform again about memberships not checked for a day (a batch); returns how many ended."""
+    now = services.clock.now()
+    with Session(services.db.engine) as session:
+        due = session.exec(
+            select(ParkMember, Person).join(Person, col(Person.id) == col(ParkMember.person_id))
+            .where((col(ParkMember.checked_at).is_(None)) | (col(ParkMember.checked_at) <= now - RECHECK_EVERY))
+            .order_by(col(ParkMember.checked_at)).limit(RECHECK_BATCH)).all()
+        work = [(member.id, person.platform, person.external_id,
+                 [group.chat_id for group in groups_of_park(session, member.park_id, person.platform)])
+                for member, person in due]
+    answers: dict[int, bool | None] = {}
+    for member_id, platform, external_id, chat_ids in work:
+        port = services.platforms.get(platform)
+        if port is None or not chat_ids:
+            answers[member_id] = None  # nothing to ask: kept as it is
+            continue
+        found = False
+        for chat_id in chat_ids:
+            if await port.is_group_member(chat_id, external_id):
+                found = True
+                break
+        answers[member_id] = found
+    ended = 0
+    with services.db.transaction() as session:
+        for member_id, found in answers.items():
+            member = session.get(ParkMember, member_id)
+            if member is None:
+                continue
+            if found is False:
+                ended += _miss(session, member, now)
+            else:
+                member.checked_at, member.missed_checks = now, 0
+                session.add(member)
+    return ended

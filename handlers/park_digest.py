@@ -9,18 +9,27 @@ answered, updates sent. Feedback figures are shown only over at least
 recognised in the digest. A month with no activity at all gets no digest.
 
 A park's first digest is the one of the month after the bot first saw it (no backlog).
+
+With the text comes a small chart (:mod:`handlers.park_digest_chart`): the text is posted in
+the sweep's transaction; the chart is drawn afterwards in the same worker thread (never on the
+event loop) and enqueued in a transaction of its own, so it follows the text. Should the bot
+stop between the two, that month's chart is missing and the text is not.
 """
 
+from dataclasses import dataclass
+
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from sqlmodel import Session, col, func, select
 
 from handlers import audit, park_choice
+from handlers.park_digest_chart import DigestChart, digest_chart, render_digest_chart
 from handlers.context import Context
 from handlers.i18n import Markup, Translator
-from handlers.outbox import enqueue
+from handlers.outbox import Attachment, enqueue
 from handlers.policy import working_time_of
 from handlers.services import Services
 from handlers.statistics import format_share, format_wait, local_date, local_midnight_utc, park_figures
@@ -65,9 +74,16 @@ def previous_month(park: Park, today: date) -> tuple[datetime, datetime, date]:
     return local_midnight_utc(first_last, park.timezone), local_midnight_utc(first_this, park.timezone), first_last
 
 
-def digest_text(session: Session, texts: Translator, language: str, park: Park, since: datetime, until: datetime,
-                month: date, now: datetime) -> Markup | None:
-    """The digest of ``[since, until)``; None when nothing at all happened."""
+@dataclass(frozen=True)
+class Digest:
+    text: Markup
+    chart: DigestChart
+    caption: Markup
+
+
+def build_digest(session: Session, texts: Translator, language: str, park: Park, since: datetime, until: datetime,
+                 month: date, now: datetime) -> Digest | None:
+    """The digest of ``[since, until)``, text and chart; None when nothing at all happened."""
     figures = park_figures(session, park.id, since, until, now)
     requests = list(session.exec(select(ParkRequest).where(
         ParkRequest.park_id == park.id, col(ParkRequest.created_at) >= since, col(ParkRequest.created_at) < until)))
@@ -78,7 +94,8 @@ def digest_text(session: Session, texts: Translator, language: str, park: Park, 
     if not (figures.reports or requests or updates):
         return None
     t = lambda key, **values: texts(language, key, **values)  # noqa: E731
-    lines = [t("digest.title", park=park.name, month=format_date(month, "MMMM y", locale=language)),
+    month_label = format_date(month, "MMMM y", locale=language)
+    lines = [t("digest.title", park=park.name, month=month_label),
              t("digest.reports", count=figures.reports)]
     if figures.considered >= MIN_REPORTS:
         lines.append(t("digest.feedback", share=format_share(figures.feedback_share, language)))
@@ -98,13 +115,19 @@ def digest_text(session: Session, texts: Translator, language: str, park: Park, 
         lines.append(t("digest.small_categories_hidden", min=MIN_REPORTS))
     lines.append("")
     lines.append(t("digest.footer"))
-    return Markup("\n".join(lines))
+    chart = digest_chart(texts, language, park_name=park.name, month_label=month_label, reports=figures.reports,
+                         requests=len(requests), answered=answered, updates=updates,
+                         categories=tuple((category.name(language), category.feedback_share or 0.0)
+                                          for category in shown))
+    return Digest(text=Markup("\n".join(lines)), chart=chart,
+                  caption=t("digest.chart.caption", park=park.name, month=month_label))
 
 
 def post_due_digests(services: Services) -> int:
     """Post every digest that is due in its park's group(s); returns how many parks got one."""
     posted = 0
     texts = services.texts
+    charts: list[tuple[str, str, Digest]] = []  # (platform, chat, digest) whose chart follows the text
     with services.db.transaction() as session:
         now = services.clock.now()
         for park in list(session.exec(select(Park).order_by(col(Park.id)))):
@@ -124,13 +147,30 @@ def post_due_digests(services: Services) -> int:
             language = texts.language_for(park.language)
             posted_here = False
             for group in groups_of_park(session, park.id):
-                text = digest_text(session, texts.on(group.platform), language, park, since, until, month, now)
-                if text is not None:
-                    enqueue(session, now=now, platform=group.platform, chat_id=group.chat_id, text=text,
+                digest = build_digest(session, texts.on(group.platform), language, park, since, until, month, now)
+                if digest is not None:
+                    enqueue(session, now=now, platform=group.platform, chat_id=group.chat_id, text=digest.text,
                             purpose="digest")
+                    charts.append((group.platform, group.chat_id, digest))
                     posted_here = True
             posted += posted_here
+    _send_charts(services, charts)
     return posted
+
+
+def _send_charts(services: Services, charts: list[tuple[str, str, Digest]]) -> None:
+    """Draw each digest's chart (once per park and language) and post it after its text."""
+    if not charts:
+        return
+    drawn: dict[DigestChart, Attachment] = {}
+    for _, _, digest in charts:
+        if digest.chart not in drawn:
+            drawn[digest.chart] = render_digest_chart(digest.chart)
+    with services.db.transaction() as session:
+        now = services.clock.now()
+        for platform, chat_id, digest in charts:
+            enqueue(session, now=now, platform=platform, chat_id=chat_id, text=digest.caption,
+                    attachment=drawn[digest.chart], purpose="digest")
 
 
 # ---- /overzicht -----------------------------------------------------------------------------------
@@ -192,6 +232,12 @@ def _show(ctx: Context, park: Park, schedule: DigestSchedule) -> None:
 
 
 def _preview(ctx: Context, park: Park) -> None:
+    """Last month's digest as the group would get it, text and chart, in the admin's private chat."""
     since, until, month = previous_month(park, local_date(ctx.now, park.timezone))
-    text = digest_text(ctx.session, ctx.services.texts, ctx.language, park, since, until, month, ctx.now)
-    return ctx.reply(text if text is not None else ctx.t("digest.nothing", park=park.name))
+    digest = build_digest(ctx.session, ctx.services.texts.on(ctx.chat.platform), ctx.language, park, since, until,
+                          month, ctx.now)
+    if digest is None:
+        return ctx.reply(ctx.t("digest.nothing", park=park.name))
+    ctx.reply(digest.text)
+    ctx.send_file_later(digest.caption, partial(render_digest_chart, digest.chart))
+    return None

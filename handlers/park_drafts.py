@@ -6,14 +6,17 @@ person also waits for report text (``PendingInput``) or writes a report, the con
 touched last gets their next message.
 """
 
+from collections.abc import Callable
+
 from sqlmodel import Session, select
 
 from handlers.context import Context
 from handlers.messages import Button
-from handlers.park_buttons import ParkDraftStep, unpack_park
+from handlers.buttons import ParkDraftStep
 from storage.models import ParkLevelDraft, PendingInput, ReportDraft
 
 MAX_TEXT = 2000
+TEXT = "text"  #: the step at which every park-level conversation takes typed text
 
 
 def of(session: Session, person_id: int) -> ParkLevelDraft | None:
@@ -51,12 +54,6 @@ def data_for(draft: ParkLevelDraft, value: str) -> ParkDraftStep:
     return ParkDraftStep(draft.id, draft.step, value)
 
 
-def parse(data: str) -> tuple[int, str, str] | None:
-    """``k:12:audience:next`` → (12, "audience", "next")."""
-    pressed = unpack_park(data)
-    return (pressed.draft_id, pressed.step, pressed.value) if isinstance(pressed, ParkDraftStep) else None
-
-
 def is_newest(ctx: Context, draft: ParkLevelDraft) -> bool:
     """Whether this conversation, not a report or a report answer, was touched last."""
     pending = ctx.session.exec(select(PendingInput).where(PendingInput.person_id == ctx.person.id)).first()
@@ -82,4 +79,25 @@ def valid_text(ctx: Context, limit: int = MAX_TEXT) -> str | None:
     if len(text) > limit:
         ctx.reply(ctx.t("input.too_long", max=limit, length=len(text)))
         return None
+    return text
+
+
+def take_text(ctx: Context, draft: ParkLevelDraft, ask: Callable[[Context, ParkLevelDraft], None],
+              next_step: str | None, *, limit: int = MAX_TEXT) -> str | None:
+    """Take the person's typed text and move on: the one way park-level conversations read text.
+
+    Only at the ``text`` step (elsewhere the person is pointed to the buttons and asked again); text
+    that is empty, too long or no text at all is answered by ``valid_text`` and changes nothing.
+    The text is kept as ``data["text"]`` and the conversation moves to ``next_step`` and asks it;
+    with ``next_step`` None the caller finishes the conversation. Returns the text, or None.
+    """
+    if draft.step != TEXT:
+        ctx.reply(ctx.t("input.use_buttons"))
+        ask(ctx, draft)
+        return None
+    text = valid_text(ctx, limit)
+    if text is None or next_step is None:
+        return text
+    move(ctx, draft, next_step, {**draft.data, "text": text})
+    ask(ctx, draft)
     return text

@@ -1,41 +1,14 @@
-"""Who belongs to a park, for private park updates: people the platform confirmed in a linked group.
+"""A park's members as park-level audiences (issue 12): private updates, the scan, and the opt-out.
 
-A bot cannot list a group's members, so a park's members are the people it has seen there:
-whoever the platform confirmed as a member (when they report or look up signals) and whoever
-used a command or pressed a button in a linked group. Each can opt out of private updates (and back in).
-Once a day each membership is checked with the platform again; somebody found in none of the park's
-groups at two checks in a row (so one failed platform call removes nobody) is no member any more.
+A bot cannot list a group's members, so a park's members are the people it has seen there or
+the platform confirmed (``ParkMember``). When a membership starts, counts a miss and ends is
+``handlers.membership``'s one policy. Members can opt out of private updates (and back in).
 """
-
-from datetime import timedelta
 
 from sqlmodel import Session, col, select
 
 from handlers.context import Context
-from handlers.services import Services
 from storage.models import Park, ParkMember, Person
-from storage.queries import group_by_chat, groups_of_park
-
-RECHECK_EVERY = timedelta(days=1)
-RECHECK_BATCH = 100
-MISSES_TO_LEAVE = 2
-
-
-def remember(ctx: Context) -> None:
-    """Record the parks this message proved the person a member of."""
-    park_ids = set(ctx.member_of_parks)
-    if not ctx.chat.is_private and (ctx.incoming.command or ctx.incoming.press):
-        group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
-        if group is not None:
-            park_ids.add(group.park_id)
-    for park_id in sorted(park_ids):
-        member = membership(ctx.session, park_id, ctx.person.id)
-        if member is None:
-            member = ParkMember(park_id=park_id, person_id=ctx.person.id, since=ctx.now)
-        member.checked_at, member.missed_checks = ctx.now, 0
-        ctx.session.add(member)
-    if park_ids:
-        ctx.session.flush()
 
 
 def membership(session: Session, park_id: int, person_id: int) -> ParkMember | None:
@@ -44,7 +17,7 @@ def membership(session: Session, park_id: int, person_id: int) -> ParkMember | N
 
 
 def receivers(session: Session, park_id: int, except_person_id: int | None = None) -> list[Person]:
-    """Members of the park who have not opted out of private updates."""
+    """Members of the park who did not opt out of private updates (a membership with one miss still counts)."""
     rows = session.exec(
         select(Person).join(ParkMember, col(ParkMember.person_id) == col(Person.id))
         .where(ParkMember.park_id == park_id, col(ParkMember.opted_out_at).is_(None))
@@ -89,42 +62,3 @@ def updates_setting(ctx: Context, args: str) -> None:
         ctx.session.add(member)
     names = ", ".join(park.name for park, _ in memberships)
     return ctx.reply(ctx.t("members.now_off" if wanted else "members.now_on", parks=names))
-
-
-async def recheck(services: Services) -> int:
-    """Ask the platform again about memberships not checked for a day; returns how many ended."""
-    now = services.clock.now()
-    with Session(services.db.engine) as session:
-        due = session.exec(
-            select(ParkMember, Person).join(Person, col(Person.id) == col(ParkMember.person_id))
-            .where((col(ParkMember.checked_at).is_(None)) | (col(ParkMember.checked_at) <= now - RECHECK_EVERY))
-            .order_by(col(ParkMember.checked_at)).limit(RECHECK_BATCH)).all()
-        work = [(member.id, person.platform, person.external_id,
-                 [group.chat_id for group in groups_of_park(session, member.park_id, person.platform)])
-                for member, person in due]
-    answers: dict[int, bool | None] = {}
-    for member_id, platform, external_id, chat_ids in work:
-        port = services.platforms.get(platform)
-        if port is None or not chat_ids:
-            answers[member_id] = None  # nothing to ask: keep as is
-            continue
-        found = False
-        for chat_id in chat_ids:
-            if await port.is_group_member(chat_id, external_id):
-                found = True
-                break
-        answers[member_id] = found
-    ended = 0
-    with services.db.transaction() as session:
-        for member_id, found in answers.items():
-            member = session.get(ParkMember, member_id)
-            if member is None:
-                continue
-            member.checked_at = now
-            member.missed_checks = 0 if found in (True, None) else member.missed_checks + 1
-            if member.missed_checks >= MISSES_TO_LEAVE:
-                session.delete(member)
-                ended += 1
-            else:
-                session.add(member)
-    return ended

@@ -6,17 +6,19 @@ It starts from the group's "I can help" link (``/start h_<park>_<id>``) or ``/he
 only members of the park's group (or people with a role in the park) may answer.
 """
 
+from dataclasses import replace
+
 from handlers import park_drafts
 from handlers.context import Context
 from handlers.i18n import escape
 from handlers.messages import Button
 from handlers.numbers import as_id
-from handlers.park_buttons import RequestTool
+from handlers.buttons import RequestTool
 from handlers.park_requests import CONTACT, HELP, PHOTOS, PREVIEW, TEXT, by_label, label, park_of_payload
 from handlers.park_updates import signature
 from handlers.rendering import person_label
 from storage.models import Park, ParkLevelDraft, ParkRequest, Person, RequestReply
-from storage.queries import ADMIN, has_role, park_by_slug
+from storage.queries import ADMIN, group_by_chat, has_role, park_by_slug
 
 
 def start_help(ctx: Context, request: ParkRequest | None) -> None:
@@ -43,6 +45,17 @@ def help_command(ctx: Context, args: str) -> None:
     return start_help(ctx, by_label(ctx, args))
 
 
+def help_from_group(ctx: Context, args: str) -> None:
+    """``/helpen SP-O3`` written in the park's group: it continues privately; the group sees nothing of it."""
+    group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
+    if group is None:
+        return None
+    private = replace(ctx.in_private(), member_of_parks=ctx.member_of_parks | {group.park_id})
+    help_command(private, args)
+    ctx.toast = private.toast
+    return None
+
+
 def start_help_from_payload(ctx: Context, payload: str) -> None:
     request_id = as_id(payload.rsplit("_", 1)[-1])
     request = ctx.session.get(ParkRequest, request_id) if request_id is not None else None
@@ -50,7 +63,6 @@ def start_help_from_payload(ctx: Context, payload: str) -> None:
     if request is not None and (park is None or request.park_id != park.id):
         request = None
     return start_help(ctx, request)
-
 
 
 def ask(ctx: Context, draft: ParkLevelDraft) -> None:
@@ -73,6 +85,9 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
 
 def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
     data = dict(draft.data)
+    if ctx.incoming.unsupported:  # a file, a video, a voice message: said plainly, and the step asked again
+        ctx.reply(ctx.t("help.cannot_forward"))
+        return ask(ctx, draft)
     if ctx.incoming.photo is not None and draft.step in (TEXT, PHOTOS):
         limit = ctx.services.settings.max_photos
         if len(data["photos"]) >= limit:
@@ -83,15 +98,8 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
         return ctx.reply(ctx.t("help.photo_added", count=len(data["photos"])),
                          [[park_drafts.button(ctx, draft, "report.photos_done", "done")]] if draft.step == PHOTOS
                          else None)
-    if draft.step != TEXT:
-        ctx.reply(ctx.t("input.use_buttons"))
-        return ask(ctx, draft)
-    text = park_drafts.valid_text(ctx)
-    if text is None:
-        return None
-    data["text"] = text
-    park_drafts.move(ctx, draft, PHOTOS, data)
-    return ask(ctx, draft)
+    park_drafts.take_text(ctx, draft, ask, PHOTOS)
+    return None
 
 
 def on_press(ctx: Context, draft: ParkLevelDraft, value: str) -> None:

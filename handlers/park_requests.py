@@ -14,9 +14,9 @@ from sqlmodel import col, func, select
 
 from handlers import audit, park_choice, park_drafts
 from handlers.context import Context
+from handlers.buttons import RequestTool
 from handlers.i18n import Markup
 from handlers.messages import Button
-from handlers.park_buttons import RequestTool, unpack_park
 from handlers.outbox import enqueue
 from handlers.park_updates import author_parks, author_role, signature
 from handlers.policy import next_reminder
@@ -25,7 +25,8 @@ from storage.models import Park, ParkLevelDraft, ParkRequest, Person, RequestRep
 from storage.queries import ADMIN, groups_of_park, has_role
 
 POST, HELP, ANSWER, CLOSE = "request", "help", "answer", "close"
-TEXT, PREVIEW, PHOTOS, CONTACT = "text", "preview", "photos", "contact"
+TEXT = park_drafts.TEXT
+PREVIEW, PHOTOS, CONTACT = "preview", "photos", "contact"
 HELP_PAYLOAD_PREFIX = "h_"
 LABEL_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?[Oo](\d{1,6})\b\s*(.*)$", re.S)
 READY_CLOSE = ("1", "2")
@@ -147,15 +148,9 @@ def on_press(ctx: Context, draft: ParkLevelDraft, value: str) -> None:
 
 
 def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
-    if draft.step != TEXT:
-        ctx.reply(ctx.t("input.use_buttons"))
-        return ask(ctx, draft)
-    text = park_drafts.valid_text(ctx)
-    if text is None:
+    text = park_drafts.take_text(ctx, draft, ask, PREVIEW if draft.kind == POST else None)
+    if text is None or draft.kind == POST:
         return None
-    if draft.kind == POST:
-        park_drafts.move(ctx, draft, PREVIEW, {**draft.data, "text": text})
-        return ask(ctx, draft)
     park_drafts.end(ctx, draft)
     if draft.kind == ANSWER:
         reply = ctx.session.get(RequestReply, draft.data["reply"])
@@ -172,12 +167,6 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
 
 
 # ---- the official's tools ---------------------------------------------------------------------
-
-def parse_tool(data: str) -> tuple[str, int] | None:
-    """``h:a:12`` → ("a", 12): answer reply 12; ``h:c:3`` close request 3; ``h:c1:3`` ready-made close."""
-    pressed = unpack_park(data)
-    return (pressed.action, pressed.ident) if isinstance(pressed, RequestTool) else None
-
 
 def on_tool(ctx: Context, action: str, ident: int) -> None:
     if action == "a":

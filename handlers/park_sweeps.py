@@ -7,7 +7,7 @@ from sqlmodel import col, func, select
 from handlers.messages import Button
 from handlers.outbox import enqueue_to
 from handlers.park_digest import post_due_digests
-from handlers.park_buttons import RequestTool
+from handlers.buttons import RequestTool
 from handlers.park_requests import label
 from handlers.park_scan import run_due as run_due_scans
 from handlers.policy import next_reminder

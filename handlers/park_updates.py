@@ -15,17 +15,18 @@ from sqlmodel import col, func, select
 
 from handlers import audit, park_drafts, park_members
 from handlers.context import Context
+from handlers.buttons import UpdateReaction
 from handlers.i18n import Markup, escape
 from handlers.messages import Button
 from handlers.numbers import as_id
-from handlers.park_buttons import UpdateReaction, unpack_park
 from handlers.outbox import enqueue
 from handlers.rendering import local_time, role_label
 from storage.models import GroupChat, Park, ParkLevelDraft, ParkUpdate, Person, Role, UpdateUseful
 from storage.queries import ADMIN, active_roles, group_by_chat, groups_of_park, role_names
 
 KIND = "update"
-PARKS, TEXT, PHOTO, AUDIENCE, SIGN, PREVIEW = "parks", "text", "photo", "audience", "sign", "preview"
+TEXT = park_drafts.TEXT
+PARKS, PHOTO, AUDIENCE, SIGN, PREVIEW = "parks", "photo", "audience", "sign", "preview"
 LIST_LIMIT = 10
 
 
@@ -192,15 +193,8 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
         data["photo"] = ctx.incoming.photo
         park_drafts.move(ctx, draft, AUDIENCE, data)
         return ask(ctx, draft)
-    if draft.step != TEXT:
-        ctx.reply(ctx.t("input.use_buttons"))
-        return ask(ctx, draft)
-    text = park_drafts.valid_text(ctx)
-    if text is None:
-        return None
-    data["text"] = text
-    park_drafts.move(ctx, draft, PHOTO, data)
-    return ask(ctx, draft)
+    park_drafts.take_text(ctx, draft, ask, PHOTO)
+    return None
 
 
 def _stale(ctx: Context) -> None:
@@ -278,12 +272,6 @@ def _send_privately(ctx: Context, park: Park, update: ParkUpdate, member: Person
 
 
 # ---- reactions --------------------------------------------------------------------------------
-
-def parse_button(data: str) -> tuple[int, str] | None:
-    """``u:12:ok`` → (12, "ok")."""
-    pressed = unpack_park(data)
-    return (pressed.update_id, pressed.action) if isinstance(pressed, UpdateReaction) else None
-
 
 def on_button(ctx: Context, update_id: int, action: str) -> None:
     update = ctx.session.get(ParkUpdate, update_id)

@@ -7,11 +7,12 @@ from sqlmodel import Session, col, select
 
 from handlers import (
     admin_buttons, admin_categories, commands, groups, help_texts, invites, language, listings, membership,
-    park_choice, report_actions, report_flow,
+    park_choice, park_conversations, park_request_help, park_requests, park_scan, park_updates, report_actions,
+    report_flow,
 )
-from handlers import park_level  # issue 12: park updates, requests, digest, scan
 from handlers.buttons import (
-    AnswerQuestion, DraftStep, LanguageChoice, OpenPage, ParkChoice, ReportAction, ReportPark, ShowSignals, unpack,
+    AnswerQuestion, DraftStep, LanguageChoice, OpenPage, ParkChoice, ParkDraftStep, ReportAction, ReportPark,
+    RequestTool, ScanChoice, ShowSignals, UpdateReaction, unpack,
 )
 from handlers.context import Context, LaterFile
 from handlers import my_data, rate_limits  # privacy and abuse limits (issue 13)
@@ -50,7 +51,7 @@ def _apply(services: Services, incoming: Incoming, member_of: set[int]) -> tuple
         adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
-        park_level.remember_membership(ctx)  # issue 12
+        membership.remember_confirmed(ctx)
         if incoming.chat.is_private:
             _private(ctx)
         else:
@@ -112,15 +113,16 @@ def _group(ctx: Context) -> None:
     command = commands.find(incoming.command)
     if command is not None and commands.run(ctx, command, incoming.args, in_group=True):
         return None
-    if park_level.on_group(ctx):  # issue 12
-        return None
     if incoming.press:
+        match unpack(incoming.press.data):
+            case UpdateReaction(update_id, action):  # "useful" under a park update in the group
+                return park_updates.on_button(ctx, update_id, action)
         ctx.toast = ctx.t("input.stale_button")
     return None  # ordinary group chatter is none of the bot's business
 
 
 def _remember_member(ctx: Context) -> None:
-    """Whoever speaks in a linked group is in it: their next /melden checks that park."""
+    """Whoever speaks in a linked group is in it (``handlers.membership``)."""
     group = group_by_chat(ctx.session, ctx.chat.platform, ctx.chat.chat_id)
     if group is not None:
         membership.remember(ctx.session, ctx.person.id, group.park_id, ctx.now)
@@ -142,7 +144,7 @@ def _private(ctx: Context) -> None:
         return _press(ctx, incoming.press.data)
     if incoming.command:
         return _command(ctx, incoming.command, incoming.args)
-    if park_level.on_private_message(ctx):  # issue 12
+    if park_conversations.on_private_message(ctx):  # an update, a request, a reply to one (park level)
         return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:
@@ -156,8 +158,6 @@ def _private(ctx: Context) -> None:
 
 
 def _press(ctx: Context, data: str) -> None:
-    if park_level.on_press(ctx, data):  # issue 12
-        return None
     if my_data.is_forget_button(data):  # /vergeet's confirmation (its own small format, see handlers.my_data)
         return my_data.on_press(ctx, data)
     match unpack(data):
@@ -191,6 +191,14 @@ def _press(ctx: Context, data: str) -> None:
             return listings.open_reports(ctx, page)
         case AnswerQuestion(question_id):
             return report_actions.on_press(ctx, "q", question_id, "ans")
+        case ParkDraftStep(draft_id, step, value):
+            return park_conversations.on_press(ctx, draft_id, step, value)
+        case RequestTool(action, ident):
+            return park_requests.on_tool(ctx, action, ident)
+        case ScanChoice(scan_id, position, value):
+            return park_scan.on_button(ctx, scan_id, position, value)
+        case UpdateReaction(update_id, action):
+            return park_updates.on_button(ctx, update_id, action)
         case pressed:
             if admin_buttons.on_press(ctx, pressed):
                 return None
@@ -199,8 +207,6 @@ def _press(ctx: Context, data: str) -> None:
 
 
 def _command(ctx: Context, name: str, args: str) -> None:
-    if park_level.on_command(ctx, name, args):  # issue 12
-        return None
     command = commands.find(name)
     if command is None or not commands.run(ctx, command, args, in_group=False):
         help_texts.not_understood(ctx)
@@ -238,6 +244,8 @@ def start(ctx: Context, payload: str) -> None:
         if park is None:
             return ctx.reply(ctx.t("report.unknown_park"))
         return _start_report_in(ctx, park.id)
+    if park_requests.park_of_payload(payload) is not None:  # the "I can help" link under a request
+        return park_request_help.start_help_from_payload(ctx, payload)
     if payload:
         return invites.redeem(ctx, payload)
     return ctx.reply(ctx.t("help.welcome"))
@@ -265,7 +273,7 @@ def _start_report_in(ctx: Context, park_id: int) -> None:
 
 
 def stop(ctx: Context) -> None:
-    if park_level.on_stop(ctx):  # issue 12
+    if park_conversations.on_stop(ctx):
         return None
     pending = report_actions.pending_of(ctx)
     if pending is not None:

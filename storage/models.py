@@ -383,7 +383,7 @@ class ParkScan(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)
     started_by_person_id: int = Field(foreign_key="person.id")
-    status: str = Field(default="open", max_length=16)  # open | closed
+    status: str = Field(default="open", max_length=16)  # planned | open | closed | cancelled (a planned one)
     questions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     salt: Optional[str] = Field(default=None, max_length=64)
     invited: int = 0

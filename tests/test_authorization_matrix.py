@@ -27,11 +27,11 @@ from handlers.clock import ManualClock
 from handlers.i18n import Translator
 from handlers.invites import create_invite
 from handlers.messages import Chat, Sender
-from handlers.park_buttons import RequestTool
+from handlers.buttons import RequestTool
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
-    AdminChange, OutboxMessage, Park, ParkRequest, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+    AdminChange, OutboxMessage, Park, ParkLevelDraft, ParkRequest, ParkUpdate, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
 )
 from tests.handler_world import RecordingPlatform, message, private_chat
 from tests.harness import OTHER_PARK, PARK, START, bot_config
@@ -75,12 +75,13 @@ ROLES = {"routed": ("police", PARK), "not_routed": ("park_manager", PARK), "othe
          "admin": ("admin", PARK)}
 REFUSALS = ("report.not_found", "admin.not_admin", "input.stale_button", "open.not_official", "report.not_member",
             "group.link_not_admin", "stats.not_allowed", "update.not_official", "request.not_official",
-            "scan.not_allowed", "request.not_yours", "request.help_not_member")
+            "scan.not_allowed", "scan.staff_only", "request.not_yours", "request.help_not_member")
 OFFICIALS_OF_REPORT = {"routed", "backup"}
 EVERYONE = set(PEOPLE)
 ADMIN_ONLY = {"admin"}
 OFFICIALS = {"routed", "not_routed", "other_park", "away", "backup"}
 STAFF = OFFICIALS | ADMIN_ONLY
+PARK_PEOPLE = {"member", "reporter", "admin", "routed", "not_routed", "away", "backup"}  # Spaanse Polder's
 
 # (what is done, where, who may) — "{r}" is the report id, "{q}" the question's event id.
 MATRIX = [
@@ -121,14 +122,20 @@ MATRIX = [
     ("/beheer", "private", ADMIN_ONLY),
     ("/beleid", "private", ADMIN_ONLY),
     ("/overzicht", "private", ADMIN_ONLY),
+    ("/overzicht uit", "private", ADMIN_ONLY),
     ("/scan start", "private", ADMIN_ONLY),
     ("/scan resultaten", "private", STAFF),
     ("/bericht Controle gehouden bij loods 7", "private", STAFF),
     ("/oproep Wie heeft camerabeelden?", "private", STAFF),
-    ("press {tool}", "private", {"routed"}),  # closing a request: only the official who posted it
-    ("/helpen SP-O1", "private", {"member", "reporter", "admin", "routed", "not_routed", "away", "backup"}),
-    ("/mijnberichten", "private", EVERYONE),  # only one's own updates: an empty list for others
-    ("/oproepen", "private", EVERYONE),  # only one's own open requests
+    # Park isolation: only the park's group members and role holders answer its request or find its update
+    # useful; only the requesting official closes the request.
+    ("press {tool}", "private", {"routed"}),
+    ("press h:c1:{o}", "private", {"routed"}),
+    ("press u:{u}:ok", "private", PARK_PEOPLE),
+    ("/helpen SP-O1", "private", PARK_PEOPLE),
+    ("/mijnberichten", "private", STAFF),  # the command table lets officials and admins list their own
+    ("/oproepen", "private", STAFF),
+    ("/parkberichten", "private", EVERYONE),
     ("/parkberichten uit", "private", EVERYONE),  # only one's own memberships
     ("/help", "private", EVERYONE),
     ("/signalen", "private", EVERYONE),
@@ -143,6 +150,8 @@ class Base:
     path: str
     report_id: int
     question_id: int
+    request_id: int
+    update_id: int
     texts: Translator
     platform: str
     park_id: int
@@ -209,11 +218,20 @@ def base(request, tmp_path_factory) -> Base:
             report = session.exec(select(Report)).one()
             question = session.exec(select(ReportEvent).where(ReportEvent.kind == "question")).one()
             request_id = session.exec(select(ParkRequest)).one().id
-            return report.id, question.id, report.park_id, report.reporter_person_id, request_id
+        await say("admin", "/bericht Controle gehouden")  # an update to the group
+        for step, value in (("photo", "none"), ("audience", "next"), ("sign", "role"), ("preview", "send")):
+            await say("admin", None, press=f"k:{park_draft()}:{step}:{value}")
+        with Session(engine) as session:
+            update_id = session.exec(select(ParkUpdate)).one().id
+        return report.id, question.id, report.park_id, report.reporter_person_id, request_id, update_id
 
-    report_id, question_id, park_id, reporter_id, request_id = asyncio.run(build())
+    def park_draft() -> int:
+        with Session(engine) as session:
+            return session.exec(select(ParkLevelDraft)).one().id
+
+    report_id, question_id, park_id, reporter_id, request_id, update_id = asyncio.run(build())
     engine.dispose()
-    return Base(str(path), report_id, question_id, texts, platform, park_id, reporter_id,
+    return Base(str(path), report_id, question_id, request_id, update_id, texts, platform, park_id, reporter_id,
                 RequestTool("c", request_id).pack())
 
 
@@ -243,7 +261,8 @@ def test_authorization(base, tmp_path, action, where, who, allowed):
                         platforms={platform: RecordingPlatform(group_members(platform))})
     sender = sender_of(platform, who)
     chat = group_of(platform) if where == "group" else private_chat(sender)
-    text = action.format(r=base.report_id, q=base.question_id, p=base.park_id, e=base.reporter_id, tool=base.tool)
+    text = action.format(r=base.report_id, q=base.question_id, p=base.park_id, e=base.reporter_id, tool=base.tool,
+                         o=base.request_id, u=base.update_id)
     with Session(engine) as session:
         last = session.exec(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())).first() or 0
         before = _state(session)
@@ -275,9 +294,15 @@ def _first(template) -> str:
 
 
 def _state(session: Session) -> tuple:
-    """What a refused action must leave alone: the report, its events, roles and the park's policy."""
+    """What a refused action must leave alone: the report, its events, roles, the park's policy and its park-level
+    state."""
     report = session.exec(select(Report)).one()
     return (report.status, report.lead_person_id, report.first_feedback_at, report.anonymous,
             len(session.exec(select(ReportEvent)).all()), len(session.exec(select(AdminChange)).all()),
             tuple((role.id, role.revoked_at) for role in session.exec(select(Role))),
-            tuple((park.first_reminder_after_s, park.retention_s) for park in session.exec(select(Park))))
+            tuple((park.first_reminder_after_s, park.retention_s) for park in session.exec(select(Park))),
+            # park level: requests, updates and their useful marks, conversations, scans, digest schedules
+            tuple(request.status for request in session.exec(select(ParkRequest))),
+            len(session.exec(select(ParkUpdate)).all()), len(session.exec(select(UpdateUseful)).all()),
+            len(session.exec(select(ParkLevelDraft)).all()), len(session.exec(select(ParkScan)).all()),
+            tuple(schedule.enabled for schedule in session.exec(select(DigestSchedule))))

@@ -4,7 +4,8 @@ import pytest
 
 from handlers.buttons import (
     KINDS, MAX_BYTES, AnswerQuestion, BackupChoice, CategoryAction, CategoryRole, DraftStep, InviteCancel,
-    LanguageChoice, OpenPage, ParkChoice, ReportAction, ReportPark, RoleAction, ShowSignals, Unknown, unpack,
+    LanguageChoice, OpenPage, ParkChoice, ParkDraftStep, ReportAction, ReportPark, RequestTool, RoleAction,
+    ScanChoice, ShowSignals, Unknown, UpdateReaction, unpack,
 )
 
 LARGEST = 2 ** 31 - 1  # the largest id a row can have
@@ -13,6 +14,8 @@ EXAMPLES = [
     LanguageChoice("en"), ShowSignals(), ReportAction(LARGEST, "wdy"), AnswerQuestion(LARGEST),
     RoleAction(LARGEST, "revoke_yes"), BackupChoice(LARGEST, LARGEST), CategoryAction(LARGEST, "roles"),
     CategoryRole(LARGEST, "x" * 32), InviteCancel(LARGEST), OpenPage(LARGEST),
+    ParkDraftStep(LARGEST, "audience", "members"), UpdateReaction(LARGEST, "off"), RequestTool("ct", LARGEST),
+    ScanChoice(LARGEST, 99, "x" * 40),  # a park's category key as a scan answer: at most 40 characters
 ]
 
 
@@ -37,12 +40,18 @@ def test_buttons_already_in_chats_keep_their_meaning():
     assert unpack("lang:nl") == LanguageChoice("nl")
     assert unpack("signals") == ShowSignals()
     assert unpack("open:3") == OpenPage(3)
+    # Issue 12's park-level buttons kept their own formats when they joined this codec.
+    assert unpack("k:5:audience:next") == ParkDraftStep(5, "audience", "next")
+    assert unpack("u:8:ok") == UpdateReaction(8, "ok")
+    assert unpack("h:c1:3") == RequestTool("c1", 3)
+    assert unpack("s:2:0:4") == ScanChoice(2, 0, "4")
 
 
 @pytest.mark.parametrize("forged", [
     "", "r", "r12", "r12:", "r12:delete", "r-1:claim", "r1.5:claim", "r１２:claim",
     "q7:del", "p", "p1:2", "pc1", "lang:de", "signals:1", "o1:promote", "ob1:x", "cr1:", "cr1:a:b", "i1:use",
     "c1:explode", "open:", "open:x", "open:1:2", "x" * 65, "r12:claim\n", "d1:when:now:extra:", "zzz",
+    "k:", "k:1:step", "u:1:delete", "u:x:ok", "h:z:1", "h:c:", "s:1:0", "s:1:0:a:b", "s:1:0:no spaces",
 ])
 def test_forged_or_damaged_data_reads_as_unknown(forged):
     assert isinstance(unpack(forged), Unknown)

@@ -116,3 +116,13 @@ def test_invite_hints_name_every_configured_platform():
     hints = invite_hints(both, "ABC123")
     assert hints[0].startswith("Telegram: send the bot '/start ABC123'")
     assert hints[1] == "Matrix: open a direct chat with @weerbaar:example.org and send '!start ABC123'"
+
+
+def test_scan_results_print_csv_and_an_unknown_park_is_named(tmp_path):
+    """``weerbaar scan-results`` (issue 12): the CSV of a park's closed scans, k-anonymous (none yet: the header)."""
+    config = write_config(tmp_path)
+    result = weerbaar("scan-results", "--park", "spaanse-polder", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "scan,closed_at,respondents,question,value,count"
+    unknown = weerbaar("scan-results", "--park", "atlantis", "--config", str(config))
+    assert unknown.returncode == 2 and "unknown park 'atlantis'" in unknown.stderr

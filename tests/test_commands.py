@@ -53,3 +53,36 @@ async def test_permissions_come_from_the_table(bot, server, cast):
     assert "voor geverifieerde instanties" in (await say(bot, cast.erik, cast.erik.private, "/open")).text
     english = await say(bot, cast.fleur, cast.fleur.private, "/invites")
     assert "only for verified admins" in english.text
+
+
+async def test_the_park_level_commands_are_in_the_table_help_and_menus(bot, server, cast):
+    """Issue 12's commands come from the table like all others: help per role, menus, refusals."""
+    member = await say(bot, cast.erik, cast.erik.private, "/help")
+    for line in ("/helpen NUMMER — reageren op een oproep", "/parkberichten [aan|uit] —", "/nuttig NUMMER —"):
+        assert line in member.text, line
+    assert "/bericht" not in member.text and "/oproep" not in member.text and "/scan" not in member.text
+    official = await say(bot, cast.municipality, cast.municipality.private, "/help")
+    for line in ("/update [text] — an update to the park", "/request [text] — ask the park for help",
+                 "/requests — your open requests", "/myupdates —",
+                 "/scan [start [duration] [from DAY-MONTH [HH:MM]]|stop|questions|results]"):
+        assert line in official.text, line
+    assert "/digest" not in official.text
+    admin = await say(bot, cast.admin, cast.admin.private, "/beheer")
+    assert "/overzicht [aan|uit|dag N|tijd UU:MM|voorbeeld] — het maandoverzicht" in admin.text
+    assert "/bericht [tekst]" in admin.text
+    assert "/scan [start [duur] [vanaf DAG-MAAND [UU:MM]]|stop|vragen|resultaten]" in admin.text
+
+    menu = [c["command"] for c in server.get_commands({"type": "all_private_chats"})]
+    assert {"bericht", "oproep", "parkberichten"} <= set(menu)
+    english = server.get_commands({"type": "all_private_chats"}, language_code="en")
+    assert {"command": "update", "description": "Update to the park (officials)"} in english
+
+    # The table's role gate, with the park-level refusals (nothing started).
+    assert "Parkberichten zijn er voor geverifieerde instanties en beheerders" in (
+        await say(bot, cast.erik, cast.erik.private, "/bericht Hallo")).text
+    refused = await say(bot, cast.erik, cast.erik.private, "/oproep")
+    assert "Oproepen zijn er voor geverifieerde instanties" in refused.text
+    assert "alleen voor geverifieerde beheerders" in (await say(bot, cast.erik, cast.erik.private, "/overzicht")).text
+    assert "instanties zien de resultaten" in (await say(bot, cast.erik, cast.erik.private, "/scan")).text
+    setting = await say(bot, cast.fleur, cast.fleur.private, "/parkupdates")  # for everyone: no gate
+    assert "not known as a member of a park yet" in setting.text

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from storage.models import ParkRequest, RequestReply, ScanAnswer, UpdateUseful
+from storage.models import ParkRequest, ParkScan, RequestReply, ScanAnswer, UpdateUseful
 from tests.test_matrix_loop import linked_park
 
 
@@ -14,6 +14,9 @@ async def test_an_update_and_a_request_on_matrix(world):
     await world.open_dm(erik)
     await world.tell(erik, room, "!hulp")  # a command in the linked room: Erik is a member now
 
+    await world.tell(piet, piet.dm, "!hulp")  # the park-level commands are in the help, with Matrix's "!"
+    help_text = await piet.expect(piet.dm, "!bericht [tekst]")
+    assert "!oproep [tekst]" in help_text.body and "/bericht" not in help_text.body
     await world.tell(piet, piet.dm, "!bericht Controle gehouden op de Industrieweg")
     await piet.expect(piet.dm, "Zonder foto")
     await world.tell(piet, piet.dm, "1")
@@ -91,5 +94,24 @@ async def test_a_scan_in_a_direct_chat_and_the_digest_in_the_room_on_matrix(worl
     await anna.expect(anna.dm, "gesloten: 0 deelnemers")
     digest = await erik.expect(room, "Maandoverzicht De Spaanse Polder — november 2026")
     assert "Oproepen van instanties beantwoord: 0 van 1" in digest.body and "Signalen ontvangen: 0" in digest.body
+    await erik.expect(room, "november 2026 in een grafiek")  # the chart follows, as an image in the room
+    await erik.sync_until(lambda: erik.images.get(room), "the digest's chart")
+    [chart] = erik.images[room]
+    assert chart["info"]["mimetype"] == "image/png"
     with Session(world.db.engine) as session:
         assert session.exec(select(ScanAnswer)).all() == []
+        scan = session.exec(select(ParkScan)).one()
+        # Five people answered (answers carry no identity: a random respondent id each).
+        for respondent, safe in zip("abcde", "44435"):
+            session.add(ScanAnswer(scan_id=scan.id, respondent=respondent, question="safe", value=safe))
+            session.add(ScanAnswer(scan_id=scan.id, respondent=respondent, question="feedback", value="yes"))
+        session.commit()
+
+    # The results on Matrix: text, then the chart as an image and the CSV as a file, in the admin's direct chat.
+    await world.tell(anna, anna.dm, "!scan resultaten")
+    results = await anna.expect(anna.dm, "Scan De Spaanse Polder")
+    assert "5 deelnemers" in results.body and "Gemiddeld 4 (van 5)" in results.body
+    await anna.sync_until(lambda: anna.images.get(anna.dm) and anna.files.get(anna.dm), "the chart and the CSV")
+    [image], [document] = anna.images[anna.dm], anna.files[anna.dm]
+    assert image["info"]["mimetype"] == "image/png" and "file" in image  # encrypted, like the direct chat
+    assert document["body"].startswith("weerbaar-scan-spaanse-polder-") and document["info"]["mimetype"] == "text/csv"

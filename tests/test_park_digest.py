@@ -7,12 +7,17 @@ from sqlmodel import Session, select
 from handlers.park_digest import due_moment
 from storage.models import AdminChange, DigestSchedule, Park
 from tests.telegram_people import file_report, last, press, say
+from tests.test_board_statistics import file_content
 from tests.test_park_requests import help_with, post_request
 from tests.test_park_updates import become_members, compose
 
 
 def digests(server, group):
     return [m for m in server.messages(group) if m.text.startswith("📊")]
+
+
+def charts(server, group):
+    return [m for m in server.messages(group) if "photo" in m]
 
 
 async def test_the_digest_of_november_is_posted_on_the_first_working_day_of_december(bot, server, cast):
@@ -35,6 +40,9 @@ async def test_the_digest_of_november_is_posted_on_the_first_working_day_of_dece
     await bot.advance(timedelta(minutes=1))
     [digest] = digests(server, cast.group)
     assert digest.text.startswith("📊 Maandoverzicht De Spaanse Polder — november 2026")
+    chart = server.messages(cast.group)[-1]  # the small chart follows the text, as an image
+    assert chart.caption == "📈 De Spaanse Polder — november 2026 in een grafiek"
+    assert file_content(server, chart).startswith(b"\x89PNG\r\n\x1a\n")
     for line in ("Signalen ontvangen: 4", "Met terugkoppeling aan de melder: 50%",
                  "Mediane tijd tot eerste terugkoppeling: 2 uur", "Oproepen van instanties beantwoord: 1 van 1",
                  "Berichten van instanties: 1", "• Drugs: 3 signalen, 67% met terugkoppeling",
@@ -42,7 +50,12 @@ async def test_the_digest_of_november_is_posted_on_the_first_working_day_of_dece
         assert line in digest.text, line
     assert "Vastgoed" not in digest.text and "Erik" not in digest.text and "Busjes" not in digest.text
     await bot.advance(timedelta(days=2))
-    assert len(digests(server, cast.group)) == 1
+    assert len(digests(server, cast.group)) == 1 and len(charts(server, cast.group)) == 1
+    # The admins can see last month's digest, chart and all, before the group does (here: after).
+    await say(bot, cast.admin, cast.admin.private, "/overzicht voorbeeld")
+    text, chart = server.messages(cast.admin.private)[-2:]
+    assert "Signalen ontvangen: 4" in text.text and "Vastgoed" not in text.text
+    assert chart.caption.startswith("📈 De Spaanse Polder") and file_content(server, chart).startswith(b"\x89PNG")
 
 
 async def test_admins_change_the_schedule_or_switch_it_off(bot, server, cast):
@@ -58,6 +71,7 @@ async def test_admins_change_the_schedule_or_switch_it_off(bot, server, cast):
     assert "op dag 3 van de maand om 10:30" in reply.text and "donderdag 3 december 2026" in reply.text
     nothing = await say(bot, cast.admin, cast.admin.private, "/overzicht voorbeeld")
     assert "gebeurde er niets" in nothing.text
+    assert "photo" not in server.messages(cast.admin.private)[-1]
 
     await become_members(bot, cast, cast.erik)
     await file_report(bot, server, cast.erik, cast.group)
@@ -82,6 +96,10 @@ async def test_admins_change_the_schedule_or_switch_it_off(bot, server, cast):
         {"enabled": True, "day": 3, "at": "09:00"}, {"enabled": True, "day": 3, "at": "10:30"},
         {"enabled": False, "day": 3, "at": "10:30"}]
     assert not schedule.enabled
+    log = await say(bot, cast.admin, cast.admin.private, "/logboek")
+    assert ("Beheerder Anna wijzigde het maandoverzicht van de eerste werkdag van de maand om 09:00 naar dag 3 van "
+            "de maand om 09:00") in log.text
+    assert "wijzigde het maandoverzicht van dag 3 van de maand om 10:30 naar uit" in log.text
 
 
 def test_the_first_working_day_skips_weekends_and_public_holidays():

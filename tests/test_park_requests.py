@@ -79,6 +79,10 @@ async def test_a_request_is_answered_privately_and_closing_thanks_everyone_who_h
         assert len(session.exec(select(RequestReply)).all()) == 2
         actions = [c.action for c in session.exec(select(AdminChange).order_by(AdminChange.id))]
     assert actions == ["request.posted", "request.closed"]
+    log = await say(bot, cast.admin, cast.admin.private, "/logboek")  # as sentences, the official not called an admin
+    assert "Piet plaatste oproep SP-O1 in de groep" in log.text
+    assert "Piet sloot oproep SP-O1; 2 helper(s) kregen het slotbericht" in log.text
+    assert "Beheerder Piet" not in log.text
 
 
 async def test_a_request_is_reminded_to_its_official_until_closed(bot, server, cast):
@@ -113,6 +117,10 @@ async def test_bad_input_about_requests_is_answered_and_changes_nothing(bot, ser
     # An answer that is too long, then /stop: nothing reaches the official.
     before = len(server.messages(cast.police.private))
     await say(bot, cast.erik, cast.erik.private, "/helpen SP-O1")
+    cast.erik.send_document(cast.erik.private)  # files and videos are not passed on (yet): said so, asked again
+    await bot.settle()
+    refusal, again = server.messages(cast.erik.private)[-2:]
+    assert "bestanden en video's kan ik niet doorsturen" in refusal.text and "Wat kun je vertellen" in again.text
     reply = await say(bot, cast.erik, cast.erik.private, "x" * 2001)
     assert "te lang" in reply.text
     assert "niets verstuurd" in (await say(bot, cast.erik, cast.erik.private, "/stop")).text

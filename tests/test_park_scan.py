@@ -1,5 +1,7 @@
 """The park scan (issue 12): privately to the members, anonymous answers, k-anonymous results."""
 
+import csv
+import io
 from datetime import timedelta
 
 from sqlmodel import Session, select
@@ -7,6 +9,7 @@ from sqlmodel import Session, select
 from handlers.park_scan_results import results_csv
 from storage.models import AdminChange, ParkScan, Person, ScanAnswer, ScanProgress
 from tests.telegram_people import last, press, say
+from tests.test_board_statistics import file_content
 from tests.test_park_updates import become_members
 
 
@@ -70,13 +73,25 @@ async def test_a_scan_goes_to_the_members_reminds_once_and_shows_anonymous_resul
         assert scan.status == "closed" and scan.salt is None
         assert len({a.respondent for a in session.exec(select(ScanAnswer))}) == 5
         assert [c.action for c in session.exec(select(AdminChange).order_by(AdminChange.id))] == ["scan.opened"]
-    results = await say(bot, cast.admin, cast.admin.private, "/scan resultaten")
+    await say(bot, cast.admin, cast.admin.private, "/scan resultaten")
+    results, chart, document = server.messages(cast.admin.private)[-3:]
+    assert chart.caption == "📈 Scan De Spaanse Polder in een grafiek"
+    assert file_content(server, chart).startswith(b"\x89PNG\r\n\x1a\n")
+    assert document["document"]["file_name"] == "weerbaar-scan-spaanse-polder-2026-12-02.csv"
+    assert document.caption.startswith("📄 De scanuitslagen als CSV")
+    rows = list(csv.DictReader(io.StringIO(file_content(server, document).decode())))
+    assert [(row["question"], row["value"], row["count"]) for row in rows if row["question"] == "safe"] == [
+        ("safe", "1", "0"), ("safe", "2", "0"), ("safe", "3", "1"), ("safe", "4", "4"), ("safe", "5", "0")]
+    assert all(row["respondents"] == "5" for row in rows)
     assert "5 deelnemers van 5 uitgenodigd" in results.text
     assert "Gemiddeld 3,8 (van 5) bij 5 antwoorden — 1: 0 · 2: 0 · 3: 1 · 4: 4 · 5: 0" in results.text
     assert "• Drugs: 4 van 5" in results.text and "• Geen van deze: 1 van 5" in results.text
     assert "• Ik heb niets gemeld: 1 van 5" in results.text and "vorige scan" not in results.text
-    assert "Average 3.8" in (await say(bot, cast.municipality, cast.municipality.private, "/scan results")).text
-    assert "voor beheerders en instanties" in (await say(bot, cast.erik, cast.erik.private, "/scan resultaten")).text
+    await say(bot, cast.municipality, cast.municipality.private, "/scan results")
+    english, chart, document = server.messages(cast.municipality.private)[-3:]
+    assert "Average 3.8" in english.text and chart.caption == "📈 Scan De Spaanse Polder as a chart"
+    assert document.caption.startswith("📄 The scan results as CSV")
+    assert "instanties zien de resultaten" in (await say(bot, cast.erik, cast.erik.private, "/scan resultaten")).text
     cast.erik.press_raw(first, first.buttons[0][0]["callback_data"])
     await bot.settle()
     assert "gesloten" in server.answered_callbacks[-1].text
@@ -92,8 +107,11 @@ async def test_too_few_respondents_show_nothing_and_the_trend_compares_with_the_
     for person in people:
         await answer_all(bot, server, person, likert="4", signals=())
     await say(bot, cast.admin, cast.admin.private, "/scan stop")
-    results = await say(bot, cast.admin, cast.admin.private, "/scan resultaten")
+    await say(bot, cast.admin, cast.admin.private, "/scan resultaten")
+    results, chart, document = server.messages(cast.admin.private)[-3:]
     assert "Gemiddeld 4 (van 5)" in results.text and "▲ 1 t.o.v. de vorige scan (3)" in results.text
+    rows = list(csv.DictReader(io.StringIO(file_content(server, document).decode())))
+    assert {row["scan"] for row in rows} == {"1", "2"}  # the CSV holds every scan: the trend in figures
 
     await say(bot, cast.admin, cast.admin.private, "/scan start 7d")
     await press(bot, server, people[0], "Niet meedoen")
@@ -104,6 +122,7 @@ async def test_too_few_respondents_show_nothing_and_the_trend_compares_with_the_
     assert "4 deelnemers" in closed.text
     results = await say(bot, cast.admin, cast.admin.private, "/scan resultaten")
     assert "Minder dan 5 deelnemers" in results.text and "Gemiddeld" not in results.text
+    assert not any("photo" in m or "document" in m for m in server.messages(cast.admin.private)[-2:])
     with Session(bot.db.engine) as session:
         park_id = session.exec(select(ParkScan)).first().park_id
         csv_text = results_csv(session, park_id)
@@ -145,3 +164,35 @@ async def test_admins_edit_their_park_s_question_set(bot, server, cast):
     with Session(bot.db.engine) as session:
         actions = [c.action for c in session.exec(select(AdminChange).order_by(AdminChange.id))]
     assert actions == ["scan.question", "scan.question", "scan.opened"]
+
+
+async def test_admins_plan_a_scan_for_later_and_can_cancel_it(bot, server, cast):
+    await become_members(bot, cast, cast.erik, cast.fleur)
+    for bad in ("/scan start 7d vanaf gisteren", "/scan start 7d vanaf 31-02", "/scan start vanaf 30-11 08:00",
+                "/scan start 7d vanaf 1-12 25:00", "/scan start vanaf 2027-06-01"):  # past, no date, too far ahead
+        assert "geen geldig moment" in (await say(bot, cast.admin, cast.admin.private, bad)).text, bad
+    planned = await say(bot, cast.admin, cast.admin.private, "/scan start 2d vanaf 2-12 10:00")
+    assert "staat gepland: hij gaat op 2 dec 2026 10:00 naar de leden" in planned.text, planned.text
+    assert "Vraag 1" not in last(server, cast.erik.private).text  # nothing goes out before its moment
+    assert "gepland: van 2 dec 2026 10:00 tot 4 dec 2026 10:00" in (
+        await say(bot, cast.admin, cast.admin.private, "/scan")).text
+    assert "al een scan gepland" in (await say(bot, cast.admin, cast.admin.private, "/scan start")).text
+    await say(bot, cast.admin, cast.admin.private, "/scan vraag 7 uit")  # a change before it opens still counts
+
+    await bot.advance(timedelta(days=2, hours=1))  # Wednesday 2 December 10:00 (the test starts 30 November 09:00)
+    assert "Vraag 1 van 6" in last(server, cast.erik.private).text
+    assert "Question 1 of 6" in last(server, cast.fleur.private).text
+    assert "geplande scan van De Spaanse Polder is verstuurd aan 2 leden" in last(server, cast.admin.private).text
+
+    await say(bot, cast.admin, cast.admin.private, "/scan stop")
+    await say(bot, cast.admin, cast.admin.private, "/scan start 1d vanaf 2027-01-04")
+    cancelled = await say(bot, cast.admin, cast.admin.private, "/scan stop")
+    assert "gaat niet door" in cancelled.text
+    await bot.advance(timedelta(days=40))
+    assert sum("Vraag 1 van" in m.text for m in server.messages(cast.erik.private)) == 1  # the cancelled one never went
+    with Session(bot.db.engine) as session:
+        assert [scan.status for scan in session.exec(select(ParkScan).order_by(ParkScan.id))] == ["closed", "cancelled"]
+    log = await say(bot, cast.admin, cast.admin.private, "/logboek")
+    for line in ("Beheerder Anna plande scan #1", "Beheerder Anna sloot scan #1",
+                 "Beheerder Anna annuleerde de geplande scan #2", "wijzigde scanvraag feedback: uit"):
+        assert line in log.text, line
