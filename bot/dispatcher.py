@@ -20,6 +20,7 @@ out after the platform took it, sends that row again (rare; see the README's pip
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ BACKOFF_MAX = timedelta(minutes=10)
 MAX_TRANSIENT_ATTEMPTS = 60
 BATCH = 500
 SENDERS = 64
+ORPHAN_CHECK_EVERY = 5.0
 EPOCH = datetime(2000, 1, 1)
 
 
@@ -138,8 +140,15 @@ class OutboxDispatcher:
         except Exception:  # noqa: BLE001 - their leases run out by themselves
             log_failure(log, "releasing crashed leases failed")
         renewer = asyncio.create_task(self._renew_forever(), name="outbox leases")
+        next_orphan_check = time.monotonic() + ORPHAN_CHECK_EVERY
         try:
             while self._running:
+                if self.shared_pacing and time.monotonic() >= next_orphan_check:
+                    next_orphan_check = time.monotonic() + ORPHAN_CHECK_EVERY
+                    try:  # several instances: another one on this machine may have died meanwhile
+                        await self.db.run(self.release_orphans)
+                    except Exception:  # noqa: BLE001 - their leases run out by themselves
+                        log_failure(log, "releasing crashed leases failed")
                 try:
                     await self._claim_and_spawn()
                 except Exception:  # noqa: BLE001 - keep delivering; rows stay pending
