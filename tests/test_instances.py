@@ -94,11 +94,11 @@ async def role_of(port: int) -> str | None:
         return None
 
 
-async def wait_for_role(server, port: int, wanted: set[str]) -> str:
-    """The instance's role once it is one of ``wanted`` (its /healthz, asked at each bot message or 0.5 s)."""
+async def wait_for_role(port: int, wanted: set[str], pause) -> str:
+    """The instance's role once it is one of ``wanted``: its /healthz, asked again after each ``pause()``."""
     async with asyncio.timeout(30):
         while (role := await role_of(port)) not in wanted:
-            await server.world.message_signal.wait(0.5)
+            await pause()
     return role
 
 
@@ -117,9 +117,7 @@ async def test_two_instances_behind_a_load_balancer_survive_a_sigkill(live_serve
         (tmp_path / f"i{index}").mkdir()
         instance = BotProcess(tmp_path / f"i{index}", server, database_url=url, telegram={
             "mode": "webhook", "webhook_url": f"http://127.0.0.1:{balancer.port}/telegram",
-            "listen_port": port}, environ={"WEERBAAR_TELEGRAM_WEBHOOK_SECRET": SECRET})
-        instance.config_path.write_text(instance.config_path.read_text()
-                                        + f"[monitoring]\nport = {metrics_port}\n")
+            "listen_port": port}, environ={"WEERBAAR_TELEGRAM_WEBHOOK_SECRET": SECRET}, monitoring_port=metrics_port)
         instances.append(instance)
         processes.append(instance)
     db = await asyncio.to_thread(instances[0].prepare)
@@ -129,7 +127,9 @@ async def test_two_instances_behind_a_load_balancer_survive_a_sigkill(live_serve
     group = server.add_group("Ondernemers Spaanse Polder", members=[admin, *reporters])
     for instance in instances:
         await instance.start()
-    roles = [await wait_for_role(server, port, {"leader", "standby"}) for port in monitoring]
+    def pause():  # until the next bot message, at most half a second
+        return server.world.message_signal.wait(0.5)
+    roles = [await wait_for_role(port, {"leader", "standby"}, pause) for port in monitoring]
     assert sorted(roles) == ["leader", "standby"]
     leader_index = roles.index("leader")
     victim, survivor = instances[leader_index], instances[1 - leader_index]
@@ -168,7 +168,7 @@ async def test_two_instances_behind_a_load_balancer_survive_a_sigkill(live_serve
         server.on_request.clear()
         await _drain(server, db)
         assert victim.kills == 1 and victim.process.returncode is not None
-        assert await wait_for_role(server, monitoring[1 - leader_index], {"leader"})  # it runs the sweeps now
+        assert await wait_for_role(monitoring[1 - leader_index], {"leader"}, pause)  # it runs the sweeps now
     finally:
         server.on_request.clear()
         assert await survivor.stop() == 0, survivor.log()[-3000:]
