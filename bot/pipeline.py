@@ -349,19 +349,22 @@ class Pipeline:
 
     async def _attempt(self, received: Received) -> bool:
         """Several instances: apply it, unless an earlier update of its chat or person is with another instance."""
+        database_away = False
         try:
             waiting_for = await self.db.run(lambda: self._earlier_elsewhere(received))
         except Exception as error:  # noqa: BLE001
             if not is_unavailable(error):
-                raise
-            waiting_for = ["(the database is away)"]
-        if waiting_for:
-            if self._stopping:  # left in the inbox: another instance takes it over
+                log_failure(log, "%s: could not look for earlier updates of the chat", self.platform)
+            waiting_for, database_away = [], is_unavailable(error)
+        if waiting_for or database_away:
+            if self._stopping:  # left in the inbox: another instance (or the next start) takes it over
                 self._queued.discard(received.key)
                 self._room.release()
                 return True
+            if database_away:
+                return False  # tried again in its place shortly
             since = self._waiting_since.setdefault(received.inbox_id, time.monotonic())
-            if time.monotonic() - since < MAX_ORDER_WAIT or waiting_for == ["(the database is away)"]:
+            if time.monotonic() - since < MAX_ORDER_WAIT:
                 return False
             log.warning("%s: an earlier update of the same chat has waited %.0f s at another instance; "
                         "going on without it", self.platform, MAX_ORDER_WAIT)
