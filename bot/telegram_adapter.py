@@ -153,8 +153,20 @@ class TelegramAdapter:
 
     async def _take_posted(self, raw_updates: list[dict]) -> None:
         """Webhook requests: store them in the inbox (raises when the database is away), then queue them."""
-        updates = [Update.de_json(raw, self.application.bot) for raw in raw_updates]
-        await self._take([update for update in updates if update is not None], store_once=True)
+        updates, unreadable = [], 0
+        for raw in raw_updates:
+            try:
+                update = Update.de_json(raw, self.application.bot)
+            except Exception:  # noqa: BLE001 - one update we cannot read must not hold back the others
+                update = None
+            if update is None:
+                log.warning("could not read webhook update %s", raw.get("update_id"))
+                unreadable += 1
+            else:
+                updates.append(update)
+        await self._take(updates, store_once=True)
+        if unreadable:
+            await self._count_handled(unreadable)
 
     async def stop(self) -> None:
         self._running = False
