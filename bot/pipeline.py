@@ -290,7 +290,15 @@ class Pipeline:
             inbox.prune(session, self.clock.now() - INBOX_RETENTION)
 
     async def resume(self) -> int:
-        """Submit what was received but never applied (a crash, or a stop during an outage)."""
+        """Submit what was received but never applied (a crash, or a stop during an outage).
+
+        With several instances: only what no running instance holds, and from then on every
+        ``ADOPT_EVERY`` seconds (an instance may die at any time).
+        """
+        if self.shared is not None:
+            adopted = await self.adopt()
+            self._adopter = asyncio.create_task(self._adopt_forever(), name=f"{self.platform} inbox adoption")
+            return adopted
         resumed, after_id = 0, 0
         while True:
             def load(after_id=after_id) -> list[tuple[int, Received | None]]:
