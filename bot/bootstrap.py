@@ -69,6 +69,8 @@ class Weerbaar:
                                          self.instance.name if self.instance else self.dispatcher.holder,
                                          on_elected=self._lead, on_lost=self.on_fatal)
             self.jobs.may_run = lambda: self.leadership.is_leader
+            if self.matrix is not None:  # a leader whose lease lapses stops syncing before another may start
+                self.matrix.may_sync = lambda: self.leadership.is_leader
         await self.leadership.start()  # a single instance leads at once: Matrix is synced before this returns
         self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
 

@@ -10,8 +10,9 @@
   others are standby and try to take the lease every ``LEADER_RENEW`` seconds: when the
   leader dies it is taken over after ``LEADER_TTL`` (at once when the leader was a process
   on this machine). A leader that could not renew for ``LEADER_TTL - SAFETY`` seconds
-  counts itself as standby for the jobs; if it finds the lease taken by another it stops
-  the process (its restart comes back as standby), so two syncers never overlap.
+  (the database is away for it) pauses: no sweep, no Matrix sync or send, until it renews;
+  if it then finds the lease taken by another it stops the process (its restart comes back
+  as standby), so two syncers never overlap.
 """
 
 import asyncio

@@ -92,6 +92,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
+LEADERSHIP_CHECK = 1.0  # seconds between checks while the sync is paused (leadership not renewed)
 COMMAND_PREFIXES = ("!", "/")
 ROOM_WAIT = 15.0
 STORE_RETRY_START, STORE_RETRY_MAX = 0.5, 30.0
@@ -140,6 +141,9 @@ class MatrixAdapter:
         self._collected: list[tuple[Received | None, str]] = []  # this sync's events (None: ignored)
         self.pipeline = Pipeline(db, clock, PLATFORM, f"{PLATFORM}:", handle, after=self._after,
                                  on_done=self._handled)
+        #: Whether this instance may sync and send now: the leader with a fresh lease (set by the bootstrap).
+        self.may_sync: Callable[[], bool] = lambda: True
+        self._paused = False
         #: The public master key of the bot's cross-signing identity, once it is set up.
         self.master_key: str | None = None
         self._last_sync_ok = False
@@ -215,11 +219,18 @@ class MatrixAdapter:
     @property
     def sending(self) -> bool:
         """Whether this instance sends Matrix rows: only the leader, which syncs the account, does."""
-        return self.client is not None
+        return self.client is not None and self.may_sync()
 
     async def _sync_forever(self) -> None:
         backoff = 1.0
         while True:
+            if not self.may_sync():  # the leader's lease could not be renewed: another may take over
+                if not self._paused:
+                    log.warning("Matrix sync paused: this instance's leadership could not be renewed")
+                self._paused = True
+                await asyncio.sleep(LEADERSHIP_CHECK)
+                continue
+            self._paused = False
             try:
                 response = await self.client.sync(timeout=SYNC_TIMEOUT_MS)
                 if not isinstance(response, SyncResponse):
