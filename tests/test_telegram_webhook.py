@@ -68,7 +68,7 @@ async def test_the_bot_sets_its_webhook_and_answers_what_telegram_posts(hooked, 
     request = await server.wait_for_request("setWebhook")
     assert request.params["url"] == hooked.url
     assert request.params["secret_token"] == SECRET
-    assert request.params["allowed_updates"] == ["message", "callback_query"]  # exactly what the bot handles
+    assert request.params["allowed_updates"] == ["message", "edited_message", "callback_query"]  # what the bot handles
     assert request.params["max_connections"] == 8
     alice = server.add_user("Alice")
     alice.start()
