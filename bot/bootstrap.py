@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from bot.config import Config, MonitoringConfig
 from bot.dispatcher import OutboxDispatcher
+from bot.instances import Instance, Leadership
 from bot.jobs import Jobs
 from bot.pacing import MATRIX_LIMITS, TELEGRAM_LIMITS, Pacing
 from bot.park_setup import apply_parks
+from bot.pipeline import SharedInbox
 from bot.telegram_adapter import TelegramAdapter
 from bot.telegram_menus import register_menus
 from bot.safe_logging import log_failure
@@ -44,23 +46,45 @@ class Weerbaar:
     #: Why the deployment cannot go on (e.g. another instance polls the same token); the CLI exits.
     fatal: str | None = None
     health: "HealthServer | None" = None
+    #: Webhook mode: this instance's heartbeat among several (None with one poller).
+    instance: Instance | None = None
+    #: Who syncs Matrix and runs the sweeps (the leader; the others are standby).
+    leadership: Leadership | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
+    _run_jobs: bool = True
     _fatal_listeners: list = field(default_factory=list)
     flood_guard: rate_limits.FloodGuard = field(default_factory=rate_limits.FloodGuard)
 
     async def start(self, run_jobs: bool = True) -> None:
         if self.health is not None:  # first, so /healthz answers while the platforms connect
             await self.health.start()
+        if self.instance is not None:
+            await self.instance.start()
         if self.telegram is not None:
             await self.telegram.start()
             await register_menus(self.telegram.application.bot, self.services.texts)
+        self._run_jobs = run_jobs
+        if self.leadership is None:
+            self.leadership = Leadership(self.services.db, self.services.clock,
+                                         self.instance.name if self.instance else self.dispatcher.holder,
+                                         on_elected=self._lead, on_lost=self.on_fatal)
+            self.jobs.may_run = lambda: self.leadership.is_leader
+            if self.matrix is not None:  # a leader whose lease lapses stops syncing before another may start
+                self.matrix.may_sync = lambda: self.leadership.is_leader
+        await self.leadership.start()  # a single instance leads at once: Matrix is synced before this returns
+        self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
+
+    async def _lead(self) -> None:
+        """The leader's duties: sync Matrix (one client per device) and run the sweeps (once, not per instance)."""
         if self.matrix is not None:
             await self.matrix.start()
-        self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(), name="outbox"))
-        if run_jobs:
+        if self._run_jobs:
             self.jobs.start()
+        self.dispatcher.wake()
 
     async def stop(self) -> None:
+        if self.leadership is not None:
+            await self.leadership.halt()
         self.jobs.stop()
         self.dispatcher.stop()
         _, still_running = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS) if self._tasks else ((), ())
@@ -72,14 +96,32 @@ class Weerbaar:
             await self.matrix.stop()
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.leadership is not None:
+            await self.leadership.stop()
+        if self.instance is not None:
+            await self.instance.stop()
         if self.health is not None:
             await self.health.stop()
         self.services.db.close()
 
     def platforms_connected(self) -> dict[str, bool]:
-        """For ``/readyz``: is each configured platform connected?"""
+        """For ``/readyz``: is each configured platform connected? (Matrix only on the leader: a standby is ready.)"""
         adapters = {"telegram": self.telegram, "matrix": self.matrix}
-        return {name: adapter.connected for name, adapter in adapters.items() if adapter is not None}
+        connected = {name: adapter.connected for name, adapter in adapters.items() if adapter is not None}
+        if self.matrix is not None and self.leadership is not None and not self.leadership.elected:
+            del connected["matrix"]
+        return connected
+
+    def role(self) -> dict:
+        """For ``/readyz`` and the metrics: leader or standby, and who leads."""
+        leadership = self.leadership
+        if leadership is None:
+            return {"role": "starting"}
+        role = {"role": leadership.state, "leader": leadership.leader, "elections": leadership.elections}
+        if self.instance is not None:
+            role["instance"] = self.instance.name
+            role["running_instances"] = self.instance.running_instances
+        return role
 
     def add_fatal_listener(self, listener) -> None:
         self._fatal_listeners.append(listener)
@@ -131,11 +173,17 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     services = Services(db=db, clock=clock, texts=Translator.load(), settings=settings)
     if pacing is None:
         pacing = {"telegram": Pacing(TELEGRAM_LIMITS), "matrix": Pacing(MATRIX_LIMITS, is_private=lambda chat: False)}
+    several = config.telegram is not None and config.telegram.mode == "webhook"
+    instance = None
+    if several:  # webhook mode: any number of instances share the database, the pacing and the inbox
+        telegram_pacing = pacing.get("telegram")
+        instance = Instance(db, clock, on_count=telegram_pacing.set_instances if telegram_pacing else None)
     dispatcher = OutboxDispatcher(db, clock, senders={}, pacing=pacing, on_failure=lambda session, row:
-                                  failures.on_permanent_failure(session, services, row))
+                                  failures.on_permanent_failure(session, services, row),
+                                  holder=instance.name if instance else None, shared_pacing=several)
     app = Weerbaar(services=services, dispatcher=dispatcher,
                    jobs=Jobs(services, config.sweep_interval, after_sweep=dispatcher.wake),
-                   flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute))
+                   flood_guard=rate_limits.FloodGuard(limit=config.flood_per_minute), instance=instance)
     metrics = None
     if config.monitoring is not None:
         from bot.monitoring import Metrics
@@ -145,7 +193,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     if config.telegram is not None:
         app.telegram = TelegramAdapter(
             config.telegram, db, clock, handle=handle,
-            after_update=dispatcher.wake, on_fatal=app.on_fatal)
+            after_update=dispatcher.wake, on_fatal=app.on_fatal,
+            shared=SharedInbox(instance.name, instance.alive) if instance else None)
         services.platforms["telegram"] = app.telegram
         dispatcher.senders["telegram"] = app.telegram
     if config.matrix is not None:
@@ -177,7 +226,10 @@ def _add_monitoring(app: Weerbaar, monitoring: MonitoringConfig, metrics: "Metri
         metrics.sweep_seconds.observe(seconds)
         metrics.reminders.inc(reminders)
     app.jobs.on_swept = swept
-    app.health = HealthServer(monitoring.host, monitoring.port, metrics, db, app.platforms_connected)
+    if app.telegram is not None:
+        app.telegram.on_webhook_request = lambda result: metrics.webhook_requests.labels(result).inc()
+    metrics.watch_role(app.role)
+    app.health = HealthServer(monitoring.host, monitoring.port, metrics, db, app.platforms_connected, app.role)
 
 
 def _apologise(services: Services, incoming: Incoming) -> None:

@@ -6,6 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from handlers.durations import parse_duration
@@ -18,6 +19,9 @@ PREFIX_PATTERN = re.compile(r"^[A-Z]{1,8}$")
 ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 DEFAULT_TOKEN_ENV = "WEERBAAR_TELEGRAM_TOKEN"
 DEFAULT_DATABASE_URL_ENV = "WEERBAAR_DATABASE_URL"
+DEFAULT_WEBHOOK_SECRET_ENV = "WEERBAAR_TELEGRAM_WEBHOOK_SECRET"
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 MATRIX_USER_PATTERN = re.compile(r"^@[a-z0-9._=/+-]+:[A-Za-z0-9.-]+(:\d+)?$")
 DEFAULT_MATRIX_PASSWORD_ENV = "WEERBAAR_MATRIX_PASSWORD"
 DEFAULT_MATRIX_TOKEN_ENV = "WEERBAAR_MATRIX_ACCESS_TOKEN"
@@ -64,11 +68,33 @@ class ParkConfig:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """Telegram webhook mode: Telegram POSTs updates to ``url`` (behind a TLS reverse proxy).
+
+    ``url`` is the public address given to ``setWebhook``; the bot listens on
+    ``listen_host:listen_port`` at ``path`` (by default the URL's path). ``secret`` comes from
+    the environment and is checked on every request.
+    """
+
+    url: str
+    secret: str
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8443
+    path: str = "/telegram"
+    max_connections: int = 40
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"WebhookConfig(url={self.url!r}, listen={self.listen_host}:{self.listen_port}{self.path})"
+
+
+@dataclass(frozen=True)
 class TelegramConfig:
     token: str
     base_url: str | None = None
     base_file_url: str | None = None
     bot_username: str | None = None
+    mode: str = "polling"  # or "webhook" (several instances behind a load balancer)
+    webhook: WebhookConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -206,8 +232,48 @@ def _telegram(raw, environ, require_login: bool = True) -> TelegramConfig | None
     if base_url is not None and not re.match(r"^https?://", str(base_url)):
         raise ConfigError("telegram.base_url", "must start with http:// or https://")
     username = raw.get("bot_username") or None
+    mode = _choice(raw, "telegram.mode", ("polling", "webhook"), "polling")
+    webhook = _webhook(raw, environ, require_login) if mode == "webhook" else None
     return TelegramConfig(token=token, base_url=base_url, base_file_url=raw.get("base_file_url") or None,
-                          bot_username=username.lstrip("@") if username else None)
+                          bot_username=username.lstrip("@") if username else None, mode=mode, webhook=webhook)
+
+
+def _webhook(raw: dict, environ, require_login: bool) -> WebhookConfig:
+    """``[telegram] mode = "webhook"``: the public URL, the secret's variable, where to listen."""
+    url = raw.get("webhook_url")
+    if not isinstance(url, str) or not url.strip():
+        raise ConfigError("telegram.webhook_url", "webhook mode needs the public https:// URL Telegram posts to, "
+                                                  "e.g. https://weerbaar.example.org/telegram")
+    url = url.strip()
+    parts = urlsplit(url)
+    loopback_http = parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS
+    if not (parts.scheme == "https" or loopback_http) or not parts.hostname:
+        raise ConfigError("telegram.webhook_url", "must be an https:// URL (Telegram refuses plain http; "
+                                                  "http:// is accepted only for a loopback test server)")
+    if parts.scheme == "https" and (parts.port or 443) not in (443, 80, 88, 8443):
+        raise ConfigError("telegram.webhook_url", "Telegram posts only to ports 443, 80, 88 or 8443")
+    env_name = str(raw.get("webhook_secret_env", DEFAULT_WEBHOOK_SECRET_ENV))
+    if "webhook_secret" in raw:
+        raise ConfigError("telegram.webhook_secret", f"never put the secret in the file; set {env_name}")
+    secret = environ.get(env_name, "")
+    if (require_login or secret) and not WEBHOOK_SECRET_PATTERN.match(secret):
+        raise ConfigError(f"telegram.webhook_secret_env ({env_name})",
+                          "missing or not 1-256 characters of A-Z a-z 0-9 _ - (Telegram's rule); "
+                          "e.g. openssl rand -hex 32")
+    host = raw.get("listen_host", "127.0.0.1")
+    if not isinstance(host, str) or not host:
+        raise ConfigError("telegram.listen_host", "an address to listen on, e.g. 127.0.0.1 or 0.0.0.0")
+    port = raw.get("listen_port", 8443)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+        raise ConfigError("telegram.listen_port", "a port number (0-65535)")
+    path = raw.get("webhook_path") or parts.path or "/"
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise ConfigError("telegram.webhook_path", "a path starting with /, e.g. /telegram")
+    connections = raw.get("max_connections", 40)
+    if not isinstance(connections, int) or isinstance(connections, bool) or not 1 <= connections <= 100:
+        raise ConfigError("telegram.max_connections", "a whole number from 1 to 100")
+    return WebhookConfig(url=url, secret=secret, listen_host=host, listen_port=port, path=path,
+                         max_connections=connections)
 
 
 def _matrix(raw, environ, base_dir: Path, require_login: bool = True) -> MatrixConfig | None:

@@ -20,6 +20,7 @@ out after the platform took it, sends that row again (rare; see the README's pip
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -45,6 +46,7 @@ BACKOFF_MAX = timedelta(minutes=10)
 MAX_TRANSIENT_ATTEMPTS = 60
 BATCH = 500
 SENDERS = 64
+ORPHAN_CHECK_EVERY = 5.0
 EPOCH = datetime(2000, 1, 1)
 
 
@@ -96,7 +98,8 @@ def chat_of(row: OutboxMessage) -> tuple[str, str]:
 class OutboxDispatcher:
     def __init__(self, db: Database, clock: Clock, senders: dict[str, Sender],
                  on_failure: Callable[[Session, OutboxMessage], None], poll_interval: float = 1.0,
-                 pacing: dict[str, Pacing] | None = None, senders_at_once: int = SENDERS):
+                 pacing: dict[str, Pacing] | None = None, senders_at_once: int = SENDERS,
+                 holder: str | None = None, shared_pacing: bool = False):
         self.db = db
         self.clock = clock
         self.senders = senders
@@ -113,7 +116,9 @@ class OutboxDispatcher:
         self._results: list[tuple[OutboxMessage, DeliveryResult | NotTried]] = []
         self._next_ready: float | None = None
         self.sent_count = 0
-        self.holder = instance_name()
+        self.holder = holder or instance_name()
+        #: Several instances: a chat's recent sends are read from the database before claiming its rows.
+        self.shared_pacing = shared_pacing
         self._marks = 0  # how many batches were marked (marking can add rows: failure alerts)
 
     def wake(self) -> None:
@@ -135,8 +140,15 @@ class OutboxDispatcher:
         except Exception:  # noqa: BLE001 - their leases run out by themselves
             log_failure(log, "releasing crashed leases failed")
         renewer = asyncio.create_task(self._renew_forever(), name="outbox leases")
+        next_orphan_check = time.monotonic() + ORPHAN_CHECK_EVERY
         try:
             while self._running:
+                if self.shared_pacing and time.monotonic() >= next_orphan_check:
+                    next_orphan_check = time.monotonic() + ORPHAN_CHECK_EVERY
+                    try:  # several instances: another one on this machine may have died meanwhile
+                        await self.db.run(self.release_orphans)
+                    except Exception:  # noqa: BLE001 - their leases run out by themselves
+                        log_failure(log, "releasing crashed leases failed")
                 try:
                     await self._claim_and_spawn()
                 except Exception:  # noqa: BLE001 - keep delivering; rows stay pending
@@ -248,7 +260,7 @@ class OutboxDispatcher:
             due = session.exec(
                 select(OutboxMessage).where(OutboxMessage.status == "pending",
                                             col(OutboxMessage.next_attempt_at) <= now,
-                                            col(OutboxMessage.platform).in_(list(self.senders)))
+                                            col(OutboxMessage.platform).in_(self._sending_platforms()))
                 .order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)).all()
             due = [row for row in due if row.id not in held and chat_of(row) not in busy_chats]
             if not due:
@@ -260,7 +272,8 @@ class OutboxDispatcher:
                 chat = chat_of(row)
                 if row.id < first_blocked.get(chat, row.id + 1):
                     by_chat.setdefault(chat, []).append(row)
-            claimed = self._within_pacing(by_chat)
+            elsewhere = self._recent_sends(session, by_chat, now) if self.shared_pacing else {}
+            claimed = self._within_pacing(by_chat, elsewhere)
             lease_until = now + LEASE
             for row in claimed:
                 row.next_attempt_at, row.claimed_by = lease_until, self.holder
@@ -298,16 +311,51 @@ class OutboxDispatcher:
             first[chat] = min(first.get(chat, row_id), row_id)
         return first
 
-    def _within_pacing(self, by_chat: dict[tuple[str, str], list[OutboxMessage]]) -> list[OutboxMessage]:
+    def _sending_platforms(self) -> list[str]:
+        """The platforms whose sender can send now (a standby instance does not send Matrix rows)."""
+        return [platform for platform, sender in self.senders.items() if getattr(sender, "sending", True)]
+
+    def _recent_sends(self, session: Session, by_chat: dict[tuple[str, str], list[OutboxMessage]],
+                      now: datetime) -> dict[tuple[str, str], int]:
+        """Per chat: rows sent within its pacing window, or leased for sending, by any instance."""
+        windows: dict[tuple[str, str], float] = {}
+        for platform, chat_id in by_chat:
+            pacing = self.pacing.get(platform)
+            seconds = pacing.chat_window_seconds(chat_id) if pacing is not None and chat_id else None
+            if seconds is not None:
+                windows[(platform, chat_id)] = seconds
+        if not windows:
+            return {}
+        longest = max(windows.values())
+        counts: dict[tuple[str, str], int] = {chat: 0 for chat in windows}
+        for platform, chat_id, sent_at, status in session.exec(
+                select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.sent_at, OutboxMessage.status)
+                .where(col(OutboxMessage.chat_id).in_(sorted({chat_id for _, chat_id in windows})),
+                       ((OutboxMessage.status == "sent") & (col(OutboxMessage.sent_at) > now - timedelta(seconds=longest)))
+                       | ((OutboxMessage.status == "pending") & col(OutboxMessage.claimed_by).is_not(None)
+                          & (col(OutboxMessage.next_attempt_at) > now)))):
+            chat = (platform, chat_id)
+            if chat not in windows:
+                continue
+            if status == "pending" or sent_at > now - timedelta(seconds=windows[chat]):
+                counts[chat] += 1
+        return counts
+
+    def _within_pacing(self, by_chat: dict[tuple[str, str], list[OutboxMessage]],
+                       elsewhere: dict[tuple[str, str], int] | None = None) -> list[OutboxMessage]:
         now = self._seconds()
         claimed: list[OutboxMessage] = []
         next_ready: float | None = None
+        elsewhere = elsewhere or {}
         for (platform, chat_id), rows in sorted(by_chat.items(), key=lambda item: item[1][0].id):
             pacing = self.pacing.get(platform)
-            granted = len(rows) if pacing is None else pacing.grant(chat_id, len(rows), now)
+            granted = len(rows) if pacing is None else pacing.grant(chat_id, len(rows), now,
+                                                                    elsewhere.get((platform, chat_id)))
             claimed.extend(rows[:granted])
             if granted < len(rows):
                 ready = pacing.ready_at(chat_id, now)
+                if ready <= now:  # held back by another instance's sends: look again shortly
+                    ready = now + 0.25
                 next_ready = ready if next_ready is None else min(next_ready, ready)
         self._next_ready = next_ready
         return claimed

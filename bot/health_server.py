@@ -4,6 +4,9 @@
 only when the database is reachable and every configured platform is connected, so a load
 balancer or orchestrator sends no traffic to an instance that cannot handle it. Bound to
 loopback unless configured otherwise: the figures are not secret, but they are nobody's business.
+Both answers also say this instance's role: ``leader`` (syncs Matrix, runs the sweeps) or
+``standby``, who leads, and with several instances how many run. A standby is ready: it takes
+Telegram webhooks and sends Telegram messages like the leader.
 """
 
 import asyncio
@@ -21,12 +24,13 @@ log = logging.getLogger(__name__)
 
 class HealthServer:
     def __init__(self, host: str, port: int, metrics: Metrics, db: Database,
-                 platforms_connected: Callable[[], dict[str, bool]]):
+                 platforms_connected: Callable[[], dict[str, bool]], role: Callable[[], dict] | None = None):
         self.host = host
         self.port = port
         self.metrics = metrics
         self.db = db
         self.platforms_connected = platforms_connected
+        self.role = role or (lambda: {})
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
@@ -51,13 +55,13 @@ class HealthServer:
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def _healthz(self, _request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response({"status": "ok", **self.role()})
 
     async def _readyz(self, _request: web.Request) -> web.Response:
         checks = {"database": await asyncio.to_thread(self._database_reachable)}
         checks.update(self.platforms_connected())
         ready = all(checks.values())
-        return web.json_response({"status": "ready" if ready else "not ready", "checks": checks},
+        return web.json_response({"status": "ready" if ready else "not ready", "checks": checks, **self.role()},
                                  status=200 if ready else 503)
 
     def _database_reachable(self) -> bool:

@@ -25,17 +25,25 @@ class Jobs:
         self.after_sweep = after_sweep
         #: Told each sweep's duration in seconds and how many reminders it sent (the metrics).
         self.on_swept = on_swept
+        #: Whether this instance may sweep now (several instances: only the leader; checked at each run).
+        self.may_run: Callable[[], bool] = lambda: True
         self.scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
         self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
-        self.scheduler.add_job(self.run_sweeps, "interval", seconds=self.interval.total_seconds(),
+        self.scheduler.add_job(self._scheduled_sweep, "interval", seconds=self.interval.total_seconds(),
                                id="sweeps", max_instances=1, coalesce=True)
         self.scheduler.start()
 
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+
+    async def _scheduled_sweep(self) -> None:
+        if not self.may_run():
+            log.info("sweep skipped: this instance is not the leader (its lease was not renewed in time)")
+            return
+        await self.run_sweeps()
 
     async def run_sweeps(self) -> None:
         """One sweep: due reminders and escalations, expired drafts, old delivered messages."""

@@ -12,6 +12,9 @@ What it does, in the order a message travels:
   old timelines. On the very first start (no token yet) that sync's timelines are
   skipped: nothing from before the bot existed is answered. After a restart, events
   newer than the kept token (sent while the bot was down) are answered, once.
+- **One syncer.** Only the leader among the instances (``bot.instances.Leadership``, a
+  database lease) starts this adapter: two clients of one device would corrupt its olm
+  sessions. A standby instance starts it when it takes over the leadership.
 - **Start.** The bot cross-signs its own device (``matrix_cross_signing``) and sets its
   display name and avatar (``matrix_profile``) before the first sync.
 - **Invites.** A room invite is accepted only from a verified admin of a park (they
@@ -75,7 +78,6 @@ from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
 from bot.matrix_session import open_client
 from bot.pipeline import Pipeline, Received
-from bot.single_instance import InstanceLease
 from bot.safe_logging import log_failure
 from handlers import commands
 from handlers.clock import Clock
@@ -90,6 +92,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "matrix"
 SYNC_TIMEOUT_MS = 30_000
+LEADERSHIP_CHECK = 1.0  # seconds between checks while the sync is paused (leadership not renewed)
 COMMAND_PREFIXES = ("!", "/")
 ROOM_WAIT = 15.0
 STORE_RETRY_START, STORE_RETRY_MAX = 0.5, 30.0
@@ -138,7 +141,9 @@ class MatrixAdapter:
         self._collected: list[tuple[Received | None, str]] = []  # this sync's events (None: ignored)
         self.pipeline = Pipeline(db, clock, PLATFORM, f"{PLATFORM}:", handle, after=self._after,
                                  on_done=self._handled)
-        self.lease = InstanceLease(db, clock, f"matrix-sync:{config.user_id}")
+        #: Whether this instance may sync and send now: the leader with a fresh lease (set by the bootstrap).
+        self.may_sync: Callable[[], bool] = lambda: True
+        self._paused = False
         #: The public master key of the bot's cross-signing identity, once it is set up.
         self.master_key: str | None = None
         self._last_sync_ok = False
@@ -147,7 +152,6 @@ class MatrixAdapter:
 
     async def start(self) -> None:
         self.started_at = time.time()
-        await self.lease.acquire()
         client = await open_client(self.config)
         self.client = client
         self.media = MatrixMedia(client)
@@ -206,16 +210,27 @@ class MatrixAdapter:
         if self.client is not None:
             await self.client.close()
             self.client = None
-        await self.lease.release()
 
     @property
     def connected(self) -> bool:
         """Started, and the last sync with the homeserver worked (for ``/readyz``)."""
         return self._ready and self._last_sync_ok
 
+    @property
+    def sending(self) -> bool:
+        """Whether this instance sends Matrix rows: only the leader, which syncs the account, does."""
+        return self.client is not None and self.may_sync()
+
     async def _sync_forever(self) -> None:
         backoff = 1.0
         while True:
+            if not self.may_sync():  # the leader's lease could not be renewed: another may take over
+                if not self._paused:
+                    log.warning("Matrix sync paused: this instance's leadership could not be renewed")
+                self._paused = True
+                await asyncio.sleep(LEADERSHIP_CHECK)
+                continue
+            self._paused = False
             try:
                 response = await self.client.sync(timeout=SYNC_TIMEOUT_MS)
                 if not isinstance(response, SyncResponse):

@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -53,7 +53,14 @@ class Metrics:
                                  registry=self.registry)
         self.sweep_seconds = Histogram("weerbaar_sweep_seconds", "Duration of one sweep", registry=self.registry,
                                        buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300))
+        self.webhook_requests = Counter("weerbaar_telegram_webhook_requests",
+                                        "Telegram webhook requests by result (stored, forbidden, bad_request, "
+                                        "unavailable, failed)", ["result"], registry=self.registry)
         self.registry.register(_DatabaseFigures(db, clock))
+
+    def watch_role(self, role: Callable[[], dict]) -> None:
+        """Export leader or standby, the elections won and the running instances (read at scrape time)."""
+        self.registry.register(_Role(role))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -98,6 +105,29 @@ class MeteredSender:
 
     def __getattr__(self, name: str):
         return getattr(self.sender, name)
+
+
+class _Role:
+    """This instance's part among several: leader (1) or standby (0), elections won, instances running."""
+
+    def __init__(self, role: Callable[[], dict]):
+        self.role = role
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        role = self.role()
+        leader = GaugeMetricFamily("weerbaar_leader", "1 when this instance leads (syncs Matrix, runs the sweeps)")
+        leader.add_metric([], 1 if role.get("role") == "leader" else 0)
+        yield leader
+        elections = CounterMetricFamily("weerbaar_leader_elections", "Times this instance became the leader")
+        elections.add_metric([], role.get("elections", 0))
+        yield elections
+        if "running_instances" in role:
+            running = GaugeMetricFamily("weerbaar_running_instances", "Instances with a live heartbeat")
+            running.add_metric([], role["running_instances"])
+            yield running
 
 
 class _DatabaseFigures:

@@ -7,6 +7,12 @@ before it claims rows, so rows it may not send yet stay in the outbox untouched.
 pauses its scope for ``retry_after``; several 429s in different chats within a second
 pause everything (the overall limit was hit). ``margin`` widens every window a little,
 because a send reaches the server a round trip after we count it.
+
+Several instances (webhook mode) share the limits: the overall budget is divided by the
+number of running instances (``set_instances``, from their heartbeats), and a chat's window
+also counts what the database says was sent to that chat recently or is being sent now by
+any instance (``grant(..., elsewhere=...)``, read by the dispatcher), so two instances
+never send to one chat faster than Telegram allows.
 """
 
 from collections import deque
@@ -65,6 +71,18 @@ class Pacing:
         self.overall = self._window(limits.overall)
         self.chats: dict[str, Window] = {}
         self._recent_429: deque[tuple[float, str]] = deque()
+        self.instances = 1
+
+    def set_instances(self, count: int) -> None:
+        """Several instances share the overall limit: each takes its part of it."""
+        self.instances = max(count, 1)
+        if self.limits.overall is not None and self.overall is not None:
+            self.overall.limit = max(self.limits.overall[0] // self.instances, 1)
+
+    def chat_window_seconds(self, chat_id: str) -> float | None:
+        """The length of the chat's window (to count recent sends in the database), None without one."""
+        spec = self.limits.private_chat if self.is_private(chat_id) else self.limits.group_chat
+        return None if spec is None else spec[1] + self.limits.margin
 
     def _window(self, spec: tuple[int, float] | None) -> Window | None:
         return None if spec is None else Window(spec[0], spec[1] + self.limits.margin)
@@ -79,10 +97,17 @@ class Pacing:
             self.chats[chat_id] = window
         return window
 
-    def grant(self, chat_id: str, wanted: int, now: float) -> int:
-        """How many of ``wanted`` sends to the chat may go now; they are counted as sent."""
-        windows = [window for window in (self.overall, self._chat(chat_id)) if window is not None]
+    def grant(self, chat_id: str, wanted: int, now: float, elsewhere: int | None = None) -> int:
+        """How many of ``wanted`` sends to the chat may go now; they are counted as sent.
+
+        ``elsewhere``: sends to the chat within its window that the database knows of (every
+        instance's, ours included); the chat's limit counts them too.
+        """
+        chat = self._chat(chat_id)
+        windows = [window for window in (self.overall, chat) if window is not None]
         granted = min([wanted, *(window.available(now) for window in windows)])
+        if elsewhere is not None and chat is not None:
+            granted = min(granted, max(chat.limit - elsewhere, 0))
         for window in windows:
             window.record(now, granted)
         return granted

@@ -13,6 +13,16 @@
   retried (in its lane, so order holds) until it is back; it is never dropped or apologised for.
 - **Restart.** Items received but not applied (a crash, a stop while the database was
   away) are loaded from the inbox at start and handled first.
+- **Several instances** (Telegram webhook mode, ``SharedInbox``). Any instance may receive
+  any update, so the order per chat and person is kept through the database: each inbox
+  row records its holder (the instance) and its chat and person lanes. Items run in the
+  order of their row id (``OrderedLanes``), and an item whose chat or person has an earlier
+  unapplied row held by another instance waits until that one is applied. Rows held by an
+  instance that no longer runs (no heartbeat; at once for a dead process on this machine)
+  are taken over every ``ADOPT_EVERY`` seconds, oldest first, and come before the later
+  rows of their lanes. A row held by a live instance that does not move for
+  ``MAX_ORDER_WAIT`` seconds stops holding back the others (a warning): a stuck row must
+  not silence a chat forever.
 """
 
 import asyncio
@@ -23,6 +33,7 @@ from datetime import timedelta
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from bot.ordered_lanes import OrderedLanes
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -37,6 +48,8 @@ RETRY_START, RETRY_MAX = 0.5, 30.0
 #: Applied keys are kept this long: longer than Telegram keeps an update (24 h) or a sync token is replayed.
 INBOX_RETENTION = timedelta(days=3)
 PRUNE_EVERY = 3600.0
+ADOPT_EVERY = 1.0
+MAX_ORDER_WAIT = 30.0
 
 Handle = Callable[[Incoming], Awaitable[Outcome]]
 
@@ -47,6 +60,7 @@ class Received:
 
     incoming: Incoming
     extra: dict = field(default_factory=dict)  # e.g. the Telegram callback query id, to answer it
+    inbox_id: int | None = field(default=None, compare=False)  # its row: the order received (several instances)
 
     @property
     def key(self) -> str:
@@ -119,12 +133,22 @@ class Lanes:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
+@dataclass
+class SharedInbox:
+    """Webhook mode: this instance's name (its rows' holder) and who else still runs."""
+
+    holder: str
+    #: Called inside a transaction: a check whether a holder still runs.
+    alive: Callable[[object], Callable[[str], bool]]
+
+
 class Pipeline:
     """Stores received updates, then handles them through lanes; one per platform adapter."""
 
     def __init__(self, db: Database, clock: Clock, platform: str, key_prefix: str, handle: Handle,
                  after: Callable[[Received, Outcome], Awaitable[None]] | None = None,
-                 on_done: Callable[[Received], Awaitable[None]] | None = None, concurrency: int = CONCURRENCY):
+                 on_done: Callable[[Received], Awaitable[None]] | None = None, concurrency: int = CONCURRENCY,
+                 shared: SharedInbox | None = None):
         self.db = db
         self.clock = clock
         self.platform = platform
@@ -132,7 +156,10 @@ class Pipeline:
         self._handle = handle
         self._after = after
         self._on_done = on_done
-        self.lanes = Lanes(concurrency)
+        self.shared = shared
+        self.lanes = Lanes(concurrency) if shared is None else OrderedLanes(concurrency)
+        self._waiting_since: dict[int, float] = {}
+        self._adopter: asyncio.Task | None = None
         self._room = asyncio.Semaphore(MAX_WAITING)
         self._stopping = False
         self._queued: set[str] = set()
@@ -146,12 +173,16 @@ class Pipeline:
         if not batch:
             return []
         items = [(received.key, received.as_payload()) for received in batch]
-        fresh = await self.db.run(lambda: self._receive(items))
+        lanes = {received.key: received.lanes() for received in batch} if self.shared else None
+        fresh = await self.db.run(lambda: self._receive(items, lanes))
+        for received in batch:
+            received.inbox_id = fresh.get(received.key)
         return [received for received in batch if received.key in fresh]
 
-    def _receive(self, items: list[tuple[str, dict]]) -> set[str]:
+    def _receive(self, items: list[tuple[str, dict]], lanes: dict | None) -> dict[str, int]:
         with self.db.transaction(durable=True) as session:  # acknowledged right after: must survive power loss
-            fresh = inbox.receive(session, items, self.clock.now())
+            fresh = inbox.receive_with_ids(session, items, self.clock.now(),
+                                           holder=self.shared.holder if self.shared else None, lanes=lanes)
         if time.monotonic() >= self._next_prune:
             self._prune()
         return fresh
@@ -162,7 +193,15 @@ class Pipeline:
             inbox.prune(session, self.clock.now() - INBOX_RETENTION)
 
     async def resume(self) -> int:
-        """Submit what was received but never applied (a crash, or a stop during an outage)."""
+        """Submit what was received but never applied (a crash, or a stop during an outage).
+
+        With several instances: only what no running instance holds, and from then on every
+        ``ADOPT_EVERY`` seconds (an instance may die at any time).
+        """
+        if self.shared is not None:
+            adopted = await self.adopt()
+            self._adopter = asyncio.create_task(self._adopt_forever(), name=f"{self.platform} inbox adoption")
+            return adopted
         resumed, after_id = 0, 0
         while True:
             def load(after_id=after_id) -> list[tuple[int, Received | None]]:
@@ -173,13 +212,40 @@ class Pipeline:
             if not page:
                 break
             after_id = page[-1][0]
-            for _, received in page:
+            for row_id, received in page:
                 if received is not None:
+                    received.inbox_id = row_id
                     await self.submit(received)
                     resumed += 1
         if resumed:
             log.info("%s: resuming %s received but unapplied updates", self.platform, resumed)
         return resumed
+
+    async def adopt(self) -> int:
+        """Take over the unapplied updates of instances that no longer run, and queue them (oldest first)."""
+        shared = self.shared
+
+        def take() -> list[tuple[int, Received | None]]:
+            with self.db.transaction() as session:
+                rows = inbox.adopt(session, self.key_prefix, shared.holder, shared.alive(session))
+                return [(row.id, Received.from_payload(row.payload) if row.payload else None) for row in rows]
+        adopted = 0
+        for row_id, received in await self.db.run(take):
+            if received is not None and received.key not in self._queued:
+                received.inbox_id = row_id
+                await self.submit(received)
+                adopted += 1
+        if adopted:
+            log.info("%s: took over %s updates received by an instance that stopped", self.platform, adopted)
+        return adopted
+
+    async def _adopt_forever(self) -> None:
+        while True:
+            await asyncio.sleep(ADOPT_EVERY)
+            try:
+                await self.adopt()
+            except Exception:  # noqa: BLE001 - tried again shortly
+                log_failure(log, "%s: taking over updates of stopped instances failed", self.platform)
 
     async def submit(self, received: Received) -> None:
         """Queue one stored item in its lanes; waits while too much is queued already."""
@@ -187,7 +253,40 @@ class Pipeline:
             return  # already queued in this process (loaded at start, then redelivered)
         await self._room.acquire()
         self._queued.add(received.key)
-        self.lanes.submit(received.lanes(), lambda: self._apply(received))
+        if self.shared is None:
+            self.lanes.submit(received.lanes(), lambda: self._apply(received))
+        else:
+            self.lanes.submit(received.lanes(), received.inbox_id, lambda: self._attempt(received))
+
+    async def _attempt(self, received: Received) -> bool:
+        """Several instances: apply it, unless an earlier update of its chat or person is with another instance."""
+        database_away = False
+        try:
+            waiting_for = await self.db.run(lambda: self._earlier_elsewhere(received))
+        except Exception as error:  # noqa: BLE001
+            if not is_unavailable(error):
+                log_failure(log, "%s: could not look for earlier updates of the chat", self.platform)
+            waiting_for, database_away = [], is_unavailable(error)
+        if waiting_for or database_away:
+            if self._stopping:  # left in the inbox: another instance (or the next start) takes it over
+                self._queued.discard(received.key)
+                self._room.release()
+                return True
+            if database_away:
+                return False  # tried again in its place shortly
+            since = self._waiting_since.setdefault(received.inbox_id, time.monotonic())
+            if time.monotonic() - since < MAX_ORDER_WAIT:
+                return False
+            log.warning("%s: an earlier update of the same chat has waited %.0f s at another instance; "
+                        "going on without it", self.platform, MAX_ORDER_WAIT)
+        self._waiting_since.pop(received.inbox_id, None)
+        await self._apply(received)
+        return True
+
+    def _earlier_elsewhere(self, received: Received) -> list[str]:
+        chat_lane, person_lane = received.lanes()
+        with self.db.transaction() as session:
+            return inbox.earlier_elsewhere(session, received.inbox_id, chat_lane, person_lane, self.shared.holder)
 
     async def _apply(self, received: Received) -> None:
         try:
@@ -226,6 +325,10 @@ class Pipeline:
     async def stop(self, grace: float) -> None:
         """Finish what is being handled (up to ``grace`` seconds); the rest stays in the inbox."""
         self._stopping = True
+        if self._adopter is not None:
+            self._adopter.cancel()
+            await asyncio.gather(self._adopter, return_exceptions=True)
+            self._adopter = None
         if not await self.lanes.drain(grace):
             await self.lanes.cancel()
 

@@ -31,11 +31,14 @@ class AnotherInstance(RuntimeError):
 
 
 class InstanceLease:
-    def __init__(self, db: Database, clock: Clock, name: str):
+    def __init__(self, db: Database, clock: Clock, name: str, holder: str | None = None,
+                 ttl: timedelta = TTL, renew: float = RENEW):
         self.db = db
         self.clock = clock
         self.name = name
-        self.holder = instance_name()
+        self.holder = holder or instance_name()
+        self.ttl = ttl
+        self.renew = renew
         self._task: asyncio.Task | None = None
 
     async def acquire(self) -> None:
@@ -50,7 +53,7 @@ class InstanceLease:
         for attempt in range(2):
             try:
                 with self.db.transaction() as session:
-                    return leases.acquire(session, self.name, self.holder, self.clock.now(), TTL, holder_is_gone)
+                    return leases.acquire(session, self.name, self.holder, self.clock.now(), self.ttl, holder_is_gone)
             except IntegrityError:
                 if attempt:
                     raise
@@ -58,7 +61,7 @@ class InstanceLease:
 
     async def _renew_forever(self) -> None:
         while True:
-            await asyncio.sleep(RENEW)
+            await asyncio.sleep(self.renew)
             try:
                 other = await self.db.run(self._take)
             except Exception:  # noqa: BLE001 - the database may blip; the lease lasts longer than a renewal

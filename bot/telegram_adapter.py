@@ -11,6 +11,14 @@ Only one process may poll a bot token: the poller holds a lease row in the datab
 (``bot.single_instance``) and a second instance exits with a clear message; if another
 process polls the same token anyway, the Bot API answers 409 Conflict and this one stops.
 
+Webhook mode (``telegram.mode = "webhook"``, ``bot.telegram_webhook``): Telegram POSTs each
+update; it is stored in the inbox and answered 200 only after the commit. Any number of
+instances may run behind a load balancer: at start each one calls ``setWebhook`` (the same
+URL, ``secret_token``, ``allowed_updates`` and ``max_connections``: setting it again is
+harmless) and none deletes it when it stops, since the others go on. The inbox keeps the
+order per chat across instances (``bot.pipeline.SharedInbox``). Switching back to polling:
+the poller's start calls ``deleteWebhook``.
+
 Timeouts are deliberate: a send may take up to ``READ_TIMEOUT`` seconds to be answered
 before it counts as failed (PTB's default of 5 s turned slow answers into duplicates);
 a send that timed out may still have been delivered, and the outbox then sends it again:
@@ -36,7 +44,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import TelegramConfig
 from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
 from bot.dispatcher import RetryAfter as Retry
-from bot.pipeline import Pipeline, Received
+from bot.pipeline import Pipeline, Received, SharedInbox
 from bot.safe_logging import log_failure
 from bot.single_instance import InstanceLease
 from handlers.clock import Clock
@@ -67,7 +75,8 @@ class TelegramAdapter:
     """Turns updates into neutral messages and delivers outbox rows; also the handlers' port."""
 
     def __init__(self, config: TelegramConfig, db: Database, clock: Clock, handle: Handle,
-                 after_update: Callable[[], None], on_fatal: Callable[[str], None] | None = None):
+                 after_update: Callable[[], None], on_fatal: Callable[[str], None] | None = None,
+                 shared: SharedInbox | None = None):
         builder: ApplicationBuilder = (
             ApplicationBuilder().token(config.token).updater(None)
             .connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT).write_timeout(WRITE_TIMEOUT)
@@ -87,8 +96,15 @@ class TelegramAdapter:
         self._on_fatal = on_fatal or (lambda message: None)
         self.handled_updates = 0
         self._handled = asyncio.Condition()
+        self.config = config
+        self.webhook = None
+        #: Told the result of each webhook request (stored, forbidden, bad_request, unavailable, failed).
+        self.on_webhook_request: Callable[[str], None] | None = None
+        if config.mode == "webhook" and shared is None:
+            raise ValueError("webhook mode needs the shared inbox (several instances)")
         self.pipeline = Pipeline(db, clock, PLATFORM, f"{PLATFORM}:{self.bot_id}:", handle,
-                                 after=self._after, on_done=self._done)
+                                 after=self._after, on_done=self._done,
+                                 shared=shared if config.mode == "webhook" else None)
         self.lease = InstanceLease(db, clock, f"telegram-poller:{self.bot_id}")
         self._offset: int | None = None
         self._poller: asyncio.Task | None = None
@@ -100,6 +116,9 @@ class TelegramAdapter:
 
     async def start(self) -> None:
         """Take the poller lease (or raise ``AnotherInstance``), resume the inbox, start polling."""
+        if self.config.mode == "webhook":
+            await self._start_webhook()
+            return
         await self.lease.acquire()
         await self.application.initialize()
         self.username = self.application.bot.username
@@ -108,8 +127,55 @@ class TelegramAdapter:
         await self.pipeline.resume()
         self._poller = asyncio.create_task(self._poll_forever(), name="telegram-poller")
 
+    async def _start_webhook(self) -> None:
+        """Listen, take over what stopped instances left, then tell Telegram where to post."""
+        from bot.telegram_webhook import WebhookServer
+
+        hook = self.config.webhook
+        await self.application.initialize()
+        self.username = self.application.bot.username
+        self.webhook = WebhookServer(hook, self._take_posted, count=self._count_webhook_request)
+        await self.webhook.start()
+        self._running = True
+        await self.pipeline.resume()
+        try:
+            await self.application.bot.set_webhook(url=hook.url, secret_token=hook.secret,
+                                                   allowed_updates=ALLOWED_UPDATES,
+                                                   max_connections=hook.max_connections)
+        except BadRequest as error:
+            self._fatal(f"Telegram refused the webhook ({error.message}); check telegram.webhook_url and "
+                        "telegram.webhook_secret_env")
+        except InvalidToken:
+            self._fatal("Telegram refused the bot token (401); check telegram.token_env")
+
+    def _count_webhook_request(self, result: str) -> None:
+        if self.on_webhook_request is not None:
+            self.on_webhook_request(result)
+
+    async def _take_posted(self, raw_updates: list[dict]) -> None:
+        """Webhook requests: store them in the inbox (raises when the database is away), then queue them."""
+        updates, unreadable = [], 0
+        for raw in raw_updates:
+            try:
+                update = Update.de_json(raw, self.application.bot)
+            except Exception:  # noqa: BLE001 - one update we cannot read must not hold back the others
+                update = None
+            if update is None:
+                log.warning("could not read webhook update %s", raw.get("update_id"))
+                unreadable += 1
+            else:
+                updates.append(update)
+        await self._take(updates, store_once=True)
+        if unreadable:
+            await self._count_handled(unreadable)
+
     async def stop(self) -> None:
         self._running = False
+        if self.webhook is not None:  # the webhook stays set: the other instances go on
+            await self.webhook.stop()
+            await self.pipeline.stop(STOP_GRACE)
+            await self.application.shutdown()
+            return
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
@@ -122,6 +188,8 @@ class TelegramAdapter:
     @property
     def connected(self) -> bool:
         """Started and taking updates (for ``/readyz``)."""
+        if self.webhook is not None:
+            return self._running and self.webhook.running
         return self._running and self._poller is not None and not self._poller.done()
 
     async def wait_handled(self, count: int, timeout: float = 10.0) -> None:
@@ -168,8 +236,12 @@ class TelegramAdapter:
                     continue
             delay = RETRY_START
 
-    async def _take(self, updates: list[Update]) -> None:
-        """Store the batch, then acknowledge it (the next offset), then hand it to the lanes."""
+    async def _take(self, updates: list[Update], store_once: bool = False) -> None:
+        """Store the batch, then acknowledge it (the next offset), then hand it to the lanes.
+
+        ``store_once`` (webhook mode): when the database is away, raise at once (the request
+        answers 503 and Telegram sends it again) instead of waiting here.
+        """
         batch: list[Received] = []
         ignored = 0
         for update in updates:
@@ -178,8 +250,9 @@ class TelegramAdapter:
                 ignored += 1
             else:
                 batch.append(received)
-        fresh = await self._store(batch)
-        self._offset = updates[-1].update_id + 1
+        fresh = await (self.pipeline.store(batch) if store_once else self._store(batch))
+        if not store_once:
+            self._offset = updates[-1].update_id + 1
         for received in fresh:
             await self.pipeline.submit(received)
         if ignored:

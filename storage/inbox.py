@@ -7,6 +7,7 @@ together. ``pending`` lists what was received but not applied (after a crash or 
 database was away), oldest first.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -15,17 +16,28 @@ from sqlmodel import Session, col, select
 from storage.models import InboxUpdate
 
 
-def receive(session: Session, items: list[tuple[str, dict]], now: datetime) -> set[str]:
+def receive(session: Session, items: list[tuple[str, dict]], now: datetime, holder: str | None = None,
+            lanes: dict[str, tuple[str, str]] | None = None) -> set[str]:
     """Store received updates; returns the keys that were not known yet (the rest are redeliveries)."""
+    return set(receive_with_ids(session, items, now, holder, lanes))
+
+
+def receive_with_ids(session: Session, items: list[tuple[str, dict]], now: datetime, holder: str | None = None,
+                     lanes: dict[str, tuple[str, str]] | None = None) -> dict[str, int]:
+    """Like ``receive``, with each new key's row id (the order received); ``holder`` and ``lanes`` for webhook mode."""
     keys = [key for key, _ in items]
     known = set(session.exec(select(InboxUpdate.key).where(col(InboxUpdate.key).in_(keys)))) if keys else set()
-    fresh = set()
+    fresh: dict[str, InboxUpdate] = {}
     for key, payload in items:
         if key in known or key in fresh:
             continue
-        session.add(InboxUpdate(key=key, payload=payload, received_at=now))
-        fresh.add(key)
-    return fresh
+        chat_lane, person_lane = (lanes or {}).get(key, (None, None))
+        fresh[key] = InboxUpdate(key=key, payload=payload, received_at=now, holder=holder,
+                                 chat_lane=chat_lane, person_lane=person_lane)
+        session.add(fresh[key])
+    if fresh:
+        session.flush()
+    return {key: row.id for key, row in fresh.items()}
 
 
 def mark_applied(session: Session, key: str, now: datetime) -> bool:
@@ -54,3 +66,29 @@ def prune(session: Session, applied_before: datetime) -> int:
     """Forget applied updates older than the platforms would ever redeliver."""
     result = session.exec(delete(InboxUpdate).where(col(InboxUpdate.applied_at) < applied_before))
     return result.rowcount or 0
+
+
+def earlier_elsewhere(session: Session, row_id: int, chat_lane: str, person_lane: str,
+                      holder: str) -> list[str]:
+    """Holders of earlier unapplied updates of this chat or person that another instance holds."""
+    return list(session.exec(
+        select(InboxUpdate.holder).where(
+            col(InboxUpdate.applied_at).is_(None), col(InboxUpdate.id) < row_id,
+            (col(InboxUpdate.chat_lane) == chat_lane) | (col(InboxUpdate.person_lane) == person_lane),
+            col(InboxUpdate.holder) != holder).distinct()))
+
+
+def adopt(session: Session, prefix: str, holder: str, is_alive: Callable[[str], bool],
+          limit: int = 500) -> list[InboxUpdate]:
+    """Take over unapplied updates whose holder no longer runs (or that nobody holds), oldest first."""
+    rows = session.exec(
+        select(InboxUpdate).where(col(InboxUpdate.applied_at).is_(None), col(InboxUpdate.key).startswith(prefix))
+        .order_by(col(InboxUpdate.id)).limit(limit).with_for_update(skip_locked=True)).all()
+    taken = []
+    for row in rows:
+        if row.holder == holder or (row.holder is not None and is_alive(row.holder)):
+            continue
+        row.holder = holder
+        session.add(row)
+        taken.append(row)
+    return taken

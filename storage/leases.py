@@ -26,3 +26,14 @@ def acquire(session: Session, name: str, holder: str, now: datetime, ttl: timede
 
 def release(session: Session, name: str, holder: str) -> None:
     session.exec(delete(Lease).where(col(Lease.name) == name, col(Lease.holder) == holder))
+
+
+def live_holders(session: Session, prefix: str, now: datetime) -> set[str]:
+    """Holders of the unexpired leases whose name starts with ``prefix`` (``instance:``: the running instances)."""
+    return set(session.exec(select(Lease.holder).where(col(Lease.name).startswith(prefix), Lease.expires_at > now)))
+
+
+def holder_of(session: Session, name: str, now: datetime) -> str | None:
+    """Who holds the lease now (None when nobody does or it ran out)."""
+    row = session.get(Lease, name)
+    return row.holder if row is not None and row.expires_at > now else None

@@ -273,10 +273,15 @@ class InboxUpdate(SQLModel, table=True):
     payload: Optional[dict] = Field(default=None, sa_column=Column(JSON))
     received_at: NaiveDatetime
     applied_at: Optional[NaiveDatetime] = None
+    #: Webhook mode (several instances): the instance handling it, and the chat and person it is
+    #: ordered by, so an instance applies an update only after the earlier ones of that chat.
+    holder: Optional[str] = Field(default=None, max_length=120)
+    chat_lane: Optional[str] = Field(default=None, max_length=200)
+    person_lane: Optional[str] = Field(default=None, max_length=200)
 
 
 class Lease(SQLModel, table=True):
-    """A named lease held by one running instance (the Telegram poller, the Matrix syncer)."""
+    """A named lease held by one running instance (the Telegram poller, the leader, an instance's heartbeat)."""
 
     name: str = Field(primary_key=True, max_length=120)
     holder: str = Field(max_length=120)

@@ -59,18 +59,33 @@ def to_toml(tables: dict) -> str:
 class BotProcess:
     """``weerbaar run --config ...`` against ``server``; start, kill (SIGKILL), stop (SIGTERM)."""
 
-    def __init__(self, tmp_path: Path, server: FakeTelegram, database_url: str | None = None):
+    def __init__(self, tmp_path: Path, server: FakeTelegram | None, database_url: str | None = None,
+                 telegram: dict | None = None, environ: dict | None = None, matrix: dict | None = None,
+                 monitoring_port: int | None = None):
+        """``telegram``: more ``[telegram]`` keys (webhook mode); ``environ``: more variables (its secret).
+
+        Without ``server`` the deployment has no Telegram (``matrix`` only); ``monitoring_port``
+        serves ``/healthz`` there (its role: leader or standby).
+        """
         self.server = server
         self.log_path = tmp_path / "bot.log"
         self.config_path = tmp_path / "config.toml"
         self.database_url = database_url or f"sqlite:///{tmp_path / 'weerbaar.db'}"
-        self.config_path.write_text(to_toml({
-            "database": {"url": self.database_url},
-            "telegram": {"base_url": server.base_url, "base_file_url": server.base_file_url},
-            "bot": {"draft_idle_timeout": "2h", "sweep_interval": "1h", "log_level": "INFO"},
-            "parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")],
-        }))
-        self.environ = {**os.environ, "WEERBAAR_TELEGRAM_TOKEN": server.token, "PYTHONPATH": str(ROOT)}
+        tables = {"database": {"url": self.database_url}}
+        if server is not None:
+            tables["telegram"] = {"base_url": server.base_url, "base_file_url": server.base_file_url,
+                                  **(telegram or {})}
+        tables["bot"] = {"draft_idle_timeout": "2h", "sweep_interval": "1h", "log_level": "INFO"}
+        if matrix:
+            tables["matrix"] = matrix
+        if monitoring_port is not None:
+            tables["monitoring"] = {"port": monitoring_port}
+        tables["parks"] = [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")]
+        self.config_path.write_text(to_toml(tables))
+        self.environ = {**os.environ, "PYTHONPATH": str(ROOT), **(environ or {})}
+        if server is not None:
+            self.environ["WEERBAAR_TELEGRAM_TOKEN"] = server.token
+        self.webhook = (telegram or {}).get("mode") == "webhook"
         self.config = load_config(self.config_path, environ=self.environ)
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
@@ -86,7 +101,7 @@ class BotProcess:
                                  now=SystemClock().now(), valid_for=self.config.invite_valid_for).code
 
     async def start(self, wait: bool = True) -> None:
-        """Start the bot; with ``wait``, until it polls the fake for updates."""
+        """Start the bot; with ``wait``, until it polls the fake for updates (webhook mode: sets its webhook)."""
         polls_before = self._polls()
         with self.log_path.open("a") as log:
             self.process = await asyncio.create_subprocess_exec(
@@ -94,10 +109,16 @@ class BotProcess:
                 env=self.environ, cwd=str(ROOT), stdout=log, stderr=log)
         self.starts += 1
         if wait:
-            await self.server.wait_for_calls("getUpdates", polls_before + 1, timeout=30)
+            await self.server.wait_for_calls(self._ready_call, polls_before + 1, timeout=60)
+
+    @property
+    def _ready_call(self) -> str:
+        return "setWebhook" if self.webhook else "getUpdates"
 
     def _polls(self) -> int:
-        return sum(1 for request in self.server.requests if request.method.lower() == "getupdates")
+        if self.server is None:
+            return 0
+        return sum(1 for request in self.server.requests if request.method.lower() == self._ready_call.lower())
 
     def kill_now(self) -> None:
         """SIGKILL, right now (usable from a fake's request callback)."""

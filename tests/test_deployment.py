@@ -2,12 +2,13 @@
 
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
-from bot.config import load_config
+from bot.config import load_config, parse_config
 from tests.conftest import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +55,31 @@ def test_the_image_builds_and_runs_as_non_root():
     assert user != "0"
     usage = subprocess.run(["docker", "run", "--rm", "weerbaar:test", "--help"], capture_output=True, text=True)
     assert "weerbaar" in usage.stdout
+
+
+def test_the_webhook_variant_of_the_compose_config_parses():
+    text = (ROOT / "deploy" / "config.compose.toml").read_text()
+    for key in ("mode", "webhook_url", "listen_host", "listen_port"):
+        text = text.replace(f"# {key} = ", f"{key} = ")
+    config = parse_config(tomllib.loads(text), environ={
+        "WEERBAAR_TELEGRAM_TOKEN": TEST_TOKEN, "WEERBAAR_TELEGRAM_WEBHOOK_SECRET": "0123abcdef",
+        "WEERBAAR_DATABASE_URL": "postgresql+psycopg://weerbaar:secret@db/weerbaar"})
+    hook = config.telegram.webhook
+    assert config.telegram.mode == "webhook"
+    assert (hook.url, hook.path, hook.listen_host, hook.listen_port) == (
+        "https://weerbaar.example.org/telegram", "/telegram", "0.0.0.0", 8443)
+
+
+def test_two_instances_behind_a_tls_proxy_share_the_database_and_the_matrix_state():
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.instances.yaml").read_text())
+    services = compose["services"]
+    bots = [services["bot-a"], services["bot-b"]]
+    for bot in bots:
+        assert "matrix-state:/var/lib/weerbaar/matrix" in bot["volumes"]  # the standby takes over from it
+        assert bot["environment"]["WEERBAAR_DATABASE_URL"].endswith("@db/weerbaar")
+        assert all(port.startswith("127.0.0.1:") for port in bot["ports"])
+    assert services["proxy"]["ports"] == ["80:80", "443:443"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert "reverse_proxy bot-a:8443 bot-b:8443" in caddyfile and "health_uri /readyz" in caddyfile
+    env_example = (ROOT / ".env.example").read_text()
+    assert "WEERBAAR_TELEGRAM_WEBHOOK_SECRET=" in env_example and "WEERBAAR_PUBLIC_HOST=" in env_example

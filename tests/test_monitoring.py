@@ -1,6 +1,7 @@
 """Metrics and health as an operator sees them: real HTTP against the running bot."""
 
 import dataclasses
+import json
 import socket
 
 import aiohttp
@@ -72,9 +73,13 @@ async def test_overdue_reports_and_sweeps_are_measured(monitored, server):
 
 
 async def test_health_and_readiness(monitored):
-    assert await get(monitored.app, "/healthz") == (200, '{"status": "ok"}')
+    status, body = await get(monitored.app, "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    assert json.loads(body)["role"] == "leader"  # alone, it leads: it runs the sweeps
     status, body = await get(monitored.app, "/readyz")
     assert status == 200 and '"telegram": true' in body and '"database": true' in body
+    _, metrics = await get(monitored.app, "/metrics")
+    assert value(metrics, "weerbaar_leader") == 1 and value(metrics, "weerbaar_leader_elections_total") == 1
 
 
 def closed_port() -> int:

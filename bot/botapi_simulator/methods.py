@@ -73,21 +73,10 @@ async def get_me(tg, params):
             "has_main_web_app": False}
 
 
-@method("deleteWebhook")
-async def delete_webhook(tg, params):
-    if params.flag("drop_pending_updates"):
-        tg.world.discard_pending()
-    return True
-
-
-@method("getWebhookInfo")
-async def get_webhook_info(tg, params):
-    return {"url": "", "has_custom_certificate": False,
-            "pending_update_count": tg.pending_updates()}
-
-
 @method("getUpdates")
 async def get_updates(tg, params):
+    if tg.webhooks.active:
+        raise tg.webhooks.conflict()
     offset = params.integer("offset", 0)
     limit = min(max(params.integer("limit", 100), 1), 100)
     timeout = max(params.integer("timeout", 0), 0)
@@ -101,6 +90,8 @@ async def get_updates(tg, params):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
+        if tg.webhooks.active:
+            raise tg.webhooks.conflict()
         if tg.current_poll is not poll and not tg.closing:
             raise ApiError(409, "Conflict: terminated by other getUpdates request; "
                                 "make sure that only one bot instance is running")

@@ -10,7 +10,7 @@ JSON_FIELDS = frozenset(
 )
 INTEGER_FIELDS = frozenset(
     {"chat_id", "message_id", "user_id", "offset", "limit", "timeout", "reply_to_message_id",
-     "message_thread_id", "cache_time", "from_chat_id"}
+     "message_thread_id", "cache_time", "from_chat_id", "max_connections"}
 )
 BOOLEAN_FIELDS = frozenset(
     {"show_alert", "disable_notification", "protect_content", "drop_pending_updates",

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from .limits import ApiError, DeepLink, RateLimiter, bad_request, too_many_requests
 from . import chats, sending  # noqa: F401  (importing registers their methods)
+from .webhooks import Webhooks
 from .chats import AnsweredCallback
 from .methods import METHODS
 from .params import Params
@@ -79,6 +80,8 @@ class FakeTelegram:
         self._cursors: dict[int, int] = {}
         self._runner: web.AppRunner | None = None
         self._request_signal = Signal()
+        #: setWebhook's state and delivery (``webhooks.py``); while a webhook is set, getUpdates answers 409.
+        self.webhooks = Webhooks(self)
 
     def _read_clock(self):
         if self.clock is None:
@@ -112,6 +115,7 @@ class FakeTelegram:
     async def stop(self) -> None:
         self.closing = True
         self.world.update_signal.fire()
+        await self.webhooks.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
