@@ -136,7 +136,7 @@ def _figures(groups: Iterable[GroupCounts], waits: dict[int, timedelta]) -> dict
     return dict(totals, median_to_feedback=waits.get(50), p90_to_feedback=waits.get(90))
 
 
-def _role_filter(role: str | Iterable[str] | None) -> tuple[str, ...] | None:
+def role_filter(role: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if role is None:
         return None
     if isinstance(role, str):
@@ -149,7 +149,7 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
     """The park's figures over reports delivered in ``[since, until)``; ``role`` keeps only reports
     routed to that role (or to any of several roles). Aggregated by the database: a few statements
     whatever the number of reports."""
-    roles_filter = _role_filter(role)
+    roles_filter = role_filter(role)
     groups = group_counts(session, park_id, since, until, now, roles_filter)
 
     categories = {category.id: category for category in session.exec(

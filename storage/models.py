@@ -131,6 +131,7 @@ class PendingInput(SQLModel, table=True):
 
 
 DUE_CONDITION = "status = 'open' AND first_feedback_at IS NULL AND next_reminder_at IS NOT NULL"
+OPEN_CONDITION = "status = 'open'"
 
 
 class Report(SQLModel, table=True):
@@ -142,6 +143,9 @@ class Report(SQLModel, table=True):
               sqlite_where=text(DUE_CONDITION)),
         Index("ix_report_park_created", "park_id", "created_at"),  # statistics per park and period
         Index("ix_report_reporter_created", "reporter_person_id", "created_at"),  # /mijnmeldingen
+        # /open: the open reports of an official's parks, oldest first (bounded by what is open, not by history).
+        Index("ix_report_open", "park_id", "created_at", "id", postgresql_where=text(OPEN_CONDITION),
+              sqlite_where=text(OPEN_CONDITION)),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)
