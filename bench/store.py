@@ -162,10 +162,16 @@ def ensure_postgres(base: str, reports: int, say=print) -> Engine:
     with admin.begin() as connection:
         connection.execute(text(f'analyze "{schema}".report'))
         connection.execute(text(f'comment on schema "{schema}" is \'complete {BUILD_VERSION}\''))
-    with engine.begin() as connection:
-        connection.execute(text("analyze"))
+    vacuum_postgres(engine)
     admin.dispose()
     return engine
+
+
+def vacuum_postgres(engine: Engine, tables: tuple[str, ...] = ()) -> None:
+    """``VACUUM ANALYZE``, as autovacuum does after bulk changes: fresh statistics, and the
+    visibility map that lets covering indexes answer without visiting the table."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(f"vacuum analyze {', '.join(tables)}".strip()))
 
 
 def _indexes_as_in_models(engine: Engine) -> None:

@@ -162,8 +162,12 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
             if roles_filter is None or routed in roles_filter:
                 per_role.setdefault(routed, []).append(group)
 
-    waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, sorted(per_role)) \
-        if groups else {}
+    answered = {("all", None): sum(group.with_feedback for group in groups)}
+    answered.update({("category", category_id): sum(group.with_feedback for group in category_groups)
+                     for category_id, category_groups in per_category.items()})
+    answered.update({("role", routed): sum(group.with_feedback for group in role_groups)
+                     for routed, role_groups in per_role.items()})
+    waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, answered)
 
     def reports(item) -> int:
         return sum(group.reports for group in item[1])
