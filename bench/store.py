@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from storage.db import make_engine, upgrade
+from storage.db import make_engine, schema_is_current, upgrade
 
 BUILD_VERSION = "v5"
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -121,8 +121,7 @@ def ensure_sqlite(reports: int, say=print) -> str:
     done = CACHE / f"store-{reports}.{BUILD_VERSION}.done"
     if done.exists():
         engine = make_engine(url)
-        upgrade(engine)  # migrations added since the store was built
-        _indexes_as_in_models(engine)
+        _catch_up(engine)
         engine.dispose()
         return url
     path = CACHE / f"store-{reports}.db"
@@ -150,8 +149,7 @@ def ensure_postgres(base: str, reports: int, say=print) -> Engine:
         if comment == f"complete {BUILD_VERSION}":
             admin.dispose()
             engine = postgres_engine(base, schema)
-            upgrade(engine)  # migrations added since the store was built
-            _indexes_as_in_models(engine)
+            _catch_up(engine)
             return engine
         connection.execute(text(f'drop schema if exists "{schema}" cascade'))
         connection.execute(text(f'create schema "{schema}"'))
@@ -172,6 +170,20 @@ def vacuum_postgres(engine: Engine, tables: tuple[str, ...] = ()) -> None:
     visibility map that lets covering indexes answer without visiting the table."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text(f"vacuum analyze {', '.join(tables)}".strip()))
+
+
+def _catch_up(engine: Engine) -> None:
+    """A cached store gets the migrations added since it was built, and then fresh statistics
+    (SQLite's planner ignores an index it has none for)."""
+    if schema_is_current(engine):
+        return
+    upgrade(engine)
+    _indexes_as_in_models(engine)
+    if engine.dialect.name == "postgresql":
+        vacuum_postgres(engine)
+    else:
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
 
 
 def _indexes_as_in_models(engine: Engine) -> None:

@@ -149,8 +149,8 @@ class Report(SQLModel, table=True):
         Index("ix_report_park_figures", "park_id", "created_at", postgresql_include=list(FIGURE_COLUMNS)),
         Index("ix_report_reporter_created", "reporter_person_id", "created_at"),  # /mijnmeldingen
         # /open: the open reports of an official's parks, oldest first (bounded by what is open, not by history).
-        Index("ix_report_open", "park_id", "created_at", "id", postgresql_where=text(OPEN_CONDITION),
-              sqlite_where=text(OPEN_CONDITION)),
+        Index("ix_report_open", "park_id", "created_at", "id", postgresql_include=["roles"],
+              postgresql_where=text(OPEN_CONDITION), sqlite_where=text(OPEN_CONDITION)),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)

@@ -1,4 +1,4 @@
-"""national scale, second pass: the open reports of a park in order (/open); statistics from an index alone
+"""national scale, second pass: /open and the statistics read from indexes alone
 
 Revision ID: 0009_i10
 Revises: 0008_i10_merge
@@ -20,12 +20,16 @@ FIGURE_COLUMNS = ['status', 'category_id', 'first_feedback_at', 'rating', 'remin
 
 
 def upgrade() -> None:
-    op.create_index('ix_report_open', 'report', ['park_id', 'created_at', 'id'],
-                    postgresql_where=sa.text(OPEN_CONDITION), sqlite_where=sa.text(OPEN_CONDITION))
-    if op.get_bind().dialect.name == 'postgresql':  # a JSON column cannot be a key there; INCLUDE carries it
+    # Both carry the JSON column ``roles``: on PostgreSQL (where JSON cannot be a key) as INCLUDE, on
+    # SQLite (which has no INCLUDE) as a trailing key column.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.create_index('ix_report_open', 'report', ['park_id', 'created_at', 'id'], postgresql_include=['roles'],
+                        postgresql_where=sa.text(OPEN_CONDITION))
         op.create_index('ix_report_park_figures', 'report', ['park_id', 'created_at'],
                         postgresql_include=FIGURE_COLUMNS)
-    else:  # SQLite has no INCLUDE: the same columns as trailing keys
+    else:
+        op.create_index('ix_report_open', 'report', ['park_id', 'created_at', 'id', 'roles'],
+                        sqlite_where=sa.text(OPEN_CONDITION))
         op.create_index('ix_report_park_figures', 'report', ['park_id', 'created_at', *FIGURE_COLUMNS])
     op.drop_index('ix_report_park_created', table_name='report', if_exists=True)  # a prefix of the new one
 
