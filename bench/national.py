@@ -111,11 +111,19 @@ def table(results: dict[tuple[str, int], dict], backends: list[str], sizes: list
     return "\n".join(lines)
 
 
+# Judged on the largest store only: the chunk figure is the whole sweep divided by its chunks, so
+# on a store with one chunk it is mostly the sweep's one-time start (holiday calendar, locale data).
+LARGEST_ONLY = ("chunk_s",)
+
+
 def missed_budgets(results: dict[tuple[str, int], dict]) -> list[str]:
     """Every figure over its goal, as text; the benchmark fails on any."""
     missed = []
+    largest = max((size for _, size in results), default=0)
     for (backend, size), figures in sorted(results.items()):
         for key, label, _, goal in ROWS:
+            if key in LARGEST_ONLY and size != largest:
+                continue
             value = figures.get(key)
             if goal is not None and value is not None and value > goal:
                 missed.append(f"{label.strip()} on {backend} with {size:,} reports: {cell(key, value)} "
