@@ -32,9 +32,10 @@ def open_reports_page(session: Session, person_id: int, roles: Iterable[tuple[in
     It starts from the open reports of the official's parks (the partial index ``ix_report_open``,
     which carries ``roles`` and whose size follows what is open, not the history), checks delivery
     per report (``ix_reportrecipient_person_report``) and joins only the page's rows to their park,
-    category and lead. Paging by offset over that set costs nothing measurable (it is counted in
-    full for the header anyway), so the page buttons keep their page numbers instead of keys. Starting from everything ever delivered to the official instead grows
-    with the years: a coordinator of 100 parks gets tens of thousands of reports.
+    category and lead. Starting from everything ever delivered to the official instead grows with
+    the years: a coordinator of 100 parks gets tens of thousands of reports. Paging by offset over
+    that set costs nothing measurable (it is counted in full for the header anyway), so the page
+    buttons keep their page numbers instead of keys.
     """
     by_role: dict[str, set[int]] = {}
     for park_id, role in roles:
