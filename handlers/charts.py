@@ -15,7 +15,8 @@ from sqlmodel import Session
 from handlers.i18n import Translator
 from handlers.outbox import Attachment
 from handlers.rendering import role_label
-from handlers.statistics import local_date, local_midnight_utc, park_figures
+from handlers.statistics import ParkFigures, local_date, local_midnight_utc, park_figures, role_filter
+from storage.statistics_queries import feedback_by_period
 
 MIN_MONTHS, MAX_MONTHS = 6, 12
 SIZE_INCHES, DPI = (8.0, 9.0), 100  # 800 × 900 pixels: well inside Telegram's photo limits
@@ -30,21 +31,26 @@ class ChartData:
 
 
 def chart_data(session: Session, texts: Translator, language: str, *, park_id: int, park_name: str, timezone: str,
-               since: datetime, until: datetime, now: datetime, roles: tuple[str, ...] | None) -> ChartData:
-    """The figures the chart shows: the months the period touches (at least 6, at most 12)."""
+               since: datetime, until: datetime, now: datetime, roles: tuple[str, ...] | None,
+               period: ParkFigures | None = None) -> ChartData:
+    """The figures the chart shows: the months the period touches (at least 6, at most 12), read in
+    two statements for all months together; ``period`` (the period's figures, when the caller
+    has them already) saves computing those again."""
     last = local_date(until - timedelta(microseconds=1), timezone).replace(day=1)
     first = local_date(max(since, datetime(2000, 1, 1)), timezone).replace(day=1)
     months = [last]
     while len(months) < MAX_MONTHS and (months[-1] > first or len(months) < MIN_MONTHS):
         months.append(_previous_month(months[-1]))
     months.reverse()
+    boundaries = [local_midnight_utc(month, timezone) for month in months]
+    boundaries.append(local_midnight_utc(_next_month(months[-1]), timezone))
     rows = []
-    for month in months:
-        start, end = local_midnight_utc(month, timezone), local_midnight_utc(_next_month(month), timezone)
-        figures = park_figures(session, park_id, start, end, now, role=roles)
+    for month, figures in zip(months, feedback_by_period(session, park_id, boundaries, role_filter(roles))):
         median = figures.median_to_feedback.total_seconds() / 3600 if figures.median_to_feedback else None
-        rows.append((format_date(month, "MMM yy", locale=language), median, figures.feedback_share))
-    period = park_figures(session, park_id, since, until, now, role=roles)
+        share = figures.with_feedback / figures.considered if figures.considered else None
+        rows.append((format_date(month, "MMM yy", locale=language), median, share))
+    if period is None:
+        period = park_figures(session, park_id, since, until, now, role=roles)
     by_role = tuple((role_label(texts, language, figures.role), figures.feedback_share) for figures in period.by_role)
     labels = {key: str(texts(language, f"stats.chart.{key}")) for key in
               ("median_hours", "share", "by_role", "no_data")}

@@ -136,7 +136,7 @@ def _figures(groups: Iterable[GroupCounts], waits: dict[int, timedelta]) -> dict
     return dict(totals, median_to_feedback=waits.get(50), p90_to_feedback=waits.get(90))
 
 
-def _role_filter(role: str | Iterable[str] | None) -> tuple[str, ...] | None:
+def role_filter(role: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if role is None:
         return None
     if isinstance(role, str):
@@ -149,7 +149,7 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
     """The park's figures over reports delivered in ``[since, until)``; ``role`` keeps only reports
     routed to that role (or to any of several roles). Aggregated by the database: a few statements
     whatever the number of reports."""
-    roles_filter = _role_filter(role)
+    roles_filter = role_filter(role)
     groups = group_counts(session, park_id, since, until, now, roles_filter)
 
     categories = {category.id: category for category in session.exec(
@@ -162,8 +162,12 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
             if roles_filter is None or routed in roles_filter:
                 per_role.setdefault(routed, []).append(group)
 
-    waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, sorted(per_role)) \
-        if groups else {}
+    answered = {("all", None): sum(group.with_feedback for group in groups)}
+    answered.update({("category", category_id): sum(group.with_feedback for group in category_groups)
+                     for category_id, category_groups in per_category.items()})
+    answered.update({("role", routed): sum(group.with_feedback for group in role_groups)
+                     for routed, role_groups in per_role.items()})
+    waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, answered)
 
     def reports(item) -> int:
         return sum(group.reports for group in item[1])

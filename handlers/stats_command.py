@@ -33,7 +33,8 @@ def stats_command(ctx: Context, args: str) -> None:
     label = period_label(ctx.services.texts, ctx.language, since, until, label_key, park.timezone)
     ctx.reply(render_figures(ctx.services.texts, ctx.language, park.name, label, figures))
     data = chart_data(ctx.session, ctx.services.texts, ctx.language, park_id=park.id, park_name=park.name,
-                      timezone=park.timezone, since=since, until=until, now=ctx.now, roles=access.roles)
+                      timezone=park.timezone, since=since, until=until, now=ctx.now, roles=access.roles,
+                      period=figures)
     ctx.send_file_later(ctx.t("stats.chart.caption", period=label), partial(render_chart, data))
     day = local_moment(park, ctx.now).strftime("%Y-%m-%d")
     csv = Attachment(name=f"weerbaar-{park.slug}-{day}.csv", kind="document", mime="text/csv",

@@ -57,7 +57,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone as dt_timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays as holidays_lib
 
 __all__ = ["WorkingTime", "add_wall_clock"]
 
@@ -107,6 +106,8 @@ def _easter_sunday(year: int) -> date:
 
 def _public_holidays(country: str, year: int) -> frozenset[date]:
     """The non-working holidays of ``country`` in ``year`` (see the module docstring)."""
+    import holidays as holidays_lib  # only when a calendar is needed: the library holds ~9 MiB
+
     calendar = holidays_lib.country_holidays(country, years=year, categories=holidays_lib.PUBLIC)
     days = set(calendar)
     if country == "NL":
@@ -178,6 +179,8 @@ class WorkingTime:
         object.__setattr__(self, "days", days)
 
         if self.country_holidays is not None:
+            import holidays as holidays_lib  # only when a calendar is named (see _public_holidays)
+
             try:
                 # Only instantiates an empty calendar; years are filled in on demand.
                 holidays_lib.country_holidays(self.country_holidays, years=[])

@@ -131,6 +131,9 @@ class PendingInput(SQLModel, table=True):
 
 
 DUE_CONDITION = "status = 'open' AND first_feedback_at IS NULL AND next_reminder_at IS NOT NULL"
+OPEN_CONDITION = "status = 'open'"
+FIGURE_COLUMNS = ("status", "category_id", "first_feedback_at", "rating", "reminder_count", "next_reminder_at", "id",
+                  "roles")
 
 
 class Report(SQLModel, table=True):
@@ -140,8 +143,14 @@ class Report(SQLModel, table=True):
         # The reminder sweep walks this in order: only open reports without feedback that have a moment.
         Index("ix_report_due", "next_reminder_at", postgresql_where=text(DUE_CONDITION),
               sqlite_where=text(DUE_CONDITION)),
-        Index("ix_report_park_created", "park_id", "created_at"),  # statistics per park and period
+        # Statistics per park and period, read from the index alone: the columns the figures need ride
+        # along (INCLUDE on PostgreSQL; on SQLite, which has no INCLUDE, migration 0009_i10 makes them
+        # trailing key columns).
+        Index("ix_report_park_figures", "park_id", "created_at", postgresql_include=list(FIGURE_COLUMNS)),
         Index("ix_report_reporter_created", "reporter_person_id", "created_at"),  # /mijnmeldingen
+        # /open: the open reports of an official's parks, oldest first (bounded by what is open, not by history).
+        Index("ix_report_open", "park_id", "created_at", "id", postgresql_include=["roles"],
+              postgresql_where=text(OPEN_CONDITION), sqlite_where=text(OPEN_CONDITION)),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     park_id: int = Field(foreign_key="park.id", index=True)

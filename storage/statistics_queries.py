@@ -1,8 +1,9 @@
 """The reciprocity figures' raw numbers, aggregated by the database (never a row per report in Python).
 
 Counts come from one ``GROUP BY`` over the park's reports of the period (index
-``ix_report_park_created``); nearest-rank percentiles of the time to first feedback from one
-window query, which returns only the rows at the wanted ranks.
+``ix_report_park_figures``, which carries every column these queries read, so no table page is
+visited); nearest-rank percentiles of the time to first feedback from one window query, which
+returns only the rows at the wanted ranks.
 """
 
 import json
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_
+from sqlalchemy import String, and_, case, cast, func, literal, or_, text
 from sqlmodel import Session, col, select
 
 from storage.listing_queries import routed_to
@@ -64,15 +65,21 @@ def group_counts(session: Session, park_id: int, since: datetime, until: datetim
 
 def feedback_wait_percentiles(session: Session, park_id: int, since: datetime, until: datetime,
                               roles: Sequence[str] | None, percents: Sequence[int],
-                              routed: Sequence[str]) -> dict[tuple[str, object], dict[int, timedelta]]:
-    """Nearest-rank percentiles of the time to first feedback over considered reports: for all
-    (key ``("all", None)``), per category (``("category", id)``) and per routed role
-    (``("role", name)``, for each of ``routed``), in one statement.
+                              counts: dict[tuple[str, object], int]) -> dict[tuple[str, object], dict[int, timedelta]]:
+    """Nearest-rank percentiles of the time to first feedback over considered reports, for each
+    breakdown in ``counts``: all (key ``("all", None)``), a category (``("category", id)``) or a
+    routed role (``("role", name)``), each with how many considered reports with feedback it has
+    (known from :func:`group_counts`). One statement.
 
     The p-th percentile of n sorted waits is the one at rank ``ceil(p·n/100)``; the database
-    numbers the waits in order once per breakdown (window functions over one scan) and returns
-    just the rows at those ranks.
+    numbers the waits in order once per kind of breakdown (window functions over one scan of the
+    index) and returns just the rows at the wanted ranks. The counts come in as numbers, so the
+    database need not count each partition again.
     """
+    wanted_ranks = {key: sorted({-(-percent * n // 100) for percent in percents}) for key, n in counts.items() if n}
+    if not wanted_ranks:
+        return {}
+    routed = sorted(key[1] for key in wanted_ranks if key[0] == "role")
     waited = col(Report.first_feedback_at) - col(Report.created_at)
     if session.get_bind().dialect.name == "sqlite":
         waited = func.julianday(Report.first_feedback_at) - func.julianday(Report.created_at)
@@ -80,33 +87,76 @@ def feedback_wait_percentiles(session: Session, park_id: int, since: datetime, u
     flags = [case((routed_to(role), 1), else_=0) for role in routed]
     columns = [col(Report.category_id).label("category_id"), col(Report.created_at).label("created_at"),
                col(Report.first_feedback_at).label("feedback_at"),
-               func.row_number().over(order_by=order).label("rank_all"), func.count().over().label("n_all"),
-               func.row_number().over(partition_by=Report.category_id, order_by=order).label("rank_category"),
-               func.count().over(partition_by=Report.category_id).label("n_category")]
+               func.row_number().over(order_by=order).label("rank_all"),
+               func.row_number().over(partition_by=Report.category_id, order_by=order).label("rank_category")]
     for index, flag in enumerate(flags):
         columns += [flag.label(f"routed_{index}"),
-                    func.row_number().over(partition_by=flag, order_by=order).label(f"rank_{index}"),
-                    func.count().over(partition_by=flag).label(f"n_{index}")]
+                    func.row_number().over(partition_by=flag, order_by=order).label(f"rank_{index}")]
     numbered = select(*columns).where(*_period(park_id, since, until, roles), Report.status != "withdrawn",
                                       col(Report.first_feedback_at).is_not(None)).subquery()
-
-    def at_rank(rank, n):
-        return or_(*((rank == (percent * n + 99) // 100) for percent in percents))
-    wanted = [at_rank(numbered.c.rank_all, numbered.c.n_all),
-              at_rank(numbered.c.rank_category, numbered.c.n_category)]
-    wanted += [and_(numbered.c[f"routed_{index}"] == 1, at_rank(numbered.c[f"rank_{index}"], numbered.c[f"n_{index}"]))
-               for index in range(len(flags))]
+    wanted = []
+    for (kind, value), ranks in wanted_ranks.items():
+        if kind == "all":
+            wanted.append(numbered.c.rank_all.in_(ranks))
+        elif kind == "category":
+            wanted.append(and_(numbered.c.category_id == value, numbered.c.rank_category.in_(ranks)))
+        else:
+            index = routed.index(value)
+            wanted.append(and_(numbered.c[f"routed_{index}"] == 1, numbered.c[f"rank_{index}"].in_(ranks)))
     result: dict[tuple[str, object], dict[int, timedelta]] = {}
 
-    def note(key, rank: int, n: int, wait: timedelta) -> None:
+    def note(key, rank: int, wait: timedelta) -> None:
+        n = counts.get(key, 0)
         for percent in percents:
             if rank == -(-percent * n // 100):
                 result.setdefault(key, {})[percent] = wait
     for row in session.execute(select(numbered).where(or_(*wanted))).mappings():
         wait = max(row["feedback_at"] - row["created_at"], timedelta(0))
-        note(("all", None), row["rank_all"], row["n_all"], wait)
-        note(("category", row["category_id"]), row["rank_category"], row["n_category"], wait)
+        note(("all", None), row["rank_all"], wait)
+        note(("category", row["category_id"]), row["rank_category"], wait)
         for index, role in enumerate(routed):
             if row[f"routed_{index}"] == 1:
-                note(("role", role), row[f"rank_{index}"], row[f"n_{index}"], wait)
+                note(("role", role), row[f"rank_{index}"], wait)
     return result
+
+
+@dataclass(frozen=True)
+class MonthFeedback:
+    """The chart's figures of one period (a month): considered reports, those with feedback, the median wait."""
+
+    considered: int
+    with_feedback: int
+    median_to_feedback: timedelta | None
+
+
+def feedback_by_period(session: Session, park_id: int, boundaries: Sequence[datetime],
+                       roles: Sequence[str] | None) -> list[MonthFeedback]:
+    """For the consecutive periods ``[boundaries[i], boundaries[i+1])``: the same considered count,
+    feedback count and nearest-rank median as :func:`group_counts` and
+    :func:`feedback_wait_percentiles` give period by period, in two statements over the whole span
+    (index ``ix_report_park_figures``) instead of two per period."""
+    periods = len(boundaries) - 1
+    if periods < 1:
+        return []
+    bucket = case(*((col(Report.created_at) < boundary, index) for index, boundary in enumerate(boundaries[1:-1])),
+                  else_=periods - 1) if periods > 1 else literal(0)
+    span = _period(park_id, boundaries[0], boundaries[-1], roles)
+    feedback = col(Report.first_feedback_at).is_not(None)
+    counts = {index: (int(considered), int(answered)) for index, considered, answered in session.exec(
+        select(bucket.label("bucket"), func.count(), _count(feedback))
+        .where(*span, Report.status != "withdrawn").group_by(text("bucket")))}
+
+    waited = col(Report.first_feedback_at) - col(Report.created_at)
+    if session.get_bind().dialect.name == "sqlite":
+        waited = func.julianday(Report.first_feedback_at) - func.julianday(Report.created_at)
+    median_ranks = {index: -(-50 * answered // 100) for index, (_, answered) in counts.items() if answered}
+    medians = {}
+    if median_ranks:
+        numbered = select(bucket.label("bucket"), col(Report.created_at).label("created_at"),
+                          col(Report.first_feedback_at).label("feedback_at"),
+                          func.row_number().over(partition_by=bucket, order_by=(waited, col(Report.id))).label("rank")
+                          ).where(*span, Report.status != "withdrawn", feedback).subquery()
+        medians = {row.bucket: max(row.feedback_at - row.created_at, timedelta(0)) for row in session.execute(
+            select(numbered).where(or_(*(and_(numbered.c.bucket == index, numbered.c.rank == rank)
+                                         for index, rank in median_ranks.items()))))}
+    return [MonthFeedback(*counts.get(index, (0, 0)), medians.get(index)) for index in range(periods)]

@@ -1,0 +1,55 @@
+"""The chart's months read in one pass give exactly what the park's figures give month by month."""
+
+from datetime import datetime, timedelta
+
+from handlers.statistics import park_figures
+from storage.statistics_queries import feedback_by_period
+from tests.test_statistics import H, NOW, POLICE_AND_MUNICIPALITY, Reports, configure
+from tests.harness import PARK
+
+MONTHS = [datetime(2026, 8, 1), datetime(2026, 9, 1), datetime(2026, 10, 1), datetime(2026, 11, 1),
+          datetime(2026, 12, 1)]
+
+
+def seed_months(db) -> int:
+    configure(db)
+    with db.transaction() as session:
+        park = Reports(session, PARK)
+        park.add("drugs", POLICE_AND_MUNICIPALITY, created_at=datetime(2026, 8, 3), feedback_after=5 * H)
+        park.add("drugs", POLICE_AND_MUNICIPALITY, created_at=datetime(2026, 8, 31, 23), feedback_after=1 * H)
+        park.add("vastgoed", ["municipality"], created_at=datetime(2026, 8, 10), feedback_after=3 * H)
+        park.add("vastgoed", ["municipality"], created_at=datetime(2026, 8, 12))
+        park.add("drugs", POLICE_AND_MUNICIPALITY, created_at=datetime(2026, 8, 12), status="withdrawn",
+                 feedback_after=H)
+        # September: none. October: one without feedback, one on the boundary of November.
+        park.add("brand", ["fire_brigade"], created_at=datetime(2026, 10, 2))
+        park.add("drugs", POLICE_AND_MUNICIPALITY, created_at=datetime(2026, 11, 1), feedback_after=2 * H)
+        park.add("drugs", POLICE_AND_MUNICIPALITY, created_at=datetime(2026, 11, 20), feedback_after=9 * H)
+        park.add("vastgoed", ["municipality"], created_at=datetime(2026, 11, 21), feedback_after=4 * H)
+        park.add("drugs", POLICE_AND_MUNICIPALITY, created_at=datetime(2026, 12, 1), feedback_after=H)  # after
+        return park.park.id
+
+
+def test_the_months_in_one_pass_match_the_figures_month_by_month(database):
+    park_id = seed_months(database)
+    for roles in (None, ("municipality",), ("police", "fire_brigade"), ()):
+        with database.transaction() as session:
+            months = feedback_by_period(session, park_id, MONTHS, roles)
+            expected = [park_figures(session, park_id, since, until, NOW, role=roles)
+                        for since, until in zip(MONTHS, MONTHS[1:])]
+        assert [(month.considered, month.with_feedback, month.median_to_feedback) for month in months] == [
+            (figures.considered, figures.with_feedback, figures.median_to_feedback) for figures in expected], roles
+    with database.transaction() as session:
+        august, september, october, november = feedback_by_period(session, park_id, MONTHS, None)
+    assert (august.considered, august.with_feedback, august.median_to_feedback) == (4, 3, 3 * H)
+    assert (september.considered, september.median_to_feedback) == (0, None)
+    assert (october.considered, october.with_feedback, october.median_to_feedback) == (1, 0, None)
+    assert (november.considered, november.median_to_feedback) == (3, 4 * H)
+
+
+def test_one_month_alone(database):
+    park_id = seed_months(database)
+    with database.transaction() as session:
+        [november] = feedback_by_period(session, park_id, MONTHS[3:], None)
+    assert (november.considered, november.with_feedback, november.median_to_feedback) == (3, 3, 4 * H)
+    assert timedelta(0) < november.median_to_feedback
