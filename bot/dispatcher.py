@@ -261,10 +261,15 @@ class OutboxDispatcher:
                 if row.id < first_blocked.get(chat, row.id + 1):
                     by_chat.setdefault(chat, []).append(row)
             claimed = self._within_pacing(by_chat)
+            if not claimed:
+                return []
             lease_until = now + LEASE
+            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_([row.id for row in claimed]))
+                         .values(next_attempt_at=lease_until, claimed_by=self.holder)
+                         .execution_options(synchronize_session=False))  # one statement, not one per row
+            session.expunge_all()
             for row in claimed:
                 row.next_attempt_at, row.claimed_by = lease_until, self.holder
-                session.add(row)
             return claimed
 
     def release_orphans(self) -> int:
@@ -366,8 +371,10 @@ class OutboxDispatcher:
     def _mark(self, batch: list[tuple[OutboxMessage, DeliveryResult | NotTried]]) -> None:
         with self.db.transaction() as session:
             now = self.clock.now()
+            current = {fresh.id: fresh for fresh in session.exec(select(OutboxMessage).where(
+                col(OutboxMessage.id).in_([row.id for row, _ in batch])))}  # one query for the batch
             for row, result in batch:
-                fresh = session.get(OutboxMessage, row.id)
+                fresh = current.get(row.id)
                 if fresh is None or fresh.status != "pending":
                     continue
                 if isinstance(result, NotTried):
