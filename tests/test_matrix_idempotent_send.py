@@ -6,6 +6,8 @@ start sends the row again with the same transaction id from the same device and 
 token, and Synapse answers with the event it already has instead of posting a second one.
 """
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
 from storage.models import OutboxMessage
@@ -24,15 +26,20 @@ async def test_a_send_repeated_after_a_crash_is_one_message_for_the_person(synap
         [row] = [row for row in world.bot.outbox() if row.platform_message_id == answer.event_id]
 
         # The state a SIGKILL between the send and its mark leaves: the row still pending, its
-        # message already on the homeserver. The next process sends it again.
+        # message already on the homeserver. The next process sends it again (once it knows the
+        # room again: nio keeps no room state, the first syncs rebuild it).
         with Session(sqlite_database.engine) as session:
             stored = session.get(OutboxMessage, row.id)
             stored.status, stored.sent_at, stored.platform_message_id = "pending", None, None
-            stored.next_attempt_at = clock.now()
+            stored.next_attempt_at = clock.now() + timedelta(minutes=1)
             session.add(stored)
             session.commit()
         await world.bot.restart()
+        said = await erik.say(erik.dm, "!help")  # its answer waits behind the row (order per chat)
+        await world.adapter.wait_seen(said)
+        clock.advance(timedelta(minutes=2))
         await world.bot.app.dispatcher.deliver_due()
+        await erik.expect(erik.dm, "Wat ik voor je kan doen")
 
         with Session(sqlite_database.engine) as session:
             resent = session.exec(select(OutboxMessage).where(OutboxMessage.id == row.id)).one()
