@@ -1,10 +1,12 @@
 """Benchmarks: the pipeline side by side with a bare python-telegram-bot bot, and handler latency.
 
-Run with ``make bench``. First one table (``bench/pipeline.py``): the real bot through
-python-telegram-bot's HTTP stack next to a bare PTB bot on the same fake Bot API with a
-network round trip of ``--latency`` ms (default 50), 200 people at once and 50 whole
-guided reports at once, on SQLite and PostgreSQL; the budget is a ratio of at least
-``BUDGET`` (0.8×) and the command exits non-zero when one is missed. Then the handler
+Run with ``make bench``. First one table: the real bot through python-telegram-bot's HTTP
+stack next to a bare PTB bot on the same fake Bot API with a network round trip of
+``--latency`` ms (default 50), 200 people at once and 50 whole guided reports at once
+(``bench/pipeline.py``; budget: a ratio of at least ``BUDGET``, 0.8×), and the fan-out of one
+report with 3 photos to 25 officials and of 100 reports at once with the fake's flood control
+on (``bench/fanout.py``; budget: within 10% of the fastest time Telegram's limits allow, no
+429), on SQLite and PostgreSQL. The command exits non-zero when a budget is missed. Then the handler
 latency: a message through ``router.handle`` under 20 ms at the median on the 2-core
 reference machine (measured 2026-11-29: 3.9 ms, p90 7.7 ms). Sweeps, queries and memory at
 national scale, and the board's chart, are measured by ``bench/national.py``, which
