@@ -124,6 +124,7 @@ async def pipeline_table(args, directory: Path) -> list:
         if "fanout" in rows:
             results.append(await fan_out(backend, directory, latency, 1, PHOTOS))
             results.append(await fan_out(backend, directory, latency, args.fanout_reports, 0))
+        print(f"done: {backend}", *results, sep="\n  ", file=sys.stderr, flush=True)  # in case a later row fails
     return results
 
 
