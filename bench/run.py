@@ -117,6 +117,7 @@ async def pipeline_table(args, directory: Path) -> list:
     latency = args.latency / 1000
     results = []
     for backend in args.backends.split(","):
+        first = len(results)
         if "commands" in rows:
             results.append(await compare(backend, directory, latency, args.people, "my_reports"))
         if "reports" in rows:
@@ -124,7 +125,7 @@ async def pipeline_table(args, directory: Path) -> list:
         if "fanout" in rows:
             results.append(await fan_out(backend, directory, latency, 1, PHOTOS))
             results.append(await fan_out(backend, directory, latency, args.fanout_reports, 0))
-        print(f"done: {backend}", *results, sep="\n  ", file=sys.stderr, flush=True)  # in case a later row fails
+        print(f"done: {backend}", *results[first:], sep="\n  ", file=sys.stderr, flush=True)  # if a later row fails
     return results
 
 
