@@ -34,7 +34,7 @@ def bare_bot(token: str, base_url: str, officials: list[int]) -> Application:
         if text == "/mijnmeldingen":
             await bot.send_message(chat_id, "Je hebt nog geen meldingen. Met /melden maak je er een.")
             return
-        step = 0 if text == "/melden" else steps.get(chat_id, 0)
+        step = 0 if text.startswith(("/melden", "/start")) else steps.get(chat_id, 0)
         steps[chat_id] = step + 1
         for reply, labels in REPORT_REPLIES[min(step, len(REPORT_REPLIES) - 1)]:
             markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"{step}:{n}")

@@ -29,6 +29,7 @@ from typing import Protocol
 from sqlalchemy import func
 from sqlmodel import Session, col, select, update
 
+from bot.backoff import Backoff
 from bot.pacing import Pacing
 from bot.single_instance import holder_is_gone, instance_name
 from bot.safe_logging import log_failure
@@ -47,6 +48,8 @@ MAX_TRANSIENT_ATTEMPTS = 60
 BATCH = 500
 SENDERS = 64
 ORPHAN_CHECK_EVERY = 5.0
+AHEAD_PER_CHAT, AHEAD_TOTAL = 5, 150  # rows claimed before the pacing allows them (real time only)
+AHEAD_WAIT_MAX = 8.0  # a claimed row waits at most this long for its turn; else it is released
 EPOCH = datetime(2000, 1, 1)
 
 
@@ -115,6 +118,10 @@ class OutboxDispatcher:
         self._held: dict[int, OutboxMessage] = {}  # claimed by us and not marked yet
         self._results: list[tuple[OutboxMessage, DeliveryResult | NotTried]] = []
         self._next_ready: float | None = None
+        #: On real time (a clock that can sleep) a few rows per chat are claimed ahead of the pacing and
+        #: sent the moment it allows, so the claim's transaction is not in the way of the next send.
+        self._can_wait = hasattr(clock, "sleep")
+        self._granted: dict[int, str] = {}  # rows the pacing counts as in flight, with the chat it counts them in
         self.sent_count = 0
         self.holder = holder or instance_name()
         #: Several instances: a chat's recent sends are read from the database before claiming its rows.
@@ -190,14 +197,13 @@ class OutboxDispatcher:
 
     async def _flush_until_done(self) -> int:
         marked = 0
-        delay = 0.2
+        backoff = Backoff(0.2, 5.0)
         while self._results:
             try:
                 marked += await self._flush()
             except Exception:  # noqa: BLE001 - the database blipped: the results wait in memory
                 log_failure(log, "marking outbox results failed; retrying")
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+                await backoff.wait()
         return marked
 
     async def _renew_forever(self) -> None:
@@ -274,10 +280,15 @@ class OutboxDispatcher:
                     by_chat.setdefault(chat, []).append(row)
             elsewhere = self._recent_sends(session, by_chat, now) if self.shared_pacing else {}
             claimed = self._within_pacing(by_chat, elsewhere)
+            if not claimed:
+                return []
             lease_until = now + LEASE
+            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_([row.id for row in claimed]))
+                         .values(next_attempt_at=lease_until, claimed_by=self.holder)
+                         .execution_options(synchronize_session=False))  # one statement, not one per row
+            session.expunge_all()
             for row in claimed:
                 row.next_attempt_at, row.claimed_by = lease_until, self.holder
-                session.add(row)
             return claimed
 
     def release_orphans(self) -> int:
@@ -343,22 +354,46 @@ class OutboxDispatcher:
 
     def _within_pacing(self, by_chat: dict[tuple[str, str], list[OutboxMessage]],
                        elsewhere: dict[tuple[str, str], int] | None = None) -> list[OutboxMessage]:
+        """The rows the pacing grants now, and (on real time, one instance) a few per chat to send
+        as soon as it allows. Several instances claim only granted rows: what the database says
+        was sent or leased is then the whole truth about a chat's window."""
         now = self._seconds()
         claimed: list[OutboxMessage] = []
         next_ready: float | None = None
         elsewhere = elsewhere or {}
+        ahead_left = AHEAD_TOTAL if self._can_wait and not self.shared_pacing else 0
         for (platform, chat_id), rows in sorted(by_chat.items(), key=lambda item: item[1][0].id):
             pacing = self.pacing.get(platform)
             granted = len(rows) if pacing is None else pacing.grant(chat_id, len(rows), now,
                                                                     elsewhere.get((platform, chat_id)))
-            claimed.extend(rows[:granted])
-            if granted < len(rows):
+            ahead = min(len(rows) - granted, AHEAD_PER_CHAT, ahead_left)
+            ahead_left -= ahead
+            claimed.extend(rows[:granted + ahead])
+            for row in rows[:granted]:
+                self._granted[row.id] = chat_id
+            if granted + ahead < len(rows):
                 ready = pacing.ready_at(chat_id, now)
                 if ready <= now:  # held back by another instance's sends: look again shortly
                     ready = now + 0.25
                 next_ready = ready if next_ready is None else min(next_ready, ready)
         self._next_ready = next_ready
         return claimed
+
+    async def _wait_for_turn(self, chat_id: str, row: OutboxMessage) -> bool:
+        """A row claimed ahead of the pacing waits (real time only) until its windows allow it."""
+        if row.id in self._granted or row.platform not in self.pacing:
+            return True
+        pacing = self.pacing[row.platform]
+        while True:
+            now = self._seconds()
+            wait = pacing.ready_at(chat_id, now) - now
+            if wait <= 0:
+                pacing.grant(chat_id, 1, now)
+                self._granted[row.id] = chat_id
+                return True
+            if not self._can_wait or wait > AHEAD_WAIT_MAX:
+                return False  # a long pause (a 429): released, claimed again when it is due
+            await self.clock.sleep(wait)
 
     def _seconds(self) -> float:
         return (self.clock.now() - EPOCH).total_seconds()
@@ -369,17 +404,34 @@ class OutboxDispatcher:
         try:
             async with self._slots:
                 for index, row in enumerate(rows):
+                    if not await self._wait_for_turn(chat[1], row):
+                        self._release(rows[index:])
+                        break
                     result = await self._deliver(row)
+                    self._note_answered(row)
                     self._results.append((row, result))
                     self._wake.set()  # mark it soon: a crash before the mark sends it again
                     if isinstance(result, RetryAfter) and row.platform in self.pacing:
                         self.pacing[row.platform].pause(row.chat_id, result.seconds, self._seconds())
                     if not isinstance(result, Sent):
-                        self._results.extend((later, NotTried()) for later in rows[index + 1:])
+                        self._release(rows[index + 1:])
                         break
         finally:
             del self._active[chat]
             self._wake.set()
+
+    def _note_answered(self, row: OutboxMessage) -> None:
+        chat_id = self._granted.pop(row.id, None)
+        if chat_id is not None and row.platform in self.pacing:
+            self.pacing[row.platform].answered(chat_id, self._seconds())
+
+    def _release(self, rows: list[OutboxMessage]) -> None:
+        """Claimed rows that are not sent now: back to the outbox, and out of the pacing's count."""
+        self._results.extend((row, NotTried()) for row in rows)
+        for row in rows:
+            chat_id = self._granted.pop(row.id, None)
+            if chat_id is not None and row.platform in self.pacing:
+                self.pacing[row.platform].released(chat_id)
 
     async def _deliver(self, row: OutboxMessage) -> DeliveryResult:
         try:
@@ -414,8 +466,10 @@ class OutboxDispatcher:
     def _mark(self, batch: list[tuple[OutboxMessage, DeliveryResult | NotTried]]) -> None:
         with self.db.transaction() as session:
             now = self.clock.now()
+            current = {fresh.id: fresh for fresh in session.exec(select(OutboxMessage).where(
+                col(OutboxMessage.id).in_([row.id for row, _ in batch])))}  # one query for the batch
             for row, result in batch:
-                fresh = session.get(OutboxMessage, row.id)
+                fresh = current.get(row.id)
                 if fresh is None or fresh.status != "pending":
                     continue
                 if isinstance(result, NotTried):

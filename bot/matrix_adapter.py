@@ -68,6 +68,7 @@ from nio import (
 )
 from sqlmodel import Session, col, select
 
+from bot.backoff import Backoff
 from bot.config import MatrixConfig
 from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transient
 from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
@@ -96,6 +97,7 @@ LEADERSHIP_CHECK = 1.0  # seconds between checks while the sync is paused (leade
 COMMAND_PREFIXES = ("!", "/")
 ROOM_WAIT = 15.0
 STORE_RETRY_START, STORE_RETRY_MAX = 0.5, 30.0
+SYNC_RETRY_START, SYNC_RETRY_MAX = 1.0, 60.0
 STOP_GRACE = 10.0
 #: The purpose of the adapter's own short notices: never a question a number could answer.
 TOAST = "toast"
@@ -222,7 +224,7 @@ class MatrixAdapter:
         return self.client is not None and self.may_sync()
 
     async def _sync_forever(self) -> None:
-        backoff = 1.0
+        backoff = Backoff(SYNC_RETRY_START, SYNC_RETRY_MAX)
         while True:
             if not self.may_sync():  # the leader's lease could not be renewed: another may take over
                 if not self._paused:
@@ -240,20 +242,20 @@ class MatrixAdapter:
                 await self._housekeeping()
                 self._caught_up.update(self.client.rooms)
                 await self._note_sync()
-                backoff, self._last_sync_ok = 1.0, True
+                backoff.reset()
+                self._last_sync_ok = True
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - the homeserver may be away; keep trying
                 self._last_sync_ok = False
-                log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                log.warning("Matrix sync failed (%s); retrying in %.0f s", type(error).__name__, backoff.delay)
+                await backoff.wait()
 
     async def _take_collected(self, sync_token: str) -> None:
         """Store this sync's events, then save the sync token, then hand them to the lanes."""
         collected, self._collected = self._collected, []
         batch = [received for received, _ in collected if received is not None]
-        delay = STORE_RETRY_START
+        backoff = Backoff(STORE_RETRY_START, STORE_RETRY_MAX)
         while True:
             try:
                 fresh = await self.pipeline.store(batch)
@@ -262,9 +264,8 @@ class MatrixAdapter:
                 if not is_unavailable(error):
                     raise
                 log.warning("database unavailable (%s): not syncing Matrix; retrying in %.1f s",
-                            type(error).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, STORE_RETRY_MAX)
+                            type(error).__name__, backoff.delay)
+                await backoff.wait()
         if self.client.store is not None and sync_token:
             self.client.store.save_sync_token(sync_token)
         fresh_keys = {received.key for received in fresh}

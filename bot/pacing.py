@@ -5,8 +5,11 @@ it enforces them as sliding windows (a burst within the window gets 429), so a w
 what we keep: at most ``limit`` sends in any ``seconds``. The dispatcher asks ``grant``
 before it claims rows, so rows it may not send yet stay in the outbox untouched. A 429
 pauses its scope for ``retry_after``; several 429s in different chats within a second
-pause everything (the overall limit was hit). ``margin`` widens every window a little,
-because a send reaches the server a round trip after we count it.
+pause everything (the overall limit was hit). A granted send counts while it is in flight
+and then from its answer time (``answered``): the server saw it somewhere in between, so no
+later send in its windows can arrive less than a window after it, however long either
+travelled (counting from the grant let a slow answer crowd the next sends into a 429 on a
+busy machine). ``margin`` widens every window a little.
 
 Several instances (webhook mode) share the limits: the overall budget is divided by the
 number of running instances (``set_instances``, from their heartbeats), and a chat's window
@@ -15,17 +18,22 @@ any instance (``grant(..., elsewhere=...)``, read by the dispatcher), so two ins
 never send to one chat faster than Telegram allows.
 """
 
+from bisect import insort
 from collections import deque
 from dataclasses import dataclass, field
 
 RECENT_429_WINDOW, RECENT_429_CHATS = 1.0, 3
+FLYING_POLL = 0.02
 
 
 @dataclass
 class Window:
+    """At most ``limit`` sends in any ``seconds``: answered sends by their answer time, plus those in flight."""
+
     limit: int
     seconds: float
-    times: deque = field(default_factory=deque)
+    times: deque = field(default_factory=deque)  # answer times, sorted
+    flying: int = 0  # granted and not answered yet: they count until their answer
     paused_until: float = 0.0
 
     def available(self, now: float) -> int:
@@ -33,10 +41,18 @@ class Window:
             return 0
         while self.times and self.times[0] <= now - self.seconds:
             self.times.popleft()
-        return max(self.limit - len(self.times), 0)
+        return max(self.limit - len(self.times) - self.flying, 0)
 
     def record(self, now: float, count: int) -> None:
-        self.times.extend([now] * count)
+        self.flying += count
+
+    def answered(self, now: float) -> None:
+        self.flying = max(self.flying - 1, 0)
+        insort(self.times, now)
+
+    def released(self) -> None:
+        """A granted send that was not made after all."""
+        self.flying = max(self.flying - 1, 0)
 
     def ready_at(self, now: float) -> float:
         """When the next send may go (``now`` if one may go now)."""
@@ -44,7 +60,10 @@ class Window:
             return self.paused_until
         if self.available(now) > 0:
             return now
-        return self.times[len(self.times) - self.limit] + self.seconds
+        excess = len(self.times) + self.flying - self.limit
+        if excess < len(self.times):
+            return self.times[excess] + self.seconds
+        return now + FLYING_POLL  # only sends still in flight fill the window: look again soon
 
 
 @dataclass(frozen=True)
@@ -57,7 +76,7 @@ class Limits:
     margin: float = 0.0
 
 
-TELEGRAM_LIMITS = Limits(overall=(30, 1.0), private_chat=(1, 1.0), group_chat=(20, 60.0), margin=0.05)
+TELEGRAM_LIMITS = Limits(overall=(30, 1.0), private_chat=(1, 1.0), group_chat=(20, 60.0), margin=0.01)
 MATRIX_LIMITS = Limits(overall=(10, 1.0))  # a homeserver's default message limits are of this order
 NO_LIMITS = Limits()
 
@@ -111,6 +130,18 @@ class Pacing:
         for window in windows:
             window.record(now, granted)
         return granted
+
+    def answered(self, chat_id: str, now: float) -> None:
+        """The platform answered a granted send: from now on it counts from its answer time."""
+        for window in (self.overall, self._chat(chat_id)):
+            if window is not None:
+                window.answered(now)
+
+    def released(self, chat_id: str) -> None:
+        """A granted send was not made (an earlier row of its chat failed, or it waited too long)."""
+        for window in (self.overall, self._chat(chat_id)):
+            if window is not None:
+                window.released()
 
     def ready_at(self, chat_id: str, now: float) -> float:
         windows = [window for window in (self.overall, self._chat(chat_id)) if window is not None]

@@ -34,6 +34,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
 from bot.ordered_lanes import OrderedLanes
+from bot.backoff import Backoff
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
@@ -303,7 +304,7 @@ class Pipeline:
                 await self._on_done(received)
 
     async def _handle_until_stored(self, received: Received) -> Outcome | None:
-        delay = RETRY_START
+        backoff = Backoff(RETRY_START, RETRY_MAX)
         while True:
             try:
                 return await self._handle(received.incoming)
@@ -313,9 +314,8 @@ class Pipeline:
                 if self._stopping:
                     return None  # still in the inbox: handled after the next start
                 log.warning("database unavailable while handling a %s update (%s); retrying in %.1f s",
-                            self.platform, type(error).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
+                            self.platform, type(error).__name__, backoff.delay)
+                await backoff.wait()
 
     @property
     def queued(self) -> set[str]:

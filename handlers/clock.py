@@ -1,5 +1,6 @@
 """Time comes from an injectable clock; tests move it instead of sleeping."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -12,6 +13,10 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC).replace(tzinfo=None)
+
+    async def sleep(self, seconds: float) -> None:
+        """Real time passes (the outbox waits for the pacing); a manual clock has no such method."""
+        await asyncio.sleep(seconds)
 
 
 class ManualClock:

@@ -78,7 +78,11 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 def _begin_sqlite(connection: Connection) -> None:
     options = connection.get_execution_options()
-    connection.exec_driver_sql(f"PRAGMA synchronous={'FULL' if options.get(DURABLE) else 'NORMAL'}")
+    synchronous = "FULL" if options.get(DURABLE) else "NORMAL"
+    info = connection.connection.info
+    if info.get("synchronous") != synchronous:  # a statement per transaction saved: set only when it changes
+        connection.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+        info["synchronous"] = synchronous
     connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(IMMEDIATE) else "BEGIN")
 
 

@@ -10,7 +10,7 @@ database was away), oldest first.
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from storage.models import InboxUpdate
@@ -41,16 +41,20 @@ def receive_with_ids(session: Session, items: list[tuple[str, dict]], now: datet
 
 
 def mark_applied(session: Session, key: str, now: datetime) -> bool:
-    """Record the update as applied, in the caller's transaction; False if it was applied before."""
-    row = session.exec(select(InboxUpdate).where(InboxUpdate.key == key).with_for_update()).first()
-    if row is None:
-        session.add(InboxUpdate(key=key, received_at=now, applied_at=now))
-        session.flush()  # a concurrent applier of the same key fails here, before any effect commits
+    """Record the update as applied, in the caller's transaction; False if it was applied before.
+
+    One UPDATE in the usual case (a stored, unapplied update); it locks the row, so a
+    concurrent applier of the same key waits and then finds it applied.
+    """
+    claimed = session.exec(update(InboxUpdate).where(InboxUpdate.key == key, col(InboxUpdate.applied_at).is_(None))
+                           .values(applied_at=now, payload=None)  # the payload may carry report text: not kept
+                           .execution_options(synchronize_session=False))
+    if claimed.rowcount:
         return True
-    if row.applied_at is not None:
+    if session.exec(select(InboxUpdate.id).where(InboxUpdate.key == key)).first() is not None:
         return False
-    row.applied_at, row.payload = now, None  # the payload may carry report text: not kept
-    session.add(row)
+    session.add(InboxUpdate(key=key, received_at=now, applied_at=now))
+    session.flush()  # a concurrent applier of the same key fails here, before any effect commits
     return True
 
 

@@ -1,9 +1,10 @@
 """Crash tests: the real bot process is killed with SIGKILL during traffic and started again.
 
-Counted per message afterwards: every input applied exactly once (the inbox), every report
-stored with exactly what its reporter typed, every intended message delivered; a message
-sent twice is counted (delivery is at least once: a kill between a send and its mark sends
-that message again) and must stay rare.
+Counted per message afterwards: every input applied exactly once (each update id once in the
+inbox, applied; every report stored with exactly what its reporter typed), every intended
+message delivered. Telegram offers no idempotency for sends, so a message whose send was
+under way at a kill (its row leased to the dead sender) may arrive twice: such duplicates are
+counted and printed, and a duplicate of any other message fails the test.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ from collections import Counter
 import pytest
 from sqlmodel import Session, select
 
+from handlers.clock import SystemClock
 from storage.models import InboxUpdate, OutboxMessage, Report
 from tests.bot_process import BotProcess
 from tests.fake_telegram import FakeTelegram
@@ -110,9 +112,12 @@ async def test_sigkill_during_traffic_applies_every_input_once(live_server, tmp_
 
     server.on_request.append(maybe_kill)
 
+    in_flight: set[int] = set()  # outbox rows leased to the sender at a kill: sent or about to be
+
     async def keep_alive() -> None:
         while True:
             await bot.process.wait()
+            in_flight.update(_leased(db))  # the dead process's last state, before the next one starts
             await bot.start(wait=False)
 
     restarter = asyncio.create_task(keep_alive())
@@ -146,17 +151,23 @@ async def test_sigkill_during_traffic_applies_every_input_once(live_server, tmp_
         inbox = session.exec(select(InboxUpdate)).all()
         outbox = session.exec(select(OutboxMessage)).all()
     user_updates = server.updates_enqueued
-    assert len(inbox) == user_updates and all(row.applied_at and row.payload is None for row in inbox)
+    # Per input: every update the fake handed out (consecutive update ids) is in the inbox once, applied.
+    update_ids = sorted(int(row.key.rsplit(":", 1)[1]) for row in inbox)
+    assert update_ids == list(range(update_ids[0], update_ids[0] + user_updates))
+    assert all(row.applied_at and row.payload is None for row in inbox)
     assert {row.status for row in outbox} == {"sent"}
-    # Every intended message delivered; count the ones that arrived twice.
+    # Every intended message delivered. Telegram cannot tell whether a send it may have taken arrived,
+    # so a row leased to the sender at a kill may arrive twice; no other row may.
     delivered = Counter((m.chat_id, m.text or m.caption) for m in server.sent)
     intended = Counter((int(row.chat_id), _plain(row)) for row in outbox)
     missing = [key for key in intended if key not in delivered]
     assert not missing
-    duplicates = sum(count - intended[key] for key, count in delivered.items() if count > intended.get(key, 0))
+    twice = {key: count - intended[key] for key, count in delivered.items() if count > intended.get(key, 0)}
+    could_be_twice = {(int(row.chat_id), _plain(row)) for row in outbox if row.id in in_flight}
+    assert set(twice) <= could_be_twice, bot.log()[-2000:]
+    duplicates = sum(twice.values())
     print(f"\n{bot.kills} SIGKILLs, {user_updates} inputs applied once each, {len(outbox)} messages, "
-          f"{duplicates} delivered twice")
-    assert duplicates <= bot.kills * 4, bot.log()[-2000:]  # the sends in flight when a kill came
+          f"{len(in_flight)} of them in flight at a kill, {duplicates} delivered twice")
 
 
 def _plain(row: OutboxMessage) -> str:
@@ -164,6 +175,14 @@ def _plain(row: OutboxMessage) -> str:
 
     text, entities = parse_html(row.text or "")
     return strip_text(text, entities)[0]
+
+
+def _leased(db) -> set[int]:
+    """Outbox rows a sender held (leased, not marked) when its process died."""
+    with Session(db.engine) as session:
+        return set(session.exec(select(OutboxMessage.id).where(
+            OutboxMessage.status == "pending", OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.next_attempt_at > SystemClock().now())))
 
 
 def _reports(db) -> list[Report]:

@@ -56,10 +56,28 @@ async def _assemble_paced(bot, server):
 def test_windows_grant_at_most_the_limit_and_a_429_pauses_its_chat():
     pacing = Pacing(Limits(overall=(30, 1.0), private_chat=(1, 1.0), group_chat=(20, 60.0)))
     assert pacing.grant("1", 3, now=0.0) == 1
+    pacing.answered("1", now=0.0)
     assert pacing.grant("1", 1, now=0.5) == 0
     assert pacing.grant("1", 1, now=1.0) == 1
+    pacing.answered("1", now=1.0)
     assert pacing.grant("-5", 25, now=1.0) == 20
+    for _ in range(20):
+        pacing.answered("-5", now=1.0)
     assert pacing.grant("-5", 1, now=30.0) == 0
     assert sum(pacing.grant(str(chat), 1, now=100.0) for chat in range(100, 140)) == 30
+    for chat in range(100, 130):
+        pacing.answered(str(chat), now=100.0)
     pacing.pause("7", 5.0, now=200.0)
     assert pacing.grant("7", 1, now=204.0) == 0 and pacing.grant("7", 1, now=205.0) == 1
+
+
+def test_a_send_counts_until_its_answer_then_a_window_from_the_answer():
+    """A slow answer must not let the next send in the chat reach the server within the window."""
+    pacing = Pacing(Limits(private_chat=(1, 1.0)))
+    assert pacing.grant("1", 1, now=0.0) == 1
+    assert pacing.grant("1", 1, now=1.5) == 0  # still in flight: the server may see it only now
+    pacing.answered("1", now=1.5)
+    assert pacing.ready_at("1", now=1.5) == 2.5
+    assert pacing.grant("1", 1, now=2.4) == 0 and pacing.grant("1", 1, now=2.5) == 1
+    pacing.released("1")  # not sent after all: the window is free again
+    assert pacing.grant("1", 1, now=2.5) == 1
