@@ -53,5 +53,7 @@ def test_the_overall_budget_is_divided_among_the_running_instances():
     shared = Pacing(TELEGRAM_LIMITS)
     shared.set_instances(2)
     assert sum(shared.grant(str(chat), 1, 0.0) for chat in range(40)) == 15
+    for chat in range(15):  # the platform answered them: they count from their answer on
+        shared.answered(str(chat), 0.0)
     shared.set_instances(1)  # the other one stopped: the whole budget again (after the window)
     assert sum(shared.grant(str(chat), 1, 1.1) for chat in range(40, 80)) == 30
