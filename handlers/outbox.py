@@ -63,6 +63,8 @@ def enqueue(
         created_at=now,
         file=file,
     )
+    if file is not None:  # the reference goes once it is delivered; the kind stays (a file, not a question)
+        row.attachment_kind = file["kind"]
     if attachment is not None:
         row.attachment, row.attachment_name = attachment.data, attachment.name
         row.attachment_kind, row.attachment_mime = attachment.kind, attachment.mime
