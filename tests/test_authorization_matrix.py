@@ -31,7 +31,8 @@ from handlers.buttons import RequestTool
 from handlers.services import Services
 from storage.db import Database, make_engine, upgrade
 from storage.models import (
-    AdminChange, OutboxMessage, Park, ParkLevelDraft, ParkRequest, ParkUpdate, Person, Report, ReportDraft, ReportEvent, ReportRecipient, Role,
+    AdminChange, DigestSchedule, OutboxMessage, Park, ParkLevelDraft, ParkRequest, ParkScan, ParkUpdate, Person,
+    Report, ReportDraft, ReportEvent, ReportRecipient, Role, UpdateUseful,
 )
 from tests.handler_world import RecordingPlatform, message, private_chat
 from tests.harness import OTHER_PARK, PARK, START, bot_config

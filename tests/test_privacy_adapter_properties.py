@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings, strategies 
 from sqlmodel import Session, col, select
 
 from bot.safe_logging import keep_content_out_of_library_logs
-from storage.models import OutboxMessage, PendingInput, Report, ReportDraft, ReportEvent
+from storage.models import OutboxMessage, Report, ReportDraft
 from tests.databases import fresh_database
-from tests.test_privacy_properties import LogLines, hostile_text
+from tests.test_privacy_properties import LogLines, hostile_text, untouched_state
 from tests.telegram_people import button, say
 
 REFUSALS = ("input.too_long", "input.empty", "input.stale_button", "input.text_expected", "input.use_buttons",
@@ -350,13 +350,7 @@ class Flow:
                 for key in REFUSALS for language in ("nl", "en")]
 
     def state(self) -> tuple:
-        with Session(self.bot.db.engine) as session:
-            drafts = tuple((d.id, d.step, repr(sorted(d.data.items()))) for d in session.exec(select(ReportDraft)))
-            reports = tuple((r.id, r.status, r.lead_person_id, r.first_feedback_at, r.what, r.anonymous)
-                            for r in session.exec(select(Report)))
-            events = len(session.exec(select(ReportEvent)).all())
-            pending = tuple((p.person_id, p.kind, p.report_id) for p in session.exec(select(PendingInput)))
-        return drafts, reports, events, pending
+        return untouched_state(self.bot.db.engine)
 
 
 async def test_python_telegram_bot_s_debug_lines_never_carry_names_or_texts(bot, server, cast):

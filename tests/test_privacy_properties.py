@@ -327,10 +327,14 @@ def _rejections(world: World) -> list[str]:
 
 
 def _state(world: World) -> tuple:
+    return untouched_state(world.services.db.engine)
+
+
+def untouched_state(engine) -> tuple:
     """What a rejected step must leave alone: drafts, reports, their history and waiting prompts."""
     from storage.models import PendingInput, ReportDraft, ReportEvent
 
-    with Session(world.services.db.engine) as session:
+    with Session(engine) as session:
         drafts = tuple((d.id, d.step, repr(sorted(d.data.items()))) for d in session.exec(select(ReportDraft)))
         reports = tuple((r.id, r.status, r.lead_person_id, r.first_feedback_at, r.what, r.anonymous)
                         for r in session.exec(select(Report)))
