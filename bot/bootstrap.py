@@ -211,6 +211,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
         # A photo reported on one platform reaches officials on the other as bytes.
         app.telegram.foreign_photos = app.matrix.fetch_photo
         app.matrix.foreign_photos = app.telegram.fetch_photo
+        app.telegram.foreign_files = app.matrix.fetch_file  # files and videos too (issue 12's help replies)
+        app.matrix.foreign_files = app.telegram.fetch_file
     return app
 
 

@@ -487,6 +487,7 @@ class OutboxDispatcher:
             fresh.status, fresh.sent_at, fresh.platform_message_id = "sent", now, result.message_id
             fresh.error = None
             fresh.attachment = None  # a file (chart, CSV, a person's own data) is not kept once delivered
+            fresh.file = None  # nor the reference to a person's file or video
         elif isinstance(result, Redirect):
             self._redirect(session, fresh, result.chat_id, now)
         elif isinstance(result, RetryAfter):
@@ -497,7 +498,7 @@ class OutboxDispatcher:
             fresh.error = result.reason[:255]
         else:
             fresh.status, fresh.error = "failed", result.reason[:255]
-            fresh.attachment = None
+            fresh.attachment, fresh.file = None, None
             log.warning("outbox row %s failed permanently (%s, %s)", fresh.id, fresh.purpose, fresh.error)
             self.on_failure(session, fresh)
 

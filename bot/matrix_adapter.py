@@ -73,7 +73,7 @@ from bot.config import MatrixConfig
 from bot.dispatcher import DeliveryResult, Permanent, RetryAfter, Sent, Transient
 from bot.matrix_cross_signing import CrossSigningError, Login, ensure_cross_signed
 from bot.matrix_profile import set_profile
-from bot.matrix_media import MatrixMedia, is_matrix_photo
+from bot.matrix_media import MAX_FILE_BYTES, MatrixMedia, is_matrix_photo
 from bot.photo_cleaning import strip_metadata
 from bot.matrix_replies import edited, own_words, replied_to
 from bot.matrix_render import choice_buttons, location_content, match_choice, mention_html, message_content, parse_geo_uri
@@ -123,6 +123,8 @@ class MatrixAdapter:
         self.media: MatrixMedia | None = None
         #: Fetches a photo of another platform (a Telegram file id) as bytes; set by the bootstrap.
         self.foreign_photos: Callable[[str], Awaitable[bytes | None]] | None = None
+        #: Fetches a file of another platform (a Telegram file_id) as bytes; set by the bootstrap.
+        self.foreign_files: Callable[[dict], Awaitable[bytes | None]] | None = None
         self._direct: dict[str, list[str]] = {}
         self._live = False
         self._restoring = False
@@ -509,6 +511,8 @@ class MatrixAdapter:
             return None
         if msgtype == "m.image":
             return Incoming(sender=sender, chat=chat, photo=MatrixMedia.reference(content), caption=_caption(content))
+        if msgtype in ("m.file", "m.video"):
+            return Incoming(sender=sender, chat=chat, file=MatrixMedia.shared_file(content))
         if msgtype == "m.location":
             location = parse_geo_uri(str(content.get("geo_uri", "")))
             if location is not None:
@@ -653,6 +657,10 @@ class MatrixAdapter:
         return room_id
 
     async def _send_row(self, row: OutboxMessage, room_id: str) -> str:
+        if row.file is not None:
+            if row.text:
+                await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
+            return await self._send(room_id, await self._file_content(row.file, room_id), f"w{row.id}-file")
         if row.attachment is not None:
             if row.text:
                 await self._send(room_id, message_content(row.text, []), f"w{row.id}-caption")
@@ -671,6 +679,43 @@ class MatrixAdapter:
         if row.latitude is not None and row.longitude is not None:
             return await self._send(room_id, location_content(row.latitude, row.longitude, row.text), f"w{row.id}")
         return await self._send(room_id, message_content(row.text, row.choices, self._hint(row)), f"w{row.id}")
+
+    async def _file_content(self, shared: dict, room_id: str) -> dict:
+        """A person's file or video: its own event content again when it is a Matrix file, else uploaded.
+
+        Re-uploaded instead: a file of the other platform; an image (cleaned of metadata, as photos);
+        an encrypted file for a room without encryption (its key must not travel in the clear).
+        """
+        encrypted_room = self.client.rooms[room_id].encrypted
+        image = shared["mime"].startswith("image/")
+        if is_matrix_photo(shared["ref"]):
+            if not image and (encrypted_room or not json.loads(shared["ref"]).get("file")):
+                return MatrixMedia.file_content(shared)
+            data = await self.media.download(shared["ref"], limit=MAX_FILE_BYTES)
+        else:
+            data = await self.foreign_files(shared) if self.foreign_files is not None else None
+        if data is None:
+            raise _SendFailed(Transient("could not fetch the file"))
+        mimetype = shared["mime"]
+        if image:
+            cleaned = strip_metadata(data)
+            if cleaned is None:
+                raise _SendFailed(Permanent("the image file cannot be cleaned of metadata"))
+            data, mimetype = cleaned
+        content = await self.media.upload_file(data, encrypted=encrypted_room, mimetype=mimetype,
+                                               filename=shared["name"] or "bestand",
+                                               msgtype="m.video" if shared["kind"] == "video" else "m.file")
+        if content is None:
+            raise _SendFailed(Transient("file upload failed"))
+        return content
+
+    async def fetch_file(self, shared: dict) -> bytes | None:
+        """The bytes of a Matrix file (decrypted; an image cleaned of metadata), for another platform to upload."""
+        data = await self.media.download(shared["ref"], limit=MAX_FILE_BYTES) if self.media else None
+        if data is None or not shared["mime"].startswith("image/"):
+            return data
+        cleaned = strip_metadata(data)
+        return cleaned[0] if cleaned else None
 
     async def _image_content(self, row: OutboxMessage, room_id: str) -> dict:
         encrypted = self.client.rooms[room_id].encrypted

@@ -16,9 +16,13 @@ import logging
 from nio import AsyncClient, MemoryDownloadResponse, UploadResponse
 from nio.crypto.attachments import decrypt_attachment, encrypt_attachment
 
+from handlers.messages import SharedFile
+
 log = logging.getLogger(__name__)
 
 MAX_PHOTO_BYTES = 20 * 1024 * 1024
+#: A file fetched to pass it to another platform: Telegram takes uploads up to 50 MB.
+MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 def is_matrix_photo(reference: str | None) -> bool:
@@ -41,6 +45,35 @@ class MatrixMedia:
             reference = {"mx": content.get("url")}
         reference["mime"] = str(info.get("mimetype") or "image/jpeg")
         return json.dumps(reference, separators=(",", ":"))
+
+    @staticmethod
+    def shared_file(content: dict) -> SharedFile:
+        """An ``m.file``/``m.video`` event's content as a file reference (plain or encrypted, as photos)."""
+        info = content.get("info") or {}
+        encrypted = content.get("file")
+        if isinstance(encrypted, dict):
+            keep = {name: encrypted[name] for name in ("url", "key", "iv", "hashes", "v") if name in encrypted}
+            reference = {"mx": encrypted.get("url"), "file": keep}
+        else:
+            reference = {"mx": content.get("url")}
+        video = content.get("msgtype") == "m.video"
+        mime = str(info.get("mimetype") or ("video/mp4" if video else "application/octet-stream"))
+        size = info.get("size")
+        return SharedFile(kind="video" if video else "document", ref=json.dumps(reference, separators=(",", ":")),
+                          name=str(content.get("filename") or content.get("body") or "bestand")[:255], mime=mime,
+                          size=size if isinstance(size, int) and size >= 0 else 0)
+
+    @staticmethod
+    def file_content(shared: dict) -> dict:
+        """The ``m.file``/``m.video`` content that points at a Matrix file again: re-sent by reference."""
+        reference = json.loads(shared["ref"])
+        content = {"msgtype": "m.video" if shared["kind"] == "video" else "m.file", "body": shared["name"],
+                   "filename": shared["name"], "info": {"mimetype": shared["mime"], "size": shared["size"]}}
+        if reference.get("file"):
+            content["file"] = reference["file"]
+        else:
+            content["url"] = reference["mx"]
+        return content
 
     async def upload_image(self, data: bytes, *, encrypted: bool, mimetype: str = "image/jpeg") -> dict | None:
         """Upload bytes and return the ``m.image`` content pointing at them."""
@@ -67,8 +100,8 @@ class MatrixMedia:
             content["url"] = response.content_uri
         return content
 
-    async def download(self, reference: str) -> bytes | None:
-        """The photo's bytes, decrypted when it was an encrypted attachment."""
+    async def download(self, reference: str, limit: int = MAX_PHOTO_BYTES) -> bytes | None:
+        """The photo's (or file's) bytes, decrypted when it was an encrypted attachment; None above ``limit``."""
         data = json.loads(reference)
         url = data.get("mx") or ""
         if not url.startswith("mxc://"):
@@ -78,7 +111,7 @@ class MatrixMedia:
             log.warning("photo download failed: %s", getattr(response, "message", response))
             return None
         body = response.body
-        if len(body) > MAX_PHOTO_BYTES:
+        if len(body) > limit:
             return None
         secret = data.get("file")
         if secret:

@@ -37,7 +37,7 @@ from bot.ordered_lanes import OrderedLanes
 from bot.backoff import Backoff
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
-from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
+from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender, SharedFile
 from storage import inbox
 from storage.db import Database, is_unavailable
 
@@ -81,6 +81,7 @@ class Received:
         raw["chat"] = Chat(**raw["chat"])
         raw["press"] = ButtonPress(**raw["press"]) if raw.get("press") else None
         raw["location"] = tuple(raw["location"]) if raw.get("location") else None
+        raw["file"] = SharedFile(**raw["file"]) if raw.get("file") else None
         return cls(incoming=Incoming(**raw), extra=dict(payload.get("extra") or {}))
 
 

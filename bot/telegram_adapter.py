@@ -48,7 +48,7 @@ from bot.pipeline import Pipeline, Received, SharedInbox
 from bot.safe_logging import log_failure
 from bot.single_instance import InstanceLease
 from handlers.clock import Clock
-from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender
+from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender, SharedFile
 from storage.db import Database, is_unavailable
 from storage.models import OutboxMessage
 
@@ -111,6 +111,8 @@ class TelegramAdapter:
         self._running = False
         #: Fetches a photo of another platform (a Matrix reference) as bytes; set by the bootstrap.
         self.foreign_photos: Callable[[str], Awaitable[bytes | None]] | None = None
+        #: Fetches a file of another platform (a Matrix file reference) as bytes; set by the bootstrap.
+        self.foreign_files: Callable[[dict], Awaitable[bytes | None]] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
 
@@ -341,6 +343,9 @@ class TelegramAdapter:
             return Incoming(sender=sender, chat=chat, location=(message.location.latitude, message.location.longitude))
         if message.photo:
             return Incoming(sender=sender, chat=chat, photo=message.photo[-1].file_id, caption=message.caption)
+        shared = _shared_file(message)
+        if shared is not None:
+            return Incoming(sender=sender, chat=chat, file=shared, caption=message.caption)
         return Incoming(sender=sender, chat=chat, unsupported=True)
 
     def _command(self, message: Message) -> tuple[str | None, str]:
@@ -393,6 +398,8 @@ class TelegramAdapter:
         if row.attachment is not None and len(row.attachment) > MAX_FILE_UPLOAD:
             return Permanent("attachment larger than Telegram accepts")
         try:
+            if row.file is not None:
+                return await self._send_shared_file(row, markup)
             if row.attachment is not None:
                 message = await self._send_attachment(row, markup)
             elif photo:
@@ -428,6 +435,30 @@ class TelegramAdapter:
         return await bot.send_document(chat_id=int(row.chat_id), document=upload, caption=row.text,
                                        parse_mode=ParseMode.HTML, reply_markup=markup)
 
+    async def _send_shared_file(self, row: OutboxMessage, markup) -> DeliveryResult:
+        """A person's file or video: by its file_id when it is Telegram's, else fetched and uploaded.
+
+        Errors propagate to ``deliver``, which turns them into results (only the caller catches).
+        """
+        shared, bot = row.file, self.application.bot
+        reference: str | InputFile = shared["ref"]
+        if reference.startswith("{"):  # a Matrix file: fetched (images cleaned of metadata) and uploaded
+            fetched = await self.foreign_files(shared) if self.foreign_files else None
+            if fetched is None:
+                return Transient("could not fetch the file from the other platform")
+            if len(fetched) > MAX_FILE_UPLOAD:
+                return Permanent("file larger than Telegram accepts")
+            reference = InputFile(fetched, filename=shared["name"] or "bestand")
+        send = bot.send_video if shared["kind"] == "video" else bot.send_document
+        media = {"video": reference} if shared["kind"] == "video" else {"document": reference}
+        message = await send(chat_id=int(row.chat_id), caption=row.text, parse_mode=ParseMode.HTML,
+                             reply_markup=markup, **media)
+        return Sent(str(message.message_id))
+
+    async def fetch_file(self, shared: dict) -> bytes | None:
+        """The bytes of a Telegram file (``getFile`` serves at most 20 MB), for another platform to upload."""
+        return await self.fetch_photo(shared["ref"])
+
     async def fetch_photo(self, file_id: str) -> bytes | None:
         """The bytes of a Telegram photo, for another platform to upload."""
         try:
@@ -445,6 +476,19 @@ class TelegramAdapter:
                  else InlineKeyboardButton(button["label"], callback_data=button["data"]) for button in row]
                 for row in choices]
         return InlineKeyboardMarkup(rows)
+
+
+def _shared_file(message: Message) -> SharedFile | None:
+    """A document or video message as a file reference (its name and type as the sender's app gave them)."""
+    if message.video is not None:
+        video = message.video
+        return SharedFile(kind="video", ref=video.file_id, name=video.file_name or "video.mp4",
+                          mime=video.mime_type or "video/mp4", size=video.file_size or 0)
+    if message.document is not None:
+        document = message.document
+        return SharedFile(kind="document", ref=document.file_id, name=document.file_name or "document",
+                          mime=document.mime_type or "application/octet-stream", size=document.file_size or 0)
+    return None
 
 
 def plain_text(fragment: str) -> str:

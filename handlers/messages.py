@@ -29,8 +29,26 @@ class ButtonPress:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file or video a person sent: the platform's reference to it, never its bytes.
+
+    ``ref`` is a Telegram ``file_id``, or on Matrix a compact JSON ``{"mx": mxc URL, "file": key}``
+    (as photos, ``bot.matrix_media``). ``kind`` is ``video`` or ``document``; ``size`` in bytes.
+    """
+
+    kind: str
+    ref: str
+    name: str
+    mime: str
+    size: int
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "ref": self.ref, "name": self.name, "mime": self.mime, "size": self.size}
+
+
+@dataclass(frozen=True)
 class Incoming:
-    """One thing a person did: a text, command, button press, location or photo."""
+    """One thing a person did: a text, command, button press, location, photo, file or video."""
 
     sender: Sender
     chat: Chat
@@ -40,7 +58,8 @@ class Incoming:
     press: ButtonPress | None = None
     location: tuple[float, float] | None = None
     photo: str | None = None
-    caption: str | None = None  # the text sent with a photo
+    caption: str | None = None  # the text sent with a photo or file
+    file: SharedFile | None = None  # a document or video (camera footage)
     unsupported: bool = False
     #: An edit of an earlier message (Telegram ``edited_message``): never taken over, only answered.
     edited: bool = False

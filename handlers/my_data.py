@@ -81,6 +81,8 @@ def _park_level(ctx: Context) -> list[Markup]:
     for reply in held["help_replies"]:
         lines.append(ctx.t("mydata.help_reply", request=reply["request"], sent=reply["sent"][:10],
                            text=reply["text"], photos=len(reply["photos"])))
+        if reply["files"]:
+            lines.append(ctx.t("mydata.help_reply_files", count=len(reply["files"])))
     if held["useful_marks"]:
         lines.append(ctx.t("mydata.useful_marks", count=len(held["useful_marks"])))
     if held["updates_written"] or held["requests_written"]:

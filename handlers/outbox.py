@@ -40,9 +40,10 @@ def enqueue(
     report_id: int | None = None,
     recipient: Person | None = None,
     attachment: Attachment | None = None,
+    file: dict | None = None,
 ) -> OutboxMessage:
     """One message; a text too long for the platform becomes several, the buttons under the last."""
-    if text and photo is None and location is None:
+    if text and photo is None and location is None and file is None:
         *first_parts, text = split_text(text, text_limit(platform))
         for part in first_parts:
             enqueue(session, now=now, platform=platform, chat_id=chat_id, text=part, purpose=purpose,
@@ -60,7 +61,10 @@ def enqueue(
         recipient_person_id=recipient.id if recipient else None,
         next_attempt_at=now,
         created_at=now,
+        file=file,
     )
+    if file is not None:  # the reference goes once it is delivered; the kind stays (a file, not a question)
+        row.attachment_kind = file["kind"]
     if attachment is not None:
         row.attachment, row.attachment_name = attachment.data, attachment.name
         row.attachment_kind, row.attachment_mime = attachment.kind, attachment.mime

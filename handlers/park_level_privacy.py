@@ -57,7 +57,8 @@ def held_about(session: Session, person: Person) -> dict:
         "park_memberships": [{"park": park.name, "since": _iso(member.since),
                               "private_updates": member.opted_out_at is None} for member, park in memberships],
         "help_replies": [{"request": f"{park.prefix}-O{request.number}", "park": park.name, "text": reply.text,
-                          "photos": list(reply.photos), "name_shown": not reply.anonymous,
+                          "photos": list(reply.photos), "files": list(reply.files or []),
+                          "name_shown": not reply.anonymous,
                           "sent": _iso(reply.created_at)} for reply, request, park in replies],
         "useful_marks": [{"park": park.name, "update_sent": _iso(update.created_at), "marked": _iso(mark.created_at)}
                          for mark, update, park in useful],

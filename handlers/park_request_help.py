@@ -1,9 +1,16 @@
 """Answering a request: the member's private, guided reply to the requesting official.
 
-    TEXT (photos welcome) ─▶ PHOTOS ─▶ CONTACT ─▶ PREVIEW ─▶ sent to the requesting official
+    TEXT (photos, files welcome) ─▶ PHOTOS (and files) ─▶ CONTACT ─▶ PREVIEW ─▶ sent to the requesting official
 
 It starts from the group's "I can help" link (``/start h_<park>_<id>``) or ``/helpen SP-O3``;
 only members of the park's group (or people with a role in the park) may answer.
+
+Files and videos (camera footage) are kept as the platform's references, as photos are, and go
+to the official by reference on the same platform. Across platforms the bot has to fetch and
+upload them, so a file larger than the way across allows is refused at once, with the limit
+said, and the reply goes on without it: a Telegram bot may fetch 20 MB (``getFile``), and
+upload 50 MB to Telegram. Files pass as they are (name, contents, whatever metadata is in them);
+only images are cleaned of metadata when they cross platforms (``bot.photo_cleaning``).
 """
 
 from dataclasses import replace
@@ -11,7 +18,7 @@ from dataclasses import replace
 from handlers import park_drafts
 from handlers.context import Context
 from handlers.i18n import escape
-from handlers.messages import Button
+from handlers.messages import Button, SharedFile
 from handlers.numbers import as_id
 from handlers.buttons import RequestTool
 from handlers.park_requests import CONTACT, HELP, PHOTOS, PREVIEW, TEXT, by_label, label, park_of_payload
@@ -19,6 +26,12 @@ from handlers.park_updates import signature
 from handlers.rendering import person_label
 from storage.models import Park, ParkLevelDraft, ParkRequest, Person, RequestReply
 from storage.queries import ADMIN, group_by_chat, has_role, park_by_slug
+
+#: Files and videos one reply may carry.
+MAX_FILES = 5
+#: What a Telegram bot may fetch (``getFile``) and upload: the way across platforms.
+TELEGRAM_FETCH_LIMIT = 20 * 1024 * 1024
+TELEGRAM_UPLOAD_LIMIT = 50 * 1024 * 1024
 
 
 def start_help(ctx: Context, request: ParkRequest | None) -> None:
@@ -33,7 +46,7 @@ def start_help(ctx: Context, request: ParkRequest | None) -> None:
     if request.status != "open":
         return ctx.reply(ctx.t("request.already_closed", label=label(park, request)))
     draft = park_drafts.begin(ctx, HELP, TEXT, {"request": request.id, "text": None, "photos": [],
-                                                "anonymous": True})
+                                                "files": [], "anonymous": True})
     author = ctx.session.get(Person, request.author_person_id)
     ctx.reply(ctx.t("help.intro", label=label(park, request), park=park.name, text=request.text,
                     signature=signature(ctx, ctx.language, request.author_role, author, False)))
@@ -80,14 +93,17 @@ def ask(ctx: Context, draft: ParkLevelDraft) -> None:
     park = ctx.session.get(Park, request.park_id)
     who = ctx.t("contact.anonymous") if data["anonymous"] else ctx.t("contact.named")
     return ctx.reply(ctx.t("help.preview", label=label(park, request), text=data["text"], photos=len(data["photos"]),
-                           who=who), [[b("help.send", "send")], [b("update.cancel", "cancel")]])
+                           files=len(data.get("files", [])), who=who),
+                     [[b("help.send", "send")], [b("update.cancel", "cancel")]])
 
 
 def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
     data = dict(draft.data)
-    if ctx.incoming.unsupported:  # a file, a video, a voice message: said plainly, and the step asked again
+    if ctx.incoming.unsupported:  # a voice message, a sticker: said plainly, and the step asked again
         ctx.reply(ctx.t("help.cannot_forward"))
         return ask(ctx, draft)
+    if ctx.incoming.file is not None and draft.step in (TEXT, PHOTOS):
+        return _take_file(ctx, draft, ctx.incoming.file)
     if ctx.incoming.photo is not None and draft.step in (TEXT, PHOTOS):
         limit = ctx.services.settings.max_photos
         if len(data["photos"]) >= limit:
@@ -100,6 +116,29 @@ def on_message(ctx: Context, draft: ParkLevelDraft) -> None:
                          else None)
     park_drafts.take_text(ctx, draft, ask, PHOTOS)
     return None
+
+
+def _take_file(ctx: Context, draft: ParkLevelDraft, shared: SharedFile) -> None:
+    """A file or video joins the reply, unless there are enough or it cannot reach the official."""
+    data = dict(draft.data)
+    files = list(data.get("files", []))
+    done = [[park_drafts.button(ctx, draft, "report.photos_done", "done")]] if draft.step == PHOTOS else None
+    if len(files) >= MAX_FILES:
+        return ctx.reply(ctx.t("help_files.full", max=MAX_FILES), done)
+    limit = _crossing_limit(ctx, ctx.session.get(ParkRequest, data["request"]))
+    if limit is not None and shared.size > limit:
+        return ctx.reply(ctx.t("help_files.too_big", max=limit // (1024 * 1024)), done)
+    data["files"] = [*files, shared.as_json()]
+    park_drafts.move(ctx, draft, draft.step, data)
+    return ctx.reply(ctx.t("help_files.added", count=len(data["files"])), done)
+
+
+def _crossing_limit(ctx: Context, request: ParkRequest) -> int | None:
+    """The largest file that can reach the request's official; None when it goes by reference (same platform)."""
+    official = ctx.session.get(Person, request.author_person_id)
+    if official.platform == ctx.person.platform:
+        return None
+    return TELEGRAM_FETCH_LIMIT if ctx.person.platform == "telegram" else TELEGRAM_UPLOAD_LIMIT
 
 
 def on_press(ctx: Context, draft: ParkLevelDraft, value: str) -> None:
@@ -128,7 +167,8 @@ def _send_help(ctx: Context, draft: ParkLevelDraft) -> None:
     if request.status != "open":
         return ctx.reply(ctx.t("request.already_closed", label=label(park, request)))
     reply = RequestReply(request_id=request.id, helper_person_id=ctx.person.id, anonymous=data["anonymous"],
-                         text=data["text"], photos=list(data["photos"]), created_at=ctx.now)
+                         text=data["text"], photos=list(data["photos"]), files=list(data.get("files", [])),
+                         created_at=ctx.now)
     ctx.session.add(reply)
     ctx.session.flush()
     for official in _followers(ctx, request):
@@ -147,10 +187,14 @@ def _deliver_reply(ctx: Context, official: Person, park: Park, request: ParkRequ
     who = ctx.t_for(official, "contact.anonymous") if reply.anonymous else escape(person_label(helper))
     number = label(park, request)
     ctx.send_to(official, ctx.t_for(official, "help.to_official", label=number, who=who, text=reply.text,
-                                    photos=len(reply.photos)),
+                                    photos=len(reply.photos), files=len(reply.files or [])),
                 [[Button(ctx.t_for(official, "request.answer_button"), data=RequestTool("a", reply.id)),
                   Button(ctx.t_for(official, "request.close_button"), data=RequestTool("c", request.id))]],
                 purpose="request_reply")
     for index, photo in enumerate(reply.photos, start=1):
         ctx.send_to(official, ctx.t_for(official, "help.photo_caption", label=number, index=index,
                                         total=len(reply.photos)), photo=photo, purpose="request_reply")
+    files = reply.files or []
+    for index, shared in enumerate(files, start=1):
+        ctx.send_to(official, ctx.t_for(official, "help_files.caption", label=number, index=index, total=len(files)),
+                    file=shared, purpose="request_reply")

@@ -242,6 +242,9 @@ class OutboxMessage(SQLModel, table=True):
     attachment_name: Optional[str] = Field(default=None, max_length=255)
     attachment_kind: Optional[str] = Field(default=None, max_length=16)  # image | document
     attachment_mime: Optional[str] = Field(default=None, max_length=64)
+    # A person's file or video passed on by reference: {"kind", "ref", "name", "mime", "size"}
+    # (``handlers.messages.SharedFile``); the text is its caption.
+    file: Optional[dict] = Field(default=None, sa_column=Column(JSON))
 
 
 class PendingCommand(SQLModel, table=True):
@@ -375,6 +378,9 @@ class RequestReply(SQLModel, table=True):
     anonymous: bool = True
     text: str = Field(sa_column=Column(Text, nullable=False))
     photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Files and videos (camera footage) as references, each {"kind", "ref", "name", "mime", "size"}:
+    # a column of their own, so that everything reading ``photos`` (privacy, export) stays as it was.
+    files: Optional[list] = Field(default=None, sa_column=Column(JSON))
     created_at: NaiveDatetime
     answered_at: Optional[NaiveDatetime] = None
 

@@ -81,7 +81,7 @@ class MatrixPerson:
             self.images.setdefault(room.room_id, []).append(content)
         elif msgtype == "m.location":
             self.locations.setdefault(room.room_id, []).append(content)
-        elif msgtype == "m.file":
+        elif msgtype in ("m.file", "m.video"):
             self.files.setdefault(room.room_id, []).append(content)
 
     async def sync(self, timeout_ms: int = 1000) -> None:
@@ -128,6 +128,20 @@ class MatrixPerson:
         else:
             content["url"] = uploaded.content_uri
         return await self._send(room_id, content)
+
+    async def send_file(self, room_id: str, data: bytes, name: str, mimetype: str, msgtype: str = "m.file",
+                        encrypted: bool = True) -> tuple[str, dict]:
+        """A file or video as clients send one; returns the event id and the content sent."""
+        payload, keys = encrypt_attachment(data) if encrypted else (data, None)
+        uploaded, _ = await self.client.upload(lambda *_: io.BytesIO(payload), content_type=mimetype,
+                                               filename=name, filesize=len(payload))
+        assert isinstance(uploaded, UploadResponse), uploaded
+        content = {"msgtype": msgtype, "body": name, "info": {"mimetype": mimetype, "size": len(data)}}
+        if keys:
+            content["file"] = {**keys, "url": uploaded.content_uri}
+        else:
+            content["url"] = uploaded.content_uri
+        return await self._send(room_id, content), content
 
     async def send_location(self, room_id: str, latitude: float, longitude: float) -> str:
         return await self._send(room_id, {"msgtype": "m.location", "body": "Locatie",

@@ -7,7 +7,7 @@ from datetime import UTC
 from functools import cache
 
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputMediaPhoto, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, InputMediaPhoto, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import ApplicationBuilder, CommandHandler
@@ -553,6 +553,27 @@ async def test_photos_files_and_albums(tg, bot, alice):
         await bot.send_location(alice.id, 91, 4.4)
 
 
+async def test_videos_and_documents_go_by_file_id_and_the_file_limits_hold(tg, bot, alice):
+    tg.rate_limits = False
+    video = alice.send_video(alice.private, b"v" * 1000, file_name="poort.mp4")["video"]
+    document = alice.send_document(alice.private, b"%PDF-1.4 rapport", file_name="rapport.pdf")["document"]
+    again = await bot.send_video(alice.id, video["file_id"], caption="beelden")
+    assert again.video.file_id == video["file_id"] and again.caption == "beelden"
+    resent = await bot.send_document(alice.id, document["file_id"])
+    assert resent.document.file_name == "rapport.pdf" and resent.document.mime_type == "application/pdf"
+    with pytest.raises(BadRequest, match="Type of file mismatch"):
+        await bot.send_video(alice.id, document["file_id"])
+    # A bot fetches files up to 20 MB (getFile) and uploads up to 50 MB, as the real Bot API.
+    big = alice.send_video(alice.private, b"v" * (20 * 1024 * 1024 + 1))["video"]
+    with pytest.raises(BadRequest, match="File is too big"):
+        await bot.get_file(big["file_id"])
+    assert (await bot.get_file(video["file_id"])).file_size == 1000
+    with pytest.raises(NetworkError, match="Request Entity Too Large"):
+        await bot.send_video(alice.id, InputFile(b"v" * (50 * 1024 * 1024 + 1), filename="lang.mp4"))
+    uploaded = await bot.send_video(alice.id, InputFile(b"v" * 2000, filename="kort.mp4"))
+    assert uploaded.video.file_name == "kort.mp4" and uploaded.video.file_size == 2000
+
+
 # --- membership -------------------------------------------------------------------------------------
 async def test_membership_changes_reach_the_bot(tg, bot):
     gerda = tg.add_user("Gerda")
@@ -671,7 +692,6 @@ async def test_a_real_application_polls_the_fake(tg):
 
 async def test_upload_limits_for_photos_and_documents(tg, bot, alice):
     """Photos: an image, at most 10 MB, width + height at most 10000, ratio at most 20; files at most 50 MB."""
-    from telegram import InputFile
     from telegram.error import NetworkError
 
     tg.rate_limits = False

@@ -1,12 +1,13 @@
 """The inbox in storage, and the lanes that keep order per chat while chats run concurrently."""
 
 import asyncio
+import json
 from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
 from bot.pipeline import Lanes, Received
-from handlers.messages import ButtonPress, Chat, Incoming, Sender
+from handlers.messages import ButtonPress, Chat, Incoming, Sender, SharedFile
 from storage import inbox
 from storage.models import InboxUpdate
 
@@ -39,6 +40,10 @@ def test_a_received_update_survives_as_its_payload():
                         press=ButtonPress("d1:where:x", "3"), location=(52.1, 4.3), update_key="telegram:1:5")
     received = Received(incoming=incoming, extra={"callback_query_id": "42"})
     assert Received.from_payload(received.as_payload()) == received
+    footage = Incoming(sender=Sender("matrix", "@erik:hs"), chat=Chat("matrix", "!dm:hs", True),
+                       file=SharedFile("video", '{"mx":"mxc://hs/abc"}', "poort.mp4", "video/mp4", 4096))
+    stored = json.loads(json.dumps(Received(incoming=footage).as_payload()))  # as the inbox row keeps it
+    assert Received.from_payload(stored).incoming == footage
 
 
 async def test_lanes_keep_order_per_key_and_run_other_keys_at_once():

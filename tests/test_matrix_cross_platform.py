@@ -3,7 +3,7 @@
 import pytest
 
 from tests.matrix_people import MatrixWorld
-from tests.telegram_people import file_report, last, press
+from tests.telegram_people import file_report, last, press, say
 from tests.photos import has_metadata, jpeg_with_metadata, matrix_image_bytes, size_of
 
 REPORT_TEXT = "Elke nacht busjes met zware pakketten"
@@ -93,3 +93,93 @@ async def test_matrix_report_with_encrypted_photo_reaches_a_telegram_official(wo
     await world.settle()
     feedback = await erik.expect(None, "Terugkoppeling op je melding SP-0001")
     assert "onderzocht" in feedback.body
+
+
+async def test_a_telegram_helpers_footage_reaches_a_matrix_official_within_the_fetch_limit(world, server):
+    """Across platforms a file is fetched and uploaded: above Telegram's 20 MB fetch limit it is refused
+    at once, with the limit said, and the rest of the answer goes on."""
+    bot = world.bot
+    anna = server.add_user("Anna", username="anna_admin", language_code="nl")
+    erik = server.add_user("Erik", username="erik_ondernemer", language_code="nl")
+    group = server.add_group("Ondernemers Spaanse Polder", members=[anna, erik], privacy_mode=True)
+    await bot.verify(anna, "admin")
+    anna.send(group, "/koppel")
+    await bot.settle()
+    piet = await world.person("piet")
+    await world.verify(piet, "police")
+    erik.start()
+    await bot.settle()
+    erik.send(group, "/melden")  # a command in the group: Erik is a member of the park
+    await bot.settle()
+
+    await world.tell(piet, piet.dm, "!oproep Wie heeft camerabeelden van de Industrieweg?")
+    await piet.expect(piet.dm, "Voorbeeld")
+    await world.tell(piet, piet.dm, "1")
+    await bot.settle()
+    request = next(m for m in reversed(server.messages(group)) if "Oproep SP-O1" in (m.text or ""))
+    erik.open_link(next(b for row in request.buttons for b in row if "helpen" in b["text"])["url"])
+    await bot.settle()
+    erik.send(erik.private, "Beelden van de poort")
+    await bot.settle()
+    erik.send_video(erik.private, b"v" * (20 * 1024 * 1024 + 1), file_name="hele-nacht.mp4")
+    await bot.settle()
+    refused = last(server, erik.private)
+    assert "te groot" in refused.text and "max. 20 MB" in refused.text
+    assert "de rest van je antwoord blijft" in refused.text
+    footage = b"\x00\x00\x00\x18ftypmp42" + b"v" * 5000
+    erik.send_video(erik.private, footage, file_name="0210-0240.mp4")
+    await bot.settle()
+    assert "Bestand ontvangen (1)" in last(server, erik.private).text
+    for label in ("Klaar", "Anoniem", "Versturen"):
+        await press(bot, server, erik, label)
+    await world.settle()
+
+    answer = await piet.expect(piet.dm, "Antwoord op oproep SP-O1")
+    assert "Bestanden en video's: 1" in answer.body and "Erik" not in answer.body
+    await piet.sync_until(lambda: piet.files.get(piet.dm), "the footage")
+    [video] = piet.files[piet.dm]
+    assert video["msgtype"] == "m.video" and "file" in video  # fetched from Telegram, uploaded encrypted
+    assert await matrix_image_bytes(piet, video) == footage
+
+
+async def test_a_matrix_helpers_files_reach_a_telegram_official_images_cleaned_documents_as_they_are(world, server):
+    bot = world.bot
+    piet = server.add_user("Piet", username="piet_politie", language_code="nl")
+    await bot.verify(piet, "police")
+    anna, erik = await world.person("anna"), await world.person("erik")
+    await world.verify(anna, "admin")
+    room = await world.open_room(anna, [erik])
+    await world.invite_bot(anna, room)
+    await world.bot_joins(anna, room)
+    await world.tell(anna, room, "!koppel")
+    await world.open_dm(erik)
+    await world.tell(erik, room, "!hulp")  # a command in the linked room: Erik is a member now
+
+    await say(bot, piet, piet.private, "/oproep Wie heeft camerabeelden van de Industrieweg?")
+    await press(bot, server, piet, "Plaatsen")
+    await erik.expect(room, "Oproep SP-O1")
+    await world.tell(erik, erik.dm, "!helpen SP-O1")
+    await erik.expect(erik.dm, "Wat kun je vertellen")
+    await world.tell(erik, erik.dm, "Twee dingen van mijn camera")
+    await erik.expect(erik.dm, "bestanden of video's erbij")
+    pdf = b"%PDF-1.4 /Author (Erik de Vries)"
+    event, _ = await erik.send_file(erik.dm, pdf, "tijden.pdf", "application/pdf")
+    await world.settle(event)
+    await erik.expect(erik.dm, "Bestand ontvangen (1)")
+    still = jpeg_with_metadata()
+    event, _ = await erik.send_file(erik.dm, still, "still.jpg", "image/jpeg")
+    await world.settle(event)
+    await erik.expect(erik.dm, "Bestand ontvangen (2)")
+    for answer, next_text in (("1", "naam zien"), ("1", "Je antwoord op oproep SP-O1"), ("1", "Dank je! Je antwoord")):
+        await world.tell(erik, erik.dm, answer)
+        await erik.expect(erik.dm, next_text)
+    await bot.settle()
+
+    sent = server.messages(piet.private)
+    [answer] = [m for m in sent if "Antwoord op oproep SP-O1" in (m.text or "")]
+    assert "Bestanden en video's: 2" in answer.text and erik.user_id not in answer.text
+    document, image = [m for m in sent if m.get("document")]
+    assert document["document"]["file_name"] == "tijden.pdf" and document.caption == "Oproep SP-O1 — bestand 1 van 2"
+    assert server.world.files[document["document"]["file_id"]].content == pdf  # a document passes as it is
+    cleaned = server.world.files[image["document"]["file_id"]].content
+    assert size_of(cleaned) == size_of(still) and not has_metadata(cleaned)  # an image loses its EXIF/GPS

@@ -6,6 +6,7 @@ from datetime import timedelta
 from sqlmodel import Session, select
 
 from storage.models import ParkRequest, ParkScan, RequestReply, ScanAnswer, UpdateUseful
+from tests.photos import matrix_image_bytes
 from tests.test_matrix_loop import linked_park
 
 
@@ -49,7 +50,14 @@ async def test_an_update_and_a_request_on_matrix(world):
     await world.tell(erik, erik.dm, "!helpen SP-O1")
     await erik.expect(erik.dm, "Wat kun je vertellen")
     await world.tell(erik, erik.dm, "Het busje stond bij hal 4")
-    await erik.expect(erik.dm, "Foto's erbij")
+    await erik.expect(erik.dm, "bestanden of video's erbij")
+    footage = b"\x00\x00\x00\x18ftypmp42" + b"v" * 3000
+    event, video = await erik.send_file(erik.dm, footage, "hal4.mp4", "video/mp4", msgtype="m.video")
+    await world.settle(event)
+    await erik.expect(erik.dm, "Bestand ontvangen (1)")
+    event, _ = await erik.send_file(erik.dm, b"%PDF-1.4 tijden", "tijden.pdf", "application/pdf")
+    await world.settle(event)
+    await erik.expect(erik.dm, "Bestand ontvangen (2)")
     await world.tell(erik, erik.dm, "1")
     await erik.expect(erik.dm, "naam zien")
     await world.tell(erik, erik.dm, "1")
@@ -59,6 +67,15 @@ async def test_an_update_and_a_request_on_matrix(world):
 
     answer = await piet.expect(piet.dm, "Antwoord op oproep SP-O1")
     assert "hal 4" in answer.body and "Erik" not in answer.body and "2. Oproep sluiten" in answer.body
+    assert "Bestanden en video's: 2" in answer.body
+    await piet.expect(piet.dm, "bestand 2 van 2")
+    await piet.sync_until(lambda: len(piet.files.get(piet.dm, [])) == 2, "the footage and the PDF")
+    passed_video, passed_pdf = piet.files[piet.dm]
+    # The same platform: the file event is sent again by reference (the same encrypted upload, no copy).
+    assert passed_video["msgtype"] == "m.video" and passed_video["file"]["url"] == video["file"]["url"]
+    assert await matrix_image_bytes(piet, passed_video) == footage
+    assert passed_pdf["msgtype"] == "m.file" and passed_pdf["body"] == "tijden.pdf"
+    assert await matrix_image_bytes(piet, passed_pdf) == b"%PDF-1.4 tijden"
     await world.tell(piet, piet.dm, "2")
     await piet.expect(piet.dm, "Iedereen die hielp")
     await world.tell(piet, piet.dm, "1")

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, select
 
-from storage.models import AdminChange, ParkRequest, RequestReply
+from storage.models import AdminChange, OutboxMessage, ParkRequest, RequestReply
 from tests.telegram_people import button, last, press, say
 from tests.test_park_updates import become_members
 
@@ -85,6 +85,73 @@ async def test_a_request_is_answered_privately_and_closing_thanks_everyone_who_h
     assert "Beheerder Piet" not in log.text
 
 
+async def test_a_helper_sends_camera_footage_and_a_pdf_and_the_official_receives_them(bot, server, cast):
+    await become_members(bot, cast, cast.erik)
+    await post_request(bot, server, cast.police)
+    cast.erik.open_link(button(last(server, cast.group), "helpen")["url"])
+    await bot.settle()
+    await say(bot, cast.erik, cast.erik.private, "Beelden van de poortcamera, 02:10 tot 02:40")
+    video = cast.erik.send_video(cast.erik.private, b"\x00\x00\x00\x18ftypmp42" + b"v" * 4000,
+                                 file_name="poort-0210.mp4")["video"]
+    await bot.settle()
+    assert "Bestand ontvangen (1)" in last(server, cast.erik.private).text
+    cast.erik.send_photo(cast.erik.private)
+    await bot.settle()
+    pdf = cast.erik.send_document(cast.erik.private, b"%PDF-1.4 tijden", file_name="tijden.pdf")["document"]
+    await bot.settle()
+    added = last(server, cast.erik.private)
+    assert "Bestand ontvangen (2)" in added.text and "met naam en wat erin staat" in added.text
+    await press(bot, server, cast.erik, "Klaar")
+    preview = await press(bot, server, cast.erik, "Anoniem")
+    assert "Foto's: 1" in preview.text and "Bestanden en video's: 2" in preview.text
+    before = len(server.messages(cast.police.private))
+    await press(bot, server, cast.erik, "Versturen")
+
+    answer, photo, footage, document = server.messages(cast.police.private)[before:]
+    assert "Antwoord op oproep SP-O1" in answer.text and "Van: anoniem" in answer.text and "Erik" not in answer.text
+    assert "Bestanden en video's: 2" in answer.text and "poortcamera" in answer.text
+    assert "photo" in photo
+    assert footage["video"]["file_id"] == video["file_id"] and footage.caption == "Oproep SP-O1 — bestand 1 van 2"
+    assert document["document"]["file_id"] == pdf["file_id"] and document["document"]["file_name"] == "tijden.pdf"
+    assert document.caption == "Oproep SP-O1 — bestand 2 van 2"
+    assert not any("Erik" in (m.text or m.caption or "") for m in server.messages(cast.police.private))
+    with Session(bot.db.engine) as session:
+        reply = session.exec(select(RequestReply)).one()
+        assert reply.anonymous and [(f["kind"], f["name"]) for f in reply.files] == [
+            ("video", "poort-0210.mp4"), ("document", "tijden.pdf")]
+        delivered = session.exec(select(OutboxMessage).where(OutboxMessage.purpose == "request_reply")).all()
+        assert all(row.status == "sent" and row.file is None for row in delivered)  # no reference kept once sent
+
+    # The helper sees the files counted in /mijngegevens; /vergeet erases the reply with them.
+    await say(bot, cast.erik, cast.erik.private, "/mijngegevens")
+    shown = "\n".join(m.text or "" for m in server.messages(cast.erik.private)[-8:])
+    assert "met 2 bestand(en)/video('s)" in shown and "poort-0210" not in shown
+    await say(bot, cast.erik, cast.erik.private, "/vergeet")
+    await press(bot, server, cast.erik, "Ja, wis")
+    with Session(bot.db.engine) as session:
+        assert session.exec(select(RequestReply)).all() == []
+
+
+async def test_a_named_helper_can_send_only_so_many_files(bot, server, cast):
+    await become_members(bot, cast, cast.fleur)
+    await post_request(bot, server, cast.police)
+    cast.fleur.open_link(button(last(server, cast.group), "helpen")["url"])
+    await bot.settle()
+    await say(bot, cast.fleur, cast.fleur.private, "Footage from two cameras")
+    for number in range(6):
+        cast.fleur.send_document(cast.fleur.private, b"%PDF-1.4 " + bytes([48 + number]), file_name=f"cam{number}.pdf")
+        await bot.settle()
+    full = last(server, cast.fleur.private)
+    assert "More than 5 files and videos cannot go with one answer" in full.text
+    await press(bot, server, cast.fleur, "Done")
+    await press(bot, server, cast.fleur, "name")
+    before = len(server.messages(cast.police.private))
+    await press(bot, server, cast.fleur, "Send")
+    answer, *files = server.messages(cast.police.private)[before:]
+    assert "Fleur (@fleur_bv)" in answer.text and "Bestanden en video's: 5" in answer.text
+    assert [f["document"]["file_name"] for f in files] == [f"cam{n}.pdf" for n in range(5)]
+
+
 async def test_a_request_is_reminded_to_its_official_until_closed(bot, server, cast):
     await post_request(bot, server, cast.police)
     await bot.advance(timedelta(hours=4))  # the park's first_after is 4 working hours
@@ -117,10 +184,11 @@ async def test_bad_input_about_requests_is_answered_and_changes_nothing(bot, ser
     # An answer that is too long, then /stop: nothing reaches the official.
     before = len(server.messages(cast.police.private))
     await say(bot, cast.erik, cast.erik.private, "/helpen SP-O1")
-    cast.erik.send_document(cast.erik.private)  # files and videos are not passed on (yet): said so, asked again
+    cast.erik.send_sticker(cast.erik.private)  # a sticker is not passed on: said so, asked again
     await bot.settle()
     refusal, again = server.messages(cast.erik.private)[-2:]
-    assert "bestanden en video's kan ik niet doorsturen" in refusal.text and "Wat kun je vertellen" in again.text
+    assert "kan ik niet doorsturen; tekst, foto's, bestanden en video's wel" in refusal.text
+    assert "Wat kun je vertellen" in again.text
     reply = await say(bot, cast.erik, cast.erik.private, "x" * 2001)
     assert "te lang" in reply.text
     assert "niets verstuurd" in (await say(bot, cast.erik, cast.erik.private, "/stop")).text

@@ -4,6 +4,7 @@ import json
 from typing import NamedTuple
 
 from .limits import (
+    MAX_FILE_DOWNLOAD_BYTES,
     MAX_CALLBACK_ANSWER_LENGTH, bad_request, validate_commands, validate_language_code,
     validate_scope,
 )
@@ -133,4 +134,6 @@ async def get_file(tg, params):
     stored = tg.world.files.get(params.text("file_id") or "")
     if stored is None:
         raise bad_request("invalid file_id")
+    if len(stored.content) > MAX_FILE_DOWNLOAD_BYTES:  # a bot may fetch files up to 20 MB only
+        raise bad_request("file is too big")
     return stored.to_api()

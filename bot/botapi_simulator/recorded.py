@@ -66,7 +66,7 @@ class RecordedMessage(dict):
 
     def __repr__(self) -> str:
         body = self.text or self.caption or next(
-            (k for k in ("photo", "location", "sticker", "document") if k in self), "?"
+            (k for k in ("photo", "location", "sticker", "document", "video") if k in self), "?"
         )
         return f"<RecordedMessage chat={self.chat_id} id={self.message_id} {body!r}>"
 

@@ -97,6 +97,15 @@ async def send_document(tg, params):
     return send(tg, chat, params, {"document": document, **content}, html)
 
 
+@method("sendVideo")
+async def send_video(tg, params):
+    chat = writable_chat(tg, params)
+    content, html = text_content(params, caption=True)
+    video = document_object(tg, params, params.values.get("video"), params.files.get("video"), "video")
+    video.update({"width": 1280, "height": 720, "duration": 60})
+    return send(tg, chat, params, {"video": video, **content}, html)
+
+
 @method("sendLocation")
 async def send_location(tg, params):
     chat = writable_chat(tg, params)
@@ -182,14 +191,23 @@ def photo_sizes(tg, params: Params, reference, upload) -> list[dict]:
              "file_size": len(content), "width": 1280, "height": 960}]
 
 
-def document_object(tg, params: Params, reference, upload) -> dict:
-    file_id, content = file_bytes(tg, params, reference, upload, "document")
+def document_object(tg, params: Params, reference, upload, what: str = "document") -> dict:
+    """A document or video: uploaded (at most 50 MB), or sent again by a file_id of the same type."""
+    file_id, content = file_bytes(tg, params, reference, upload, what)
     if upload or params.upload(reference):
         check_file_upload(content)
-    stored = tg.world.files[file_id] if file_id else tg.world.new_file(content, "documents", "bin")
-    name = (upload or params.upload(reference) or ("document.bin",))[0]
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_name": name, "file_size": len(stored.content)}
+    folder = f"{what}s"
+    if file_id and tg.world.files[file_id].kind != folder:
+        raise bad_request("type of file mismatch")
+    stored = tg.world.files[file_id] if file_id else tg.world.new_file(content, folder, "bin")
+    name = (upload or params.upload(reference) or (stored.file_name or f"{what}.bin",))[0]
+    if not file_id:
+        stored.file_name = name
+    result = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
+              "file_name": name, "file_size": len(stored.content)}
+    if stored.mime_type:
+        result["mime_type"] = stored.mime_type
+    return result
 
 
 # --- editing ------------------------------------------------------------------------------------
@@ -245,7 +263,7 @@ async def edit_message_text(tg, params):
 @method("editMessageCaption")
 async def edit_message_caption(tg, params):
     message = editable_message(tg, params)
-    if not any(key in message for key in ("photo", "document")):
+    if not any(key in message for key in ("photo", "document", "video")):
         raise bad_request("there is no caption in the message to edit")
     content, html = text_content(params, caption=True)
     changes = {"caption": content.get("caption"),

@@ -58,6 +58,13 @@ class StoredFile:
     file_unique_id: str
     content: bytes
     file_path: str
+    file_name: str | None = None
+    mime_type: str | None = None
+
+    @property
+    def kind(self) -> str:
+        """What the file was sent as: the folder of its path (photos, documents, videos, stickers)."""
+        return self.file_path.partition("/")[0]
 
     def to_api(self) -> dict:
         return {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
@@ -173,9 +180,22 @@ class FakeUser:
     def send_document(self, chat: FakeChat, content: bytes = b"%PDF-1.4 fake", *, file_name: str = "document.pdf",
                       mime_type: str = "application/pdf", caption: str | None = None) -> dict:
         stored = self.world.new_file(content, "documents", file_name.rpartition(".")[2] or "bin")
+        stored.file_name, stored.mime_type = file_name, mime_type
         document = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "file_name": file_name,
                     "mime_type": mime_type, "file_size": len(content)}
         message = {"document": document}
+        if caption:
+            message["caption"] = caption
+        return self.world.user_message(self, chat, message)
+
+    def send_video(self, chat: FakeChat, content: bytes = b"\x00\x00\x00\x18ftypmp42 fake", *,
+                   file_name: str = "camera.mp4", mime_type: str = "video/mp4", caption: str | None = None) -> dict:
+        """A video as the apps send one (a user may send up to 2 GB; the bot then fetches at most 20 MB)."""
+        stored = self.world.new_file(content, "videos", file_name.rpartition(".")[2] or "mp4")
+        stored.file_name, stored.mime_type = file_name, mime_type
+        video = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id, "width": 1280, "height": 720,
+                 "duration": 60, "file_name": file_name, "mime_type": mime_type, "file_size": len(content)}
+        message = {"video": video}
         if caption:
             message["caption"] = caption
         return self.world.user_message(self, chat, message)
