@@ -140,13 +140,7 @@ async def test_sigkill_during_traffic_applies_every_input_once(live_server, tmp_
 
     assert bot.kills >= 3, f"only {bot.kills} kills happened"
     # Every input applied exactly once: each report once, with exactly what was typed for each step.
-    reports = _reports(db)
-    assert len(reports) == REPORTERS
-    for report in reports:
-        typed = int(report.what.rsplit(" ", 1)[1])
-        assert report.where_text == f"Loods {typed}, Spaanse Polderweg"
-        assert report.when_text == f"gisteren om {typed} uur"
-        assert report.first_feedback_at is not None
+    assert_each_report_holds_what_was_typed(db, REPORTERS)
     with Session(db.engine) as session:
         inbox = session.exec(select(InboxUpdate)).all()
         outbox = session.exec(select(OutboxMessage)).all()
@@ -188,6 +182,17 @@ def _leased(db) -> set[int]:
 def _reports(db) -> list[Report]:
     with Session(db.engine) as session:
         return list(session.exec(select(Report).order_by(Report.id)))
+
+
+def assert_each_report_holds_what_was_typed(db, reporters: int) -> None:
+    """Every input applied once: one report per reporter, each step holding what was typed for it."""
+    reports = _reports(db)
+    assert len(reports) == reporters
+    for report in reports:
+        typed = int(report.what.rsplit(" ", 1)[1])
+        assert report.where_text == f"Loods {typed}, Spaanse Polderweg"
+        assert report.when_text == f"gisteren om {typed} uur"
+        assert report.first_feedback_at is not None
 
 
 async def _drain(server: FakeTelegram, db) -> None:

@@ -18,10 +18,12 @@ import pytest
 from aiohttp import web
 from sqlmodel import Session, select
 
-from storage.models import InboxUpdate, OutboxMessage, Report
+from storage.models import InboxUpdate, OutboxMessage
 from tests.bot_process import BotProcess
 from tests.databases import POSTGRES_URL
-from tests.test_crash import _data, _drain, _plain, live_server, message_in, processes  # noqa: F401 - fixtures
+from tests.test_crash import (  # noqa: F401 - fixtures
+    _data, _drain, _plain, _reports, assert_each_report_holds_what_was_typed, live_server, message_in, processes,
+)
 from tests.test_faults import postgres_schema  # noqa: F401 - the fixture
 from tests.test_telegram_webhook import free_port
 
@@ -180,13 +182,8 @@ async def test_two_instances_behind_a_load_balancer_survive_a_sigkill(live_serve
         assert await survivor.stop() == 0, survivor.log()[-3000:]
         await balancer.stop()
 
-    reports = _reports(db)
-    assert len(reports) == REPORTERS
-    for report in reports:  # applied in the order typed, though sent at once and spread over two instances
-        typed = int(report.what.rsplit(" ", 1)[1])
-        assert report.where_text == f"Loods {typed}, Spaanse Polderweg"
-        assert report.when_text == f"gisteren om {typed} uur"
-        assert report.first_feedback_at is not None
+    # applied in the order typed, though sent at once and spread over two instances
+    assert_each_report_holds_what_was_typed(db, REPORTERS)
     with Session(db.engine) as session:
         inbox = session.exec(select(InboxUpdate)).all()
         outbox = session.exec(select(OutboxMessage)).all()
@@ -210,8 +207,3 @@ async def test_two_instances_behind_a_load_balancer_survive_a_sigkill(live_serve
     assert "going on without it" not in survivor.log()  # the order held by the inbox, not by a timeout
     assert too_many == []
     db.engine.dispose()
-
-
-def _reports(db) -> list[Report]:
-    with Session(db.engine) as session:
-        return list(session.exec(select(Report).order_by(Report.id)))
