@@ -80,9 +80,17 @@ FOUND_DIRECTION_OVERRIDES = {"marker_id": 31337, "texts": ["\u202eq31337zt0 <b>"
                              "later": [("disturb", "edit"), ("command", "/mijngegevens"), ("official_press", 3),
                                        ("disturb", "forward"), ("press", 1)]}
 
+# The oracle once took "SP-0005 …" for the free text of "/logboek melding SP-0005 …" (two command words).
+FOUND_TWO_WORD_COMMAND = {"marker_id": 99999, "texts": ["q99999zt0 %s", "q99999zt1 @everyone", "\u00cf q99999zt2",
+                                                         "\u202dq99999zt3"],
+                          "name": "Nm99999", "named": False, "seed": 274502,
+                          "later": [("official_command", "/logboek melding"), ("disturb", "document"),
+                                    ("official_command", "/vraag")]}
+
 
 @given(scenario=scenarios())
 @example(scenario=FOUND_DIRECTION_OVERRIDES)
+@example(scenario=FOUND_TWO_WORD_COMMAND)
 # Whole flows take seconds each: no shrinking (a failure prints its example and seed; keep it as @example).
 @settings(max_examples=12, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate),
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -151,7 +159,8 @@ class Flow:
         assert report is not None and self.draft_step() is None, "the guided report was not sent"
         self.number = f"SP-{report.number:04d}"
         police = self.cast.police
-        await self.official_says(police, f"/vraag {self.number} {self.text(2)}")
+        question = self.text(2)
+        await self.official_says(police, f"/vraag {self.number} {question}", typed=question)
         await self.press_ending(self.reporter, ":ans")
         await self.say(self.reporter, self.text(3))
         await self.press_ending(police, ":fb")
@@ -170,7 +179,8 @@ class Flow:
             elif kind == "official_text":
                 await self.official_says(official, self.text(value))
             elif kind == "official_command":
-                await self.official_says(police, f"{value} {self.number} {self.text(2)}")
+                free_text = self.text(2)
+                await self.official_says(police, f"{value} {self.number} {free_text}", typed=free_text)
 
     def draft_step(self) -> str | None:
         with Session(self.bot.db.engine) as session:
@@ -267,11 +277,9 @@ class Flow:
         if user is self.reporter and not text.startswith("/"):
             self.own_texts.append(sent)
 
-    async def official_says(self, official, text: str) -> None:
-        if not text.startswith("/"):
-            self.typed.append(text)
-        else:
-            self.typed.append(text.split(" ", 2)[-1])
+    async def official_says(self, official, text: str, typed: str | None = None) -> None:
+        """``typed``: the free text of a command (``/logboek melding SP-0005 …`` has two words before the number)."""
+        self.typed.append(text if typed is None else typed)
         await self.step(official, official.private, lambda: official.send(official.private, text))
 
     async def photo(self) -> None:
