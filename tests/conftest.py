@@ -1,4 +1,7 @@
+import os
+
 import pytest
+from hypothesis import settings
 
 from handlers.clock import ManualClock
 from tests.databases import BACKENDS, fresh_database
@@ -9,6 +12,15 @@ from tests.matrix_people import MatrixWorld
 # Shaped like a real token (35 characters after the colon), so the config check accepts it.
 TEST_TOKEN = "1000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 from tests.telegram_people import assemble
+
+
+def pytest_configure(config):
+    """Under CI the property tests draw the same examples every run (hypothesis' ``derandomize``),
+    so a submission is judged on a reproducible suite; locally each run explores new ones, and
+    what they find is kept as an ``@example``."""
+    if os.environ.get("CI"):
+        settings.register_profile("ci", derandomize=True, database=None)
+        settings.load_profile("ci")
 
 
 @pytest.fixture(params=BACKENDS)
