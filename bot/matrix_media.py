@@ -29,6 +29,15 @@ def is_matrix_photo(reference: str | None) -> bool:
     return bool(reference) and reference.startswith('{"mx"')
 
 
+def _where(content: dict) -> dict:
+    """Where a media event's bytes are: its ``mxc://`` URL, with the decryption key when encrypted."""
+    encrypted = content.get("file")
+    if isinstance(encrypted, dict):
+        keep = {name: encrypted[name] for name in ("url", "key", "iv", "hashes", "v") if name in encrypted}
+        return {"mx": encrypted.get("url"), "file": keep}
+    return {"mx": content.get("url")}
+
+
 class MatrixMedia:
     def __init__(self, client: AsyncClient):
         self.client = client
@@ -37,12 +46,7 @@ class MatrixMedia:
     def reference(content: dict) -> str:
         """The photo reference of an ``m.image`` event's content (plain or encrypted)."""
         info = content.get("info") or {}
-        encrypted = content.get("file")
-        if isinstance(encrypted, dict):
-            keep = {name: encrypted[name] for name in ("url", "key", "iv", "hashes", "v") if name in encrypted}
-            reference = {"mx": encrypted.get("url"), "file": keep}
-        else:
-            reference = {"mx": content.get("url")}
+        reference = _where(content)
         reference["mime"] = str(info.get("mimetype") or "image/jpeg")
         return json.dumps(reference, separators=(",", ":"))
 
@@ -50,12 +54,7 @@ class MatrixMedia:
     def shared_file(content: dict) -> SharedFile:
         """An ``m.file``/``m.video`` event's content as a file reference (plain or encrypted, as photos)."""
         info = content.get("info") or {}
-        encrypted = content.get("file")
-        if isinstance(encrypted, dict):
-            keep = {name: encrypted[name] for name in ("url", "key", "iv", "hashes", "v") if name in encrypted}
-            reference = {"mx": encrypted.get("url"), "file": keep}
-        else:
-            reference = {"mx": content.get("url")}
+        reference = _where(content)
         video = content.get("msgtype") == "m.video"
         mime = str(info.get("mimetype") or ("video/mp4" if video else "application/octet-stream"))
         size = info.get("size")
