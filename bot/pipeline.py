@@ -208,17 +208,12 @@ class Pipeline:
         while True:
             def load(after_id=after_id) -> list[tuple[int, Received | None]]:
                 with self.db.transaction() as session:
-                    return [(row.id, Received.from_payload(row.payload) if row.payload else None)
-                            for row in inbox.pending(session, self.key_prefix, after_id=after_id)]
+                    return _received(inbox.pending(session, self.key_prefix, after_id=after_id))
             page = await self.db.run(load)
             if not page:
                 break
             after_id = page[-1][0]
-            for row_id, received in page:
-                if received is not None:
-                    received.inbox_id = row_id
-                    await self.submit(received)
-                    resumed += 1
+            resumed += await self._submit_stored(page)
         if resumed:
             log.info("%s: resuming %s received but unapplied updates", self.platform, resumed)
         return resumed
@@ -229,17 +224,21 @@ class Pipeline:
 
         def take() -> list[tuple[int, Received | None]]:
             with self.db.transaction() as session:
-                rows = inbox.adopt(session, self.key_prefix, shared.holder, shared.alive(session))
-                return [(row.id, Received.from_payload(row.payload) if row.payload else None) for row in rows]
-        adopted = 0
-        for row_id, received in await self.db.run(take):
-            if received is not None and received.key not in self._queued:
-                received.inbox_id = row_id
-                await self.submit(received)
-                adopted += 1
+                return _received(inbox.adopt(session, self.key_prefix, shared.holder, shared.alive(session)))
+        adopted = await self._submit_stored(await self.db.run(take))
         if adopted:
             log.info("%s: took over %s updates received by an instance that stopped", self.platform, adopted)
         return adopted
+
+    async def _submit_stored(self, stored: list[tuple[int, "Received | None"]]) -> int:
+        """Queue updates read back from the inbox (not those already queued); how many."""
+        submitted = 0
+        for row_id, received in stored:
+            if received is not None and received.key not in self._queued:
+                received.inbox_id = row_id
+                await self.submit(received)
+                submitted += 1
+        return submitted
 
     async def _adopt_forever(self) -> None:
         while True:
@@ -336,3 +335,8 @@ class Pipeline:
 
 def received_from(incomings: Iterable[tuple[Incoming, dict]]) -> list[Received]:
     return [Received(incoming=incoming, extra=extra) for incoming, extra in incomings]
+
+
+def _received(rows) -> list[tuple[int, "Received | None"]]:
+    """Inbox rows as (row id, the update they stored); None where the content is gone."""
+    return [(row.id, Received.from_payload(row.payload) if row.payload else None) for row in rows]
