@@ -14,13 +14,19 @@ def candidate(db, clock, duties: list[str], lost: list[str], name: str) -> Leade
     return Leadership(db, clock, f"{instance_name()}-{name}", on_elected=elected, on_lost=lost.append)
 
 
-async def test_one_leads_the_other_waits_and_takes_over_when_it_hands_back(database):
+async def two_candidates(db) -> tuple[ManualClock, list[str], list[str], Leadership, Leadership]:
+    """Candidates "a" and "b" on one clock, started in that order: what they did and lost is recorded."""
     clock = ManualClock(START)
     duties: list[str] = []
     lost: list[str] = []
-    first, second = candidate(database, clock, duties, lost, "a"), candidate(database, clock, duties, lost, "b")
+    first, second = candidate(db, clock, duties, lost, "a"), candidate(db, clock, duties, lost, "b")
     await first.start()
     await second.start()
+    return clock, duties, lost, first, second
+
+
+async def test_one_leads_the_other_waits_and_takes_over_when_it_hands_back(database):
+    clock, duties, lost, first, second = await two_candidates(database)
     try:
         assert (first.state, second.state) == ("leader", "standby")
         assert duties == ["a"] and second.leader == first.holder
@@ -35,12 +41,7 @@ async def test_one_leads_the_other_waits_and_takes_over_when_it_hands_back(datab
 
 
 async def test_a_leader_whose_lease_ran_out_and_was_taken_stops(database):
-    clock = ManualClock(START)
-    duties: list[str] = []
-    lost: list[str] = []
-    first, second = candidate(database, clock, duties, lost, "a"), candidate(database, clock, duties, lost, "b")
-    await first.start()
-    await second.start()
+    clock, duties, lost, first, second = await two_candidates(database)
     try:
         clock.advance(LEADER_TTL + timedelta(seconds=1))  # the leader could not renew (a partition, a pause)
         assert await second._round() is True  # the standby takes the expired lease
