@@ -50,12 +50,24 @@ STOP_WAIT = 15.0
 
 
 @dataclass
+class Measured:
+    rate: float
+    seconds: float
+    bot_cpu: float  # CPU seconds of the bot's process meanwhile
+    bench_cpu: float  # of the bench's process (the fake Bot API and the people)
+
+
+@dataclass
 class Result:
     scenario: str
     backend: str
     weerbaar: float
     bare: float
     unit: str
+    #: CPU seconds used during the measurement: (bot under test, bench process) for each bot.
+    weerbaar_cpu: tuple[float, float] = (0.0, 0.0)
+    bare_cpu: tuple[float, float] = (0.0, 0.0)
+    seconds: tuple[float, float] = (0.0, 0.0)
 
     @property
     def ratio(self) -> float:
@@ -202,7 +214,7 @@ def _polls(server: FakeTelegram) -> int:
     return sum(1 for request in server.requests if request.method == "getUpdates")
 
 
-async def scenario_on_weerbaar(backend: str, directory: Path, latency: float, people: int, scenario: str) -> float:
+async def scenario_on_weerbaar(backend: str, directory: Path, latency: float, people: int, scenario: str) -> Measured:
     server = await start_server(latency)
     world = World(server, people)
     try:
@@ -217,9 +229,9 @@ async def scenario_on_weerbaar(backend: str, directory: Path, latency: float, pe
                 with db.transaction() as session:
                     apply_parks(session, config)
                 async with bot_process(server, ["-m", "bot", "run", "--config", str(config_path)],
-                                       directory / "weerbaar.log", environ):
+                                       directory / "weerbaar.log", environ) as process:
                     await _set_up_park(server, world, db, config)
-                    return await _measure(server, world, scenario)
+                    return await _measure(server, world, scenario, process.pid)
             finally:
                 engine.dispose()
     finally:
@@ -238,33 +250,42 @@ async def _set_up_park(server: FakeTelegram, world: World, db: Database, config)
     await wait_for_count(server, world.group.id, 1)
 
 
-async def scenario_on_bare(directory: Path, latency: float, people: int, scenario: str) -> float:
+async def scenario_on_bare(directory: Path, latency: float, people: int, scenario: str) -> Measured:
     server = await start_server(latency)
     world = World(server, people)
     officials = ",".join(str(official.id) for official in world.officials)
     try:
         async with bot_process(server, ["-m", "bench.bare_bot", "--base-url", server.base_url,
                                         "--officials", officials], directory / "bare.log",
-                               {"BARE_BOT_TOKEN": TOKEN}):
-            return await _measure(server, world, scenario)
+                               {"BARE_BOT_TOKEN": TOKEN}) as process:
+            return await _measure(server, world, scenario, process.pid)
     finally:
         await server.stop()
 
 
-async def _measure(server: FakeTelegram, world: World, scenario: str) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(server: FakeTelegram, world: World, scenario: str, pid: int) -> Measured:
     """Per second: updates answered (``my_reports``) or whole reports filed and delivered (``reports``)."""
+    bot_before, bench_before = _cpu_seconds(pid), time.process_time()
     began = time.perf_counter()
     if scenario == "my_reports":
         for user in world.people:
             user.send(user.private, "/mijnmeldingen")
         for user in world.people:
             await wait_for_count(server, user.private.id, 1)
-        return len(world.people) / (time.perf_counter() - began)
-    before = {official.id: len(arrivals(server).of(official.id)) for official in world.officials}
-    await asyncio.gather(*(run_steps(server, user, REPORT_STEPS) for user in world.people))
-    for official in world.officials:
-        await wait_for_count(server, official.id, before[official.id] + len(world.people))
-    return len(world.people) / (time.perf_counter() - began)
+    else:
+        before = {official.id: len(arrivals(server).of(official.id)) for official in world.officials}
+        await asyncio.gather(*(run_steps(server, user, REPORT_STEPS) for user in world.people))
+        for official in world.officials:
+            await wait_for_count(server, official.id, before[official.id] + len(world.people))
+    seconds = time.perf_counter() - began
+    return Measured(len(world.people) / seconds, seconds, _cpu_seconds(pid) - bot_before,
+                    time.process_time() - bench_before)
 
 
 async def compare(backend: str, directory: Path, latency: float, people: int, scenario: str) -> Result:
@@ -273,4 +294,5 @@ async def compare(backend: str, directory: Path, latency: float, people: int, sc
     label = {"my_reports": f"{people} people send /mijnmeldingen at once",
              "reports": f"{people} people file a whole guided report at once"}[scenario]
     unit = "updates/s" if scenario == "my_reports" else "reports/s"
-    return Result(label, backend, weerbaar, bare, unit)
+    return Result(label, backend, weerbaar.rate, bare.rate, unit, (weerbaar.bot_cpu, weerbaar.bench_cpu),
+                  (bare.bot_cpu, bare.bench_cpu), (weerbaar.seconds, bare.seconds))

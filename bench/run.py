@@ -151,7 +151,17 @@ def print_table(results, latency: float) -> bool:
                   f"bare PTB bot: {result.bare:.2f} {result.unit} | {result.ratio:.2f}× | "
                   f"≥ {BUDGET}×: {'met' if met else 'MISSED'} |")
         ok &= met
+    for result in results:
+        if not isinstance(result, FanOut) and result.seconds[0]:
+            print(f"CPU while measured, {result.scenario} on {result.backend}: "
+                  f"Weerbaar {_cpu(result.weerbaar_cpu, result.seconds[0])}; "
+                  f"bare bot {_cpu(result.bare_cpu, result.seconds[1])}")
     return ok
+
+
+def _cpu(cpu: tuple[float, float], seconds: float) -> str:
+    bot, bench = cpu
+    return f"bot {bot:.1f} s ({bot / seconds:.0%} of a core), bench {bench:.1f} s ({bench / seconds:.0%}) in {seconds:.1f} s"
 
 
 def main() -> int:
