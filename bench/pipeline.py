@@ -250,13 +250,15 @@ async def _set_up_park(server: FakeTelegram, world: World, db: Database, config)
     await wait_for_count(server, world.group.id, 1)
 
 
-async def scenario_on_bare(directory: Path, latency: float, people: int, scenario: str) -> Measured:
+async def scenario_on_bare(directory: Path, latency: float, people: int, scenario: str,
+                           connections: int | None = None) -> Measured:
     server = await start_server(latency)
     world = World(server, people)
     officials = ",".join(str(official.id) for official in world.officials)
+    pool = ["--connections", str(connections)] if connections else []
     try:
         async with bot_process(server, ["-m", "bench.bare_bot", "--base-url", server.base_url,
-                                        "--officials", officials], directory / "bare.log",
+                                        "--officials", officials, *pool], directory / "bare.log",
                                {"BARE_BOT_TOKEN": TOKEN}) as process:
             return await _measure(server, world, scenario, process.pid)
     finally:
@@ -288,9 +290,10 @@ async def _measure(server: FakeTelegram, world: World, scenario: str, pid: int) 
                     time.process_time() - bench_before)
 
 
-async def compare(backend: str, directory: Path, latency: float, people: int, scenario: str) -> Result:
+async def compare(backend: str, directory: Path, latency: float, people: int, scenario: str,
+                  bare_connections: int | None = None) -> Result:
     weerbaar = await scenario_on_weerbaar(backend, directory, latency, people, scenario)
-    bare = await scenario_on_bare(directory, latency, people, scenario)
+    bare = await scenario_on_bare(directory, latency, people, scenario, bare_connections)
     label = {"my_reports": f"{people} people send /mijnmeldingen at once",
              "reports": f"{people} people file a whole guided report at once"}[scenario]
     unit = "updates/s" if scenario == "my_reports" else "reports/s"

@@ -106,6 +106,9 @@ def arguments():
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--fanout-reports", type=int, default=100, help="reports sent at once in the fan-out row")
     parser.add_argument("--only", default="", help="comma-separated rows to run: commands, reports, fanout")
+    parser.add_argument("--bare-connections", type=int, default=None,
+                        help="the bare bot's Bot API connections (default: python-telegram-bot's own; "
+                             "Weerbaar keeps 16, see bot/telegram_adapter.py)")
     return parser.parse_args()
 
 
@@ -119,9 +122,11 @@ async def pipeline_table(args, directory: Path) -> list:
     for backend in args.backends.split(","):
         first = len(results)
         if "commands" in rows:
-            results.append(await compare(backend, directory, latency, args.people, "my_reports"))
+            results.append(await compare(backend, directory, latency, args.people, "my_reports",
+                                         args.bare_connections))
         if "reports" in rows:
-            results.append(await compare(backend, directory, latency, args.reporters, "reports"))
+            results.append(await compare(backend, directory, latency, args.reporters, "reports",
+                                         args.bare_connections))
         if "fanout" in rows:
             results.append(await fan_out(backend, directory, latency, 1, PHOTOS))
             results.append(await fan_out(backend, directory, latency, args.fanout_reports, 0))
