@@ -42,7 +42,11 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-POSTGRES_WORKERS = 8
+#: Threads for PostgreSQL work. Few: the work is CPU-bound ORM code under one GIL, so more threads
+#: only add contention and smaller batches for the dispatcher. In bench/pipeline.py (50 guided
+#: reports at once, local PostgreSQL) 1-2 threads used 10-13 ms of CPU per update and 4-8 used
+#: 14-19 ms, at 10-35% less throughput. A database with slow round trips may want more.
+POSTGRES_WORKERS = 2
 IMMEDIATE = "weerbaar_immediate"
 DURABLE = "weerbaar_durable"
 SYNCHRONOUS_COMMIT = "weerbaar_synchronous_commit"
