@@ -305,11 +305,20 @@ async def _measure(server: FakeTelegram, world: World, scenario: str, pid: int) 
 
 
 async def compare(backend: str, directory: Path, latency: float, people: int, scenario: str,
-                  bare_connections: int | None = None) -> Result:
-    weerbaar = await scenario_on_weerbaar(backend, directory, latency, people, scenario)
-    bare = await scenario_on_bare(directory, latency, people, scenario, bare_connections)
+                  bare_connections: int | None = None, rounds: int = 3) -> Result:
+    """``rounds`` runs of each bot, taking turns (a fresh process and database each time); the
+    median of each, so one run disturbed by the machine's other work does not decide the row."""
+    weerbaar_runs, bare_runs = [], []
+    for _ in range(rounds):
+        weerbaar_runs.append(await scenario_on_weerbaar(backend, directory, latency, people, scenario))
+        bare_runs.append(await scenario_on_bare(directory, latency, people, scenario, bare_connections))
+    weerbaar, bare = _median(weerbaar_runs), _median(bare_runs)
     label = {"my_reports": f"{people} people send /mijnmeldingen at once",
              "reports": f"{people} people file a whole guided report at once"}[scenario]
     unit = "updates/s" if scenario == "my_reports" else "reports/s"
     return Result(label, backend, weerbaar.rate, bare.rate, unit, (weerbaar.bot_cpu, weerbaar.bench_cpu),
                   (bare.bot_cpu, bare.bench_cpu), (weerbaar.seconds, bare.seconds))
+
+
+def _median(runs: list[Measured]) -> Measured:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]
