@@ -173,11 +173,12 @@ async def start_server(latency: float) -> FakeTelegram:
     return server
 
 
-def weerbaar_config(server: FakeTelegram, url: str, path: Path) -> Path:
-    """An operator's config for the fake: its address, no pacing (the fake has no flood control)."""
+def weerbaar_config(server: FakeTelegram, url: str, path: Path, pacing: str = "off") -> Path:
+    """An operator's config for the fake: its address and, by default, no pacing (the throughput
+    rows run the fake without flood control; ``pacing="telegram"`` keeps to Telegram's limits)."""
     path.write_text(to_toml({
         "database": {"url": url},
-        "telegram": {"base_url": server.base_url, "base_file_url": server.base_file_url, "pacing": "off"},
+        "telegram": {"base_url": server.base_url, "base_file_url": server.base_file_url, "pacing": pacing},
         "bot": {"sweep_interval": "1d"},
         "parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")],
     }))
