@@ -2,7 +2,13 @@
 
 It stores nothing and sends its replies inline from the update handler, with PTB's
 ``concurrent_updates`` on: the fastest a PTB bot can answer on the same fake Bot API.
+``bench/pipeline.py`` runs it in a process of its own, as Weerbaar runs in its own:
+``python -m bench.bare_bot --base-url URL --officials ID,ID [--connections N]`` (token in
+``BARE_BOT_TOKEN``), polling until SIGTERM.
 """
+
+import argparse
+import os
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -21,8 +27,12 @@ REPORT_REPLIES = [
 ]
 
 
-def bare_bot(token: str, base_url: str, officials: list[int]) -> Application:
-    application = ApplicationBuilder().token(token).base_url(base_url).concurrent_updates(True).build()
+def bare_bot(token: str, base_url: str, officials: list[int], connections: int | None = None) -> Application:
+    """``connections``: the Bot API connection pool's size (default: python-telegram-bot's own)."""
+    builder = ApplicationBuilder().token(token).base_url(base_url).concurrent_updates(True)
+    if connections is not None:
+        builder = builder.connection_pool_size(connections)
+    application = builder.build()
     steps: dict[int, int] = {}
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -46,3 +56,19 @@ def bare_bot(token: str, base_url: str, officials: list[int]) -> Application:
 
     application.add_handler(TypeHandler(Update, on_update))
     return application
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-url", required=True, help="the Bot API's address, as PTB's base_url")
+    parser.add_argument("--officials", default="", help="comma-separated chat ids told of each report")
+    parser.add_argument("--connections", type=int, default=None,
+                        help="Bot API connections (default: python-telegram-bot's own)")
+    args = parser.parse_args()
+    officials = [int(official) for official in args.officials.split(",") if official]
+    application = bare_bot(os.environ["BARE_BOT_TOKEN"], args.base_url, officials, args.connections)
+    application.run_polling(poll_interval=0.0, timeout=10)
+
+
+if __name__ == "__main__":
+    main()

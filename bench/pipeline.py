@@ -1,28 +1,42 @@
 """The pipeline side by side: the real bot and a bare python-telegram-bot bot on the same fake Bot API.
 
+Each bot under test runs in a process of its own, as an operator runs it: Weerbaar as
+``weerbaar run`` (``python -m bot run``) with a config file pointing at the fake, the bare
+bot as ``python -m bench.bare_bot``, both long-polling ``getUpdates``. The fake Bot API and
+the simulated people stay in the bench's process, so their CPU is not charged to the bot
+(the real Bot API runs on Telegram's machines); on a 2-core machine each side has a core.
+Both bots are treated alike: same process model, same fake, same round trip, the same
+warm-up (one whole report and one /mijnmeldingen before the clock starts), and the clock
+runs from the first message sent to the last answer arrived (start-up and, for Weerbaar,
+the park's set-up are not timed).
+
 The fake answers every call after a configurable network round trip (default 50 ms; real
-Telegram: 30-150 ms). Flood control is off on both sides: the rows measure the pipeline
-(inbox, transactions, outbox, dispatcher), not Telegram's 30 messages/s cap, which the bare
-bot would ignore. The bot pacing itself at those limits is tested in tests/test_pacing.py.
+Telegram: 30-150 ms). Flood control is off on both sides (``[telegram] pacing = "off"`` in
+Weerbaar's config, the fake's limits off): the rows measure the pipeline (inbox,
+transactions, outbox, dispatcher), not Telegram's 30 messages/s cap, which the bare bot
+would ignore. The bot pacing itself at those limits is tested in tests/test_pacing.py.
 """
 
 import asyncio
+import os
+import sys
 import time
 import uuid
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from bench.bare_bot import bare_bot
-from bot.bootstrap import build
+from bot.config import load_config
+from bot.park_setup import apply_parks
 from handlers.clock import SystemClock
 from handlers.invites import create_invite
-from bot.park_setup import apply_parks
 from storage.db import Database, make_engine, upgrade
+from tests.bot_process import to_toml
 from tests.fake_telegram import FakeTelegram
-from tests.harness import PARK, bot_config
+from tests.harness import OTHER_PARK, PARK, park_table
 
 TOKEN = "1000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -31,6 +45,17 @@ REPORT_STEPS = [("text", f"/start m_{PARK}", 2), ("press", "Drugs", 1), ("text",
                 ("text", "gisteren rond 22 uur", 1), ("text", "Busjes met zware pakketten, elke nacht", 1),
                 ("press", "Klaar", 1), ("press", "Anoniem", 1), ("press", "Nee", 1), ("press", "Versturen", 1)]
 WAIT = 300.0
+ROOT = Path(__file__).resolve().parent.parent
+STARTUP_WAIT = 120.0
+STOP_WAIT = 15.0
+
+
+@dataclass
+class Measured:
+    rate: float
+    seconds: float
+    bot_cpu: float  # CPU seconds of the bot's process meanwhile
+    bench_cpu: float  # of the bench's process (the fake Bot API and the people)
 
 
 @dataclass
@@ -40,6 +65,10 @@ class Result:
     weerbaar: float
     bare: float
     unit: str
+    #: CPU seconds used during the measurement: (bot under test, bench process) for each bot.
+    weerbaar_cpu: tuple[float, float] = (0.0, 0.0)
+    bare_cpu: tuple[float, float] = (0.0, 0.0)
+    seconds: tuple[float, float] = (0.0, 0.0)
 
     @property
     def ratio(self) -> float:
@@ -47,27 +76,33 @@ class Result:
 
 
 @contextmanager
-def database(backend: str, directory: Path):
+def database_url(backend: str, directory: Path) -> Iterator[str]:
+    """A new, empty database for one measurement; a PostgreSQL schema is dropped afterwards."""
     if backend == "sqlite":
-        engine = make_engine(f"sqlite:///{directory}/bench-{uuid.uuid4().hex[:6]}.db")
-        upgrade(engine)
-        yield Database(engine)
-        engine.dispose()
+        yield f"sqlite:///{directory}/bench-{uuid.uuid4().hex[:6]}.db"
         return
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'create schema "{schema}"'))
-    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True,
-                           pool_size=12, max_overflow=10)
     try:
-        upgrade(engine)
-        yield Database(engine)
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
         with admin.begin() as connection:
             connection.execute(text(f'drop schema "{schema}" cascade'))
         admin.dispose()
+
+
+@contextmanager
+def database(backend: str, directory: Path) -> Iterator[Database]:
+    """A new, migrated database (see ``database_url``), opened in the bench's process."""
+    with database_url(backend, directory) as url:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            yield Database(engine)
+        finally:
+            engine.dispose()
 
 
 class Arrivals:
@@ -124,7 +159,8 @@ class World:
         self.admin = server.add_user("Anna")
         self.officials = [server.add_user("Piet"), server.add_user("Gwen")]
         self.people = [server.add_user(f"Person {n}") for n in range(people)]
-        self.group = server.add_group("Ondernemers", members=[self.admin, *self.people])
+        self.warm_up_person = server.add_user("Eerste")
+        self.group = server.add_group("Ondernemers", members=[self.admin, *self.people, self.warm_up_person])
         for official in self.officials:
             official.started = True
 
@@ -137,26 +173,76 @@ async def start_server(latency: float) -> FakeTelegram:
     return server
 
 
-async def scenario_on_weerbaar(backend: str, directory: Path, latency: float, people: int, scenario: str) -> float:
+def weerbaar_config(server: FakeTelegram, url: str, path: Path, pacing: str = "off") -> Path:
+    """An operator's config for the fake: its address and, by default, no pacing (the throughput
+    rows run the fake without flood control; ``pacing="telegram"`` keeps to Telegram's limits)."""
+    path.write_text(to_toml({
+        "database": {"url": url},
+        "telegram": {"base_url": server.base_url, "base_file_url": server.base_file_url, "pacing": pacing},
+        "bot": {"sweep_interval": "1d"},
+        "parks": [park_table(PARK, "De Spaanse Polder", "SP"), park_table(OTHER_PARK, "Noorderveld", "NV")],
+    }))
+    return path
+
+
+@asynccontextmanager
+async def bot_process(server: FakeTelegram, arguments: list[str], log_path: Path, environ: dict | None = None):
+    """A bot under test as a child process; ready once it polls the fake, stopped with SIGTERM."""
+    polls_before = _polls(server)
+    with log_path.open("a") as log:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, *arguments, cwd=str(ROOT), stdout=log, stderr=log,
+            env={**os.environ, "PYTHONPATH": str(ROOT), **(environ or {})})
+    try:
+        deadline = time.monotonic() + STARTUP_WAIT
+        while _polls(server) <= polls_before:
+            if process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{' '.join(arguments)} did not start polling:\n{log_path.read_text()[-2000:]}")
+            try:
+                await server.wait_for_calls("getUpdates", polls_before + 1, timeout=0.5)
+            except TimeoutError:
+                pass
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), STOP_WAIT)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def _polls(server: FakeTelegram) -> int:
+    return sum(1 for request in server.requests if request.method == "getUpdates")
+
+
+async def scenario_on_weerbaar(backend: str, directory: Path, latency: float, people: int, scenario: str) -> Measured:
     server = await start_server(latency)
     world = World(server, people)
     try:
-        with database(backend, directory) as db:
-            config = bot_config(server, log_level="WARNING")
-            with db.transaction() as session:
-                apply_parks(session, config)
-            app = build(config, clock=SystemClock(), db=db, pacing={})
-            await app.start(run_jobs=False)
+        with database_url(backend, directory) as url:
+            config_path = weerbaar_config(server, url, directory / f"weerbaar-{uuid.uuid4().hex[:6]}.toml")
+            environ = {"WEERBAAR_TELEGRAM_TOKEN": TOKEN}
+            config = load_config(config_path, environ=environ)
+            engine = make_engine(url)
             try:
-                await _set_up_park(app, server, world, db, config)
-                return await _measure(server, world, scenario)
+                upgrade(engine)
+                db = Database(engine)
+                with db.transaction() as session:
+                    apply_parks(session, config)
+                async with bot_process(server, ["-m", "bot", "run", "--config", str(config_path)],
+                                       directory / "weerbaar.log", environ) as process:
+                    await _set_up_park(server, world, db, config)
+                    await _warm_up(server, world)
+                    return await _measure(server, world, scenario, process.pid)
             finally:
-                await app.stop()
+                engine.dispose()
     finally:
         await server.stop()
 
 
-async def _set_up_park(app, server: FakeTelegram, world: World, db, config) -> None:
+async def _set_up_park(server: FakeTelegram, world: World, db: Database, config) -> None:
     def code(role: str) -> str:
         with db.transaction() as session:
             return create_invite(session, park_slug=PARK, role=role, allowed_roles=config.official_roles,
@@ -168,42 +254,72 @@ async def _set_up_park(app, server: FakeTelegram, world: World, db, config) -> N
     await wait_for_count(server, world.group.id, 1)
 
 
-async def scenario_on_bare(directory: Path, latency: float, people: int, scenario: str) -> float:
+async def scenario_on_bare(directory: Path, latency: float, people: int, scenario: str,
+                           connections: int | None = None) -> Measured:
     server = await start_server(latency)
     world = World(server, people)
-    application = bare_bot(TOKEN, server.base_url, [official.id for official in world.officials])
+    officials = ",".join(str(official.id) for official in world.officials)
+    pool = ["--connections", str(connections)] if connections else []
     try:
-        await application.initialize()
-        await application.start()
-        await application.updater.start_polling(poll_interval=0.0, timeout=10)
-        return await _measure(server, world, scenario)
+        async with bot_process(server, ["-m", "bench.bare_bot", "--base-url", server.base_url,
+                                        "--officials", officials, *pool], directory / "bare.log",
+                               {"BARE_BOT_TOKEN": TOKEN}) as process:
+            await _warm_up(server, world)
+            return await _measure(server, world, scenario, process.pid)
     finally:
-        await application.updater.stop()
-        await application.stop()
-        await application.shutdown()
         await server.stop()
 
 
-async def _measure(server: FakeTelegram, world: World, scenario: str) -> float:
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _warm_up(server: FakeTelegram, world: World) -> None:
+    """Before the clock, the same for both bots: one person files a whole report and asks for their
+    reports, so what is done once per process (lazy imports such as the holiday calendar's on the
+    first report) is not counted as throughput."""
+    before = {official.id: len(arrivals(server).of(official.id)) for official in world.officials}
+    await run_steps(server, world.warm_up_person, REPORT_STEPS + [("text", "/mijnmeldingen", 1)])
+    for official in world.officials:
+        await wait_for_count(server, official.id, before[official.id] + 1)
+
+
+async def _measure(server: FakeTelegram, world: World, scenario: str, pid: int) -> Measured:
     """Per second: updates answered (``my_reports``) or whole reports filed and delivered (``reports``)."""
+    bot_before, bench_before = _cpu_seconds(pid), time.process_time()
     began = time.perf_counter()
     if scenario == "my_reports":
         for user in world.people:
             user.send(user.private, "/mijnmeldingen")
         for user in world.people:
             await wait_for_count(server, user.private.id, 1)
-        return len(world.people) / (time.perf_counter() - began)
-    before = {official.id: len(arrivals(server).of(official.id)) for official in world.officials}
-    await asyncio.gather(*(run_steps(server, user, REPORT_STEPS) for user in world.people))
-    for official in world.officials:
-        await wait_for_count(server, official.id, before[official.id] + len(world.people))
-    return len(world.people) / (time.perf_counter() - began)
+    else:
+        before = {official.id: len(arrivals(server).of(official.id)) for official in world.officials}
+        await asyncio.gather(*(run_steps(server, user, REPORT_STEPS) for user in world.people))
+        for official in world.officials:
+            await wait_for_count(server, official.id, before[official.id] + len(world.people))
+    seconds = time.perf_counter() - began
+    return Measured(len(world.people) / seconds, seconds, _cpu_seconds(pid) - bot_before,
+                    time.process_time() - bench_before)
 
 
-async def compare(backend: str, directory: Path, latency: float, people: int, scenario: str) -> Result:
-    weerbaar = await scenario_on_weerbaar(backend, directory, latency, people, scenario)
-    bare = await scenario_on_bare(directory, latency, people, scenario)
+async def compare(backend: str, directory: Path, latency: float, people: int, scenario: str,
+                  bare_connections: int | None = None, rounds: int = 3) -> Result:
+    """``rounds`` runs of each bot, taking turns (a fresh process and database each time); the
+    median of each, so one run disturbed by the machine's other work does not decide the row."""
+    weerbaar_runs, bare_runs = [], []
+    for _ in range(rounds):
+        weerbaar_runs.append(await scenario_on_weerbaar(backend, directory, latency, people, scenario))
+        bare_runs.append(await scenario_on_bare(directory, latency, people, scenario, bare_connections))
+    weerbaar, bare = _median(weerbaar_runs), _median(bare_runs)
     label = {"my_reports": f"{people} people send /mijnmeldingen at once",
              "reports": f"{people} people file a whole guided report at once"}[scenario]
     unit = "updates/s" if scenario == "my_reports" else "reports/s"
-    return Result(label, backend, weerbaar, bare, unit)
+    return Result(label, backend, weerbaar.rate, bare.rate, unit, (weerbaar.bot_cpu, weerbaar.bench_cpu),
+                  (bare.bot_cpu, bare.bench_cpu), (weerbaar.seconds, bare.seconds))
+
+
+def _median(runs: list[Measured]) -> Measured:
+    return sorted(runs, key=lambda run: run.rate)[len(runs) // 2]

@@ -1,9 +1,10 @@
 """Benchmarks: the pipeline side by side with a bare python-telegram-bot bot, and handler latency.
 
-Run with ``make bench``. First one table: the real bot through python-telegram-bot's HTTP
-stack next to a bare PTB bot on the same fake Bot API with a network round trip of
-``--latency`` ms (default 50), 200 people at once and 50 whole guided reports at once
-(``bench/pipeline.py``; budget: a ratio of at least ``BUDGET``, 0.8×), and the fan-out of one
+Run with ``make bench``. First one table: the real bot (``weerbaar run`` in its own process)
+next to a bare PTB bot (in its own process too) on the same fake Bot API with a network round
+trip of ``--latency`` ms (default 50), 200 people at once and 50 whole guided reports at once,
+the median of ``--rounds`` runs each (``bench/pipeline.py``; budget: a ratio of at least
+``BUDGET``, 0.8×), and the fan-out of one
 report with 3 photos to 25 officials and of 100 reports at once with the fake's flood control
 on (``bench/fanout.py``; budget: within 10% of the fastest time Telegram's limits allow, no
 429), on SQLite and PostgreSQL. The command exits non-zero when a budget is missed. Then the handler
@@ -106,6 +107,11 @@ def arguments():
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--fanout-reports", type=int, default=100, help="reports sent at once in the fan-out row")
     parser.add_argument("--only", default="", help="comma-separated rows to run: commands, reports, fanout")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each bot per throughput row, taking turns; the median counts")
+    parser.add_argument("--bare-connections", type=int, default=None,
+                        help="the bare bot's Bot API connections (default: python-telegram-bot's own; "
+                             "Weerbaar keeps 16, see bot/telegram_adapter.py)")
     return parser.parse_args()
 
 
@@ -119,9 +125,11 @@ async def pipeline_table(args, directory: Path) -> list:
     for backend in args.backends.split(","):
         first = len(results)
         if "commands" in rows:
-            results.append(await compare(backend, directory, latency, args.people, "my_reports"))
+            results.append(await compare(backend, directory, latency, args.people, "my_reports",
+                                         args.bare_connections, args.rounds))
         if "reports" in rows:
-            results.append(await compare(backend, directory, latency, args.reporters, "reports"))
+            results.append(await compare(backend, directory, latency, args.reporters, "reports",
+                                         args.bare_connections, args.rounds))
         if "fanout" in rows:
             results.append(await fan_out(backend, directory, latency, 1, PHOTOS))
             results.append(await fan_out(backend, directory, latency, args.fanout_reports, 0))
@@ -129,13 +137,13 @@ async def pipeline_table(args, directory: Path) -> list:
     return results
 
 
-def print_table(results, latency: float) -> bool:
+def print_table(results, latency: float, rounds: int = 1) -> bool:
     """One table: throughput next to the bare bot, and fan-out next to the fastest Telegram's limits allow."""
     from bench.fanout import BUDGET as FANOUT_BUDGET, FanOut
 
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"Pipeline, fake Bot API with a {latency:.0f} ms round trip, {os.cpu_count()} CPUs, "
-          f"load average {load} (1, 5, 15 min)")
+          f"load average {load} (1, 5, 15 min); throughput: the median of {rounds} runs of each bot, taking turns")
     print("| scenario | database | Weerbaar | reference | ratio | budget |")
     print("|---|---|---|---|---|---|")
     ok = True
@@ -151,13 +159,23 @@ def print_table(results, latency: float) -> bool:
                   f"bare PTB bot: {result.bare:.2f} {result.unit} | {result.ratio:.2f}× | "
                   f"≥ {BUDGET}×: {'met' if met else 'MISSED'} |")
         ok &= met
+    for result in results:
+        if not isinstance(result, FanOut) and result.seconds[0]:
+            print(f"CPU while measured, {result.scenario} on {result.backend}: "
+                  f"Weerbaar {_cpu(result.weerbaar_cpu, result.seconds[0])}; "
+                  f"bare bot {_cpu(result.bare_cpu, result.seconds[1])}")
     return ok
+
+
+def _cpu(cpu: tuple[float, float], seconds: float) -> str:
+    bot, bench = cpu
+    return f"bot {bot:.1f} s ({bot / seconds:.0%} of a core), bench {bench:.1f} s ({bench / seconds:.0%}) in {seconds:.1f} s"
 
 
 def main() -> int:
     args = arguments()
     with tempfile.TemporaryDirectory() as directory:
-        ok = print_table(asyncio.run(pipeline_table(args, Path(directory))), args.latency)
+        ok = print_table(asyncio.run(pipeline_table(args, Path(directory))), args.latency, args.rounds)
         services = services_for(Path(directory))
         timings = asyncio.run(message_latency(services))
         print(f"handle(): {len(timings)} messages, median {statistics.median(timings) * 1000:.1f} ms, "

@@ -173,6 +173,8 @@ def build(config: Config, clock: Clock | None = None, db: Database | None = None
     services = Services(db=db, clock=clock, texts=Translator.load(), settings=settings)
     if pacing is None:
         pacing = {"telegram": Pacing(TELEGRAM_LIMITS), "matrix": Pacing(MATRIX_LIMITS, is_private=lambda chat: False)}
+        if config.telegram is not None and config.telegram.pacing == "off":  # a Bot API without flood control
+            del pacing["telegram"]
     several = config.telegram is not None and config.telegram.mode == "webhook"
     instance = None
     if several:  # webhook mode: any number of instances share the database, the pacing and the inbox

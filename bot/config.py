@@ -95,6 +95,9 @@ class TelegramConfig:
     bot_username: str | None = None
     mode: str = "polling"  # or "webhook" (several instances behind a load balancer)
     webhook: WebhookConfig | None = None
+    #: "telegram": sends keep to Telegram's limits; "off": not paced, only for a Bot API without
+    #: flood control (the benchmark's fake; on Telegram itself it earns 429s).
+    pacing: str = "telegram"
 
 
 @dataclass(frozen=True)
@@ -234,8 +237,10 @@ def _telegram(raw, environ, require_login: bool = True) -> TelegramConfig | None
     username = raw.get("bot_username") or None
     mode = _choice(raw, "telegram.mode", ("polling", "webhook"), "polling")
     webhook = _webhook(raw, environ, require_login) if mode == "webhook" else None
+    pacing = _choice(raw, "telegram.pacing", ("telegram", "off"), "telegram")
     return TelegramConfig(token=token, base_url=base_url, base_file_url=raw.get("base_file_url") or None,
-                          bot_username=username.lstrip("@") if username else None, mode=mode, webhook=webhook)
+                          bot_username=username.lstrip("@") if username else None, mode=mode, webhook=webhook,
+                          pacing=pacing)
 
 
 def _webhook(raw: dict, environ, require_login: bool) -> WebhookConfig:

@@ -97,10 +97,9 @@ def ask(ctx: Context, draft: ReportDraft) -> None:
         ctx.reply(ctx.t("report.ask_change"), rows + [[b("report.back", "back")]])
 
 
-def on_press(ctx: Context, step: str, value: str) -> str | None:
-    """A button of the current step; returns ``"send"`` when the reporter sends the report."""
-    draft = draft_of(ctx.session, ctx.person.id)
-    assert draft is not None  # checked by the caller
+def on_press(ctx: Context, draft: ReportDraft, step: str, value: str) -> str | None:
+    """A button of the current step of ``draft`` (checked by the caller); returns ``"send"`` when
+    the reporter sends the report."""
     data = dict(draft.data)
     if step == CATEGORY:
         ident = as_id(value)
@@ -231,9 +230,9 @@ def _save(ctx: Context, draft: ReportDraft, data: dict, step: str) -> None:
 
 
 def _touch(ctx: Context, draft: ReportDraft) -> None:
+    """Written with the step's other changes when the unit of work commits (one flush, not two)."""
     draft.updated_at = ctx.now
     ctx.session.add(draft)
-    ctx.session.flush()
 
 
 def _stale(ctx: Context) -> None:

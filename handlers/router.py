@@ -166,7 +166,7 @@ def _press(ctx: Context, data: str) -> None:
             if draft is None or draft.id != draft_id or draft.step != step:
                 ctx.toast = ctx.t("input.stale_button")
                 return None
-            if report_flow.on_press(ctx, step, value) == "send":
+            if report_flow.on_press(ctx, draft, step, value) == "send":
                 if draft.park_id not in ctx.member_of_parks:  # left the group while writing
                     ctx.session.delete(draft)
                     return ctx.reply(ctx.t("report.membership_ended", park=ctx.session.get(Park, draft.park_id).name))

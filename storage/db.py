@@ -16,7 +16,10 @@ acknowledged (``transaction(durable=True)``) waits for the disk at commit. The o
 PostgreSQL ``synchronous_commit = off``): a process crash loses nothing, and a power loss or
 database-server crash can only roll back the last fraction of a second of them, after
 which the inbox still holds the updates and they are applied again (a reply may then be
-sent twice). Measured: a durable SQLite commit costs about 6 ms on the reference machine,
+sent twice). On PostgreSQL "off" is the pooled connection's own setting, set once, and a
+durable transaction turns it on for itself (``SET LOCAL``); so whatever else runs on a pooled
+connection (a read, a migration) commits without waiting too, and a migration lost that way
+is simply run again at the next start. Measured: a durable SQLite commit costs about 6 ms on the reference machine,
 the others under 0.1 ms.
 
 Migrations take a lock (PostgreSQL advisory lock per schema; SQLite's write lock), so
@@ -39,9 +42,14 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-POSTGRES_WORKERS = 8
+#: Threads for PostgreSQL work. Few: the work is CPU-bound ORM code under one GIL, so more threads
+#: only add contention and smaller batches for the dispatcher. In bench/pipeline.py (50 guided
+#: reports at once, local PostgreSQL) 1-2 threads used 10-13 ms of CPU per update and 4-8 used
+#: 14-19 ms, at 10-35% less throughput. A database with slow round trips may want more.
+POSTGRES_WORKERS = 2
 IMMEDIATE = "weerbaar_immediate"
 DURABLE = "weerbaar_durable"
+SYNCHRONOUS_COMMIT = "weerbaar_synchronous_commit"
 
 T = TypeVar("T")
 
@@ -159,6 +167,20 @@ def schema_is_current(engine: Engine) -> bool:
     return bool(heads) and recorded == heads
 
 
+def _postgres_commit_mode(session: Session, durable: bool) -> dict:
+    """Commit without waiting for the disk unless ``durable``: the connection's own setting is
+    off (set once per connection, a statement per transaction saved); a durable transaction
+    turns it on for itself only (``SET LOCAL``). Returns the connection's info (its cache)."""
+    connection = session.connection()
+    info = connection.connection.info
+    if info.get(SYNCHRONOUS_COMMIT) != "off":
+        connection.exec_driver_sql("SET synchronous_commit TO OFF")
+        info[SYNCHRONOUS_COMMIT] = "off"
+    if durable:
+        connection.exec_driver_sql("SET LOCAL synchronous_commit TO ON")
+    return info
+
+
 class Database:
     """Hands out sessions; one ``transaction()`` is one unit of work; ``run`` runs it off the loop."""
 
@@ -171,15 +193,17 @@ class Database:
     def transaction(self, durable: bool = False) -> Iterator[Session]:
         """One unit of work. Only ``durable`` ones wait for the disk at commit (see the module doc)."""
         with Session(self.engine, expire_on_commit=False) as session:
+            connection_info = None
             if self.is_postgresql:
-                if not durable:
-                    session.exec(text("SET LOCAL synchronous_commit TO OFF"))
+                connection_info = _postgres_commit_mode(session, durable)
             else:
                 session.connection(execution_options={IMMEDIATE: True, DURABLE: durable})
             try:
                 yield session
                 session.commit()
             except BaseException:
+                if connection_info is not None:  # a SET in a transaction that rolls back is undone too
+                    connection_info.pop(SYNCHRONOUS_COMMIT, None)
                 session.rollback()
                 raise
 

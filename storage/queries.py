@@ -43,6 +43,12 @@ def people_with_roles(session: Session, park_id: int, roles: Iterable[str]) -> l
     return list(seen.values())
 
 
+def roles_held(session: Session, park_id: int, roles: Iterable[str]) -> set[str]:
+    """Which of ``roles`` someone holds in the park (one light query, not a person list per role)."""
+    return set(session.exec(select(Role.role).where(
+        Role.park_id == park_id, col(Role.role).in_(list(roles)), col(Role.revoked_at).is_(None)).distinct()))
+
+
 def role_names(session: Session, person_id: int, park_id: int) -> list[str]:
     return [
         role.role for role in session.exec(

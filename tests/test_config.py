@@ -49,6 +49,7 @@ def test_a_token_written_in_the_file_is_refused():
     (("parks", 0, "categories", 1, "roles"), ["sheriff"], "parks[0].categories[1].roles[0]"),
     (("bot", "draft_idle_timeout"), "soon", "bot.draft_idle_timeout"),
     (("telegram", "base_url"), "ftp://x", "telegram.base_url"),
+    (("telegram", "pacing"), "none", "telegram.pacing"),
 ])
 def test_mistakes_name_the_full_dotted_key(path, value, key):
     raw = example()
@@ -72,3 +73,10 @@ def test_telegram_may_be_left_out():
     raw = example()
     del raw["telegram"]
     assert parse_config(raw, environ={}).telegram is None
+
+
+def test_sends_keep_to_telegrams_limits_unless_the_file_turns_pacing_off():
+    raw = example()
+    assert parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": GOOD_TOKEN}).telegram.pacing == "telegram"
+    raw["telegram"]["pacing"] = "off"  # only for a Bot API without flood control (the benchmark's fake)
+    assert parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": GOOD_TOKEN}).telegram.pacing == "off"

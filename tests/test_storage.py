@@ -94,3 +94,24 @@ def test_migrations_go_down_and_up_again(database):
     configure(database)
     with Session(database.engine) as session:
         assert session.exec(select(Park)).first().slug == PARK
+
+
+def test_only_durable_transactions_wait_for_the_disk_on_postgresql(database):
+    """PostgreSQL: ``synchronous_commit`` is off for ordinary units of work, on for a durable one,
+    and a rolled-back transaction (which undoes a SET in it) leaves the next one right."""
+    if not database.is_postgresql:
+        return  # SQLite's pragma is chosen per transaction as it begins (storage.db._begin_sqlite)
+
+    def setting(durable: bool = False) -> str:
+        with database.transaction(durable=durable) as session:
+            return session.connection().exec_driver_sql("SHOW synchronous_commit").scalar()
+
+    assert setting() == "off"
+    assert setting(durable=True) == "on"
+    assert setting() == "off"
+    try:
+        with database.transaction() as session:
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    assert [setting() for _ in range(3)] == ["off"] * 3
