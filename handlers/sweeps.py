@@ -14,10 +14,10 @@ from handlers.policy import next_reminder
 from handlers.reminder_digest import DigestItem, Digests
 from handlers.rendering import report_number
 from handlers.services import Services
-from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
+from storage.models import OutboxMessage, Person, Report, ReportDraft, ReportEvent, ReportRecipient
 from storage.reminder_queries import (
-    Addressee, DueReport, admins_by_park, categories_by_id, due_reports, parks_by_id, people_by_id, recipients_by_report,
-    stand_ins,
+    Addressee, CategoryName, DueReport, ParkPolicy, admins_by_park, categories_by_id, due_reports, parks_by_id,
+    people_by_id, recipients_by_report, stand_ins,
 )
 
 REMINDER_CHUNK = 1000  # due reports per transaction: bigger means fewer rewrites of the same digests
@@ -48,14 +48,15 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
 
 
 class _Known:
-    """What a sweep learns once: parks and categories (a few thousand at most) and next moments."""
+    """What a sweep learns once: parks' policies and categories' names (a few thousand at most, as
+    light tuples, not ORM objects) and next moments."""
 
     def __init__(self, now: datetime):
-        self.parks: dict[int, Park] = {}
-        self.categories: dict[int, Category] = {}
+        self.parks: dict[int, ParkPolicy] = {}
+        self.categories: dict[int, CategoryName] = {}
         self.next_moment = _NextMoments(now)
 
-    def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, Park], dict[int, Category]]:
+    def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, ParkPolicy], dict[int, CategoryName]]:
         missing_parks = {report.park_id for report in due} - self.parks.keys()
         if missing_parks:
             self.parks.update(parks_by_id(session, missing_parks))
@@ -124,7 +125,7 @@ class _NextMoments:
         self.now = now
         self._known: dict[tuple, datetime] = {}
 
-    def __call__(self, park: Park, report: DueReport) -> datetime:
+    def __call__(self, park: ParkPolicy, report: DueReport) -> datetime:
         policy = (report.urgent, park.timezone, park.work_start, park.work_end, park.work_days, park.repeat_every_s,
                   park.urgent_repeat_every_s, park.urgent_in_working_time)
         if policy not in self._known:
