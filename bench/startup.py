@@ -50,9 +50,9 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def runtime_python() -> tuple[list[str], str]:
-    """How to start the bot as deployed: the runtime venv's ``python -m bot`` (made once), or the
-    development venv's ``weerbaar`` when the runtime venv cannot be made; and which one it is."""
+def runtime_python() -> tuple[str, str]:
+    """The interpreter of a deployment: the runtime venv's (made once), or this development venv's
+    when the runtime venv cannot be made; and which one it is (``runtime`` or ``development``)."""
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     key = hashlib.sha256("\n".join([sys.version, *sorted(dependencies)]).encode()).hexdigest()[:12]
     cache = ROOT / "bench" / ".cache"
@@ -69,9 +69,9 @@ def runtime_python() -> tuple[list[str], str]:
         except (OSError, subprocess.CalledProcessError) as error:
             shutil.rmtree(building, ignore_errors=True)
             if not (target / "complete").exists():  # else another run made it meanwhile
-                print(f"no runtime venv ({error}); the development venv starts the bot", file=sys.stderr)
-                return [str(Path(sys.executable).with_name("weerbaar"))], "development"
-    return [str(target / "bin" / "python"), "-m", "bot"], "runtime"
+                print(f"no runtime venv ({error}); the development venv runs the bot", file=sys.stderr)
+                return sys.executable, "development"
+    return str(target / "bin" / "python"), "runtime"
 
 
 def compile_project() -> None:
@@ -84,7 +84,7 @@ async def startup(database_url: str, environ_extra: dict | None = None) -> dict:
     """Seconds (wall and the bot's CPU) from launching ``weerbaar run`` to its answer to /start;
     idle and peak RSS (MiB)."""
     compile_project()
-    command, venv = runtime_python()
+    python, venv = runtime_python()
     server = FakeTelegram(bot_username="weerbaar_bench_bot", token=TOKEN)
     await server.start()
     user = server.add_user("Starter", language_code="nl")
@@ -98,7 +98,7 @@ async def startup(database_url: str, environ_extra: dict | None = None) -> dict:
             '[[parks.categories]]\nkey = "drugs"\nname_nl = "Drugs"\nname_en = "Drugs"\nroles = ["police"]\n')
         began = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
-            *command, "run", "--config", str(config), stdout=asyncio.subprocess.DEVNULL,
+            python, "-m", "bot", "run", "--config", str(config), stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL, cwd=ROOT,
             env={**os.environ, "WEERBAAR_TELEGRAM_TOKEN": TOKEN, **(environ_extra or {})})
         try:
