@@ -32,12 +32,12 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
     now = services.clock.now()
     digests = Digests(services.texts, now)
     known = _Known(now)
-    reminded, seen, finished = 0, set(), False
+    reminded, seen, finished = 0, _IdBits(), False
     while not finished:
         with services.db.transaction() as session, session.no_autoflush:
             due = due_reports(session, now, chunk_size)
             # Nothing more due (or, with a policy of zero length, only reports this sweep already did).
-            finished = not due or seen.issuperset(report.id for report in due)
+            finished = not due or all(report.id in seen for report in due)
             if not finished:
                 _remind_chunk(session, now, due, digests, known)
                 seen.update(report.id for report in due)
@@ -45,6 +45,25 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
                 finished = len(due) < chunk_size
             digests.write(session, final=finished)
     return reminded
+
+
+class _IdBits:
+    """A set of report ids as one bit each: a sweep of 100,000 due reports notes them in ~125 KiB
+    of a 1,000,000-report store, where a ``set`` of ints took ~7 MiB (measured in ``make bench``)."""
+
+    def __init__(self):
+        self._bits = bytearray()
+
+    def update(self, ids) -> None:
+        for report_id in ids:
+            byte = report_id >> 3
+            if byte >= len(self._bits):
+                self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+            self._bits[byte] |= 1 << (report_id & 7)
+
+    def __contains__(self, report_id: int) -> bool:
+        byte = report_id >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (report_id & 7)))
 
 
 class _Known:
