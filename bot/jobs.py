@@ -1,17 +1,12 @@
-"""The periodic sweeps over the database: one asyncio task, a sweep every interval.
-
-A plain task, not APScheduler: one job on a fixed interval needs no scheduler, and importing
-APScheduler (with the package metadata, multiprocessing and tzlocal it pulls in) was ~45 ms of
-the bot's start-up CPU, measured with ``bench/startup.py``. The behaviour is the one the
-scheduler was configured for: the first sweep one interval after the start, then on that
-grid; one sweep at a time, and moments missed while a sweep ran long are not made up.
-"""
+"""APScheduler jobs: periodic sweeps over the database."""
 
 import asyncio
 import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.safe_logging import log_failure
 from handlers import membership, park_sweeps
@@ -32,27 +27,17 @@ class Jobs:
         self.on_swept = on_swept
         #: Whether this instance may sweep now (several instances: only the leader; checked at each run).
         self.may_run: Callable[[], bool] = lambda: True
-        self._task: asyncio.Task | None = None
+        self.scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
-        if self._task is None or self._task.done():  # elected again: the one task goes on
-            self._task = asyncio.get_running_loop().create_task(self._every_interval(), name="sweeps")
+        self.scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+        self.scheduler.add_job(self._scheduled_sweep, "interval", seconds=self.interval.total_seconds(),
+                               id="sweeps", max_instances=1, coalesce=True)
+        self.scheduler.start()
 
     def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
-    async def _every_interval(self) -> None:
-        loop = asyncio.get_running_loop()
-        seconds = self.interval.total_seconds()
-        due = loop.time() + seconds
-        while True:
-            await asyncio.sleep(max(0.0, due - loop.time()))
-            await self._scheduled_sweep()
-            due += seconds
-            if due <= loop.time():  # the sweep outlasted the interval: the next moment on the grid
-                due += (loop.time() - due) // seconds * seconds + seconds
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
 
     async def _scheduled_sweep(self) -> None:
         if not self.may_run():
