@@ -187,6 +187,9 @@ def main() -> int:
           f"{' '.join(f'{load:.1f}' for load in load_at_start)} (a shared machine: other jobs run beside it)\n")
     print(table(results, backends, sizes))
     print(f"\nThe bot ran on the {venv} venv ({'the runtime dependencies only, as deployed' if venv == 'runtime' else 'with the test extras: not as deployed'}).")
+    starts = "; ".join(f"{backend} {', '.join(f'{seconds:.2f}' for seconds in results[(backend, max(sizes))]['startup_starts'])}"
+                       for backend in backends)
+    print(f"Start-up, the median of these starts (s): {starts}.")
     print(phase_lines(results, backends, max(sizes)))
     print(chart_line())
     failures = []
