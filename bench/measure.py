@@ -1,8 +1,12 @@
-"""One measuring run over one cached store: ``python bench/measure.py sqlite 100000``.
+"""One measuring run over one cached store: ``python bench/measure.py sqlite 100000 [--explain]``,
+or the drain alone: ``python bench/measure.py sqlite 1000000 --drain``.
 
 Prints one JSON object (the figures of that store) on its last line. Runs in its own process
-so its peak RSS is the bot's own: the handlers, the sweep, the dispatcher, the adapter.
-Times the project's own functions directly; no tracemalloc anywhere.
+so its peak RSS is the bot's own: the handlers, the sweep, the statistics with their chart.
+The drain (``bench/drain.py``: a sweep, then the real bot's dispatcher and adapter sending every
+digest) runs in a process of its own, because it also serves the fake Bot API, which is not
+the bot; its peak is reported apart (``drain_peak_rss_mib``). Peaks are kept per phase
+(``rss_phases_mib``). Times the project's own functions directly; no tracemalloc anywhere.
 """
 
 import asyncio
@@ -10,7 +14,6 @@ import dataclasses
 import json
 import os
 import re
-import resource
 import statistics
 import sys
 import time
@@ -22,12 +25,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import event, text  # noqa: E402
-from sqlmodel import Session, col, select  # noqa: E402
+from sqlmodel import Session, col, func, select  # noqa: E402
 
-from bench.drain import drain  # noqa: E402
 from bench.store import (  # noqa: E402
     NOW, POSTGRES_DEFAULT, TELEGRAM_BASE_ID, Shape, ensure_postgres, ensure_sqlite, vacuum_postgres,
 )
+# What `weerbaar run` holds besides the handlers (python-telegram-bot, the dispatcher, the jobs),
+# imported as a running bot has it, so the peak below is not a bot without its Telegram side.
+import bot.bootstrap  # noqa: E402,F401
 from handlers import router  # noqa: E402
 from handlers.clock import ManualClock  # noqa: E402
 from handlers.i18n import Translator  # noqa: E402
@@ -42,6 +47,32 @@ from storage.models import OutboxMessage, ParkMember, Report  # noqa: E402
 POSTGRES = os.environ.get("WEERBAAR_BENCH_POSTGRES", POSTGRES_DEFAULT)
 LARGE_TABLES = ("report", "reportrecipient", "person", "outboxmessage", "reportevent", "role")
 NETWORK_LATENCY = 0.05  # a membership question to Telegram takes about this long
+
+
+class MemoryPhases:
+    """Peak RSS (MiB) of this process per phase: ``/proc/self/clear_refs`` resets the peak at each
+    phase's start (Linux), so each figure is what that phase alone brought the process to."""
+
+    def __init__(self):
+        self.peaks: dict[str, float] = {}
+
+    @staticmethod
+    def _status(field: str) -> float:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+        except OSError:
+            pass  # the peak then covers everything before too: still an upper bound
+        try:
+            yield
+        finally:
+            self.peaks[name] = self._status("VmHWM")
 
 
 class RecordingPort:
@@ -123,48 +154,94 @@ async def timed(action, runs: int = 5) -> float:
     return statistics.median(samples)
 
 
-async def measure(backend: str, reports: int, explain: bool, drain_too: bool) -> dict:
-    if backend == "sqlite":
-        engine = make_engine(ensure_sqlite(reports, say=lambda line: print(line, file=sys.stderr)))
-    else:
-        engine = ensure_postgres(POSTGRES, reports, say=lambda line: print(line, file=sys.stderr))
-    db = Database(engine)
-    shape = Shape()
-    port = RecordingPort()
-    services = Services(db=db, clock=ManualClock(NOW), texts=Translator.load(), platforms={"telegram": port})
+async def measure_drain(backend: str, reports: int) -> dict:
+    """The drain alone, in a process of its own (it serves the fake Bot API too)."""
+    from bench.drain import drain  # the bot's Telegram side and the fake Bot API: only here
+
+    memory = MemoryPhases()
+    with memory.phase("start: imports, store opened and reset"):
+        engine, db, services, _ = _open(backend, reports)
+    with memory.phase("drain: sweep, then the dispatcher sends every digest to the fake Bot API"):
+        figures = await drain(services)
+    figures["drain_rss_phases_mib"] = memory.peaks
+    figures["drain_peak_rss_mib"] = max(memory.peaks.values())
     reset(db)
+    engine.dispose()
+    return figures
+
+
+async def measure(backend: str, reports: int, explain: bool) -> dict:
+    memory = MemoryPhases()
+    with memory.phase("start: imports, store opened and reset"):
+        engine, db, services, port = _open(backend, reports)
+    shape = Shape()
     figures: dict = {"backend": backend, "reports": reports}
 
     async def handle(incoming: Incoming):
         await router.handle(services, incoming)
 
-    # The whole sweep: every due report reminded, one digest per official and admin.
-    with Session(engine) as session:
-        due = session.exec(select(Report.id).where(Report.status == "open", col(Report.next_reminder_at) <= NOW)
-                           .where(col(Report.first_feedback_at).is_(None))).all()
-    began = time.perf_counter()
-    reminded = send_due_reminders(services)
-    sweep = time.perf_counter() - began
-    with Session(engine) as session:
-        digests = session.exec(select(OutboxMessage.purpose).where(OutboxMessage.status == "pending")).all()
-    chunks = -(-reminded // REMINDER_CHUNK)
-    figures.update(due=len(due), reminded=reminded, sweep_s=sweep, chunk_s=sweep / max(chunks, 1),
-                   reminder_digests=digests.count("reminder"), escalation_digests=digests.count("escalation"))
+    with memory.phase("sweep"):
+        figures.update(_sweep(engine, services))
 
     if backend == "postgresql":
         # The sweep just rewrote 100,000 rows spread over the whole table; autovacuum would now
         # refresh the visibility map that index-only scans (the statistics) rely on.
         vacuum_postgres(engine, ("report", "reportrecipient", "outboxmessage"))
 
-    figures["open_s"] = await timed(lambda: handle(person_says(shape.coordinator, "open")))
-    figures["mine_s"] = await timed(lambda: handle(person_says(shape.frequent_reporter, "mijnmeldingen")))
-    for key, args in (("stats_park", ""), ("stats_all", "alles")):
-        answered: list[float] = []
-        figures[f"{key}_files_s"] = await timed(
-            lambda args=args: answer_then_files(engine, handle(person_says(shape.admin_of(0), "statistiek", args)),
-                                                answered))
-        figures[f"{key}_s"] = statistics.median(answered[1:])
+    with memory.phase("/open and /mijnmeldingen"):
+        figures["open_s"] = await timed(lambda: handle(person_says(shape.coordinator, "open")))
+        figures["mine_s"] = await timed(lambda: handle(person_says(shape.frequent_reporter, "mijnmeldingen")))
+    with memory.phase("/statistiek with chart and CSV"):
+        for key, args in (("stats_park", ""), ("stats_all", "alles")):
+            answered: list[float] = []
+            figures[f"{key}_files_s"] = await timed(
+                lambda args=args: answer_then_files(engine, handle(person_says(shape.admin_of(0), "statistiek", args)),
+                                                    answered))
+            figures[f"{key}_s"] = statistics.median(answered[1:])
 
+    with memory.phase("/melden"):
+        reporter = await _melden(db, services, port, shape, handle, figures)
+
+    if explain and backend == "postgresql":
+        with memory.phase("plans"):
+            figures["plans"] = await explain_plans(services, engine, shape, handle, reporter)
+    figures["rss_phases_mib"] = memory.peaks
+    figures["peak_rss_mib"] = max(memory.peaks.values())
+    reset(db)
+    engine.dispose()
+    return figures
+
+
+def _open(backend: str, reports: int):
+    if backend == "sqlite":
+        engine = make_engine(ensure_sqlite(reports, say=lambda line: print(line, file=sys.stderr)))
+    else:
+        engine = ensure_postgres(POSTGRES, reports, say=lambda line: print(line, file=sys.stderr))
+    db = Database(engine)
+    port = RecordingPort()
+    services = Services(db=db, clock=ManualClock(NOW), texts=Translator.load(), platforms={"telegram": port})
+    reset(db)
+    return engine, db, services, port
+
+
+def _sweep(engine, services: Services) -> dict:
+    """The whole sweep: every due report reminded, one digest per official and admin."""
+    with Session(engine) as session:
+        due = session.exec(select(func.count()).select_from(Report).where(
+            Report.status == "open", col(Report.next_reminder_at) <= NOW, col(Report.first_feedback_at).is_(None))).one()
+    began = time.perf_counter()
+    reminded = send_due_reminders(services)
+    sweep = time.perf_counter() - began
+    with Session(engine) as session:
+        digests = dict(session.exec(select(OutboxMessage.purpose, func.count()).where(
+            OutboxMessage.status == "pending").group_by(OutboxMessage.purpose)).all())
+    chunks = -(-reminded // REMINDER_CHUNK)
+    return dict(due=due, reminded=reminded, sweep_s=sweep, chunk_s=sweep / max(chunks, 1),
+                reminder_digests=digests.get("reminder", 0), escalation_digests=digests.get("escalation", 0))
+
+
+async def _melden(db: Database, services: Services, port: RecordingPort, shape: Shape, handle, figures: dict) -> int:
+    """/melden by a reporter known in several parks, asking the platform about membership every time."""
     reporter = shape.reporters.start + 7
     with db.transaction() as session:
         session.add(ParkMember(person_id=reporter, park_id=1, since=NOW))
@@ -178,16 +255,7 @@ async def measure(backend: str, reports: int, explain: bool, drain_too: bool) ->
         samples.append(time.perf_counter() - began)
     figures["melden_s"] = statistics.median(samples[1:])
     figures["melden_questions"] = (port.questions - asked_before) / len(samples)
-
-    if explain and backend == "postgresql":
-        figures["plans"] = await explain_plans(services, engine, shape, handle, reporter)
-    if drain_too:
-        reset(db)
-        figures.update(await drain(services))
-    figures["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    reset(db)
-    engine.dispose()
-    return figures
+    return reporter
 
 
 class RollbackDatabase(Database):
@@ -245,7 +313,10 @@ async def explain_plans(services, engine, shape, handle, reporter) -> list[dict]
 
 def main() -> None:
     backend, reports = sys.argv[1], int(sys.argv[2])
-    figures = asyncio.run(measure(backend, reports, "--explain" in sys.argv, "--drain" in sys.argv))
+    if "--drain" in sys.argv:
+        figures = asyncio.run(measure_drain(backend, reports))
+    else:
+        figures = asyncio.run(measure(backend, reports, "--explain" in sys.argv))
     print(json.dumps(figures, default=str))
 
 

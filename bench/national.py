@@ -3,9 +3,11 @@
 ``python bench/national.py [--sizes 10000,100000,1000000] [--backends sqlite,postgresql] [--no-drain]``
 
 Each store is built once and cached (``bench/store.py``); each (backend, size) is measured
-in its own process (``bench/measure.py``) so its peak RSS is the bot's own. The drain through
-the real dispatcher and the fake Bot API runs on the largest size; so do the PostgreSQL plans
-of the hot queries. Exits non-zero when a hot query scans a large table sequentially or when
+in its own process (``bench/measure.py``) so its peak RSS is the bot's own, on the interpreter
+of a deployment (the runtime dependencies only, ``bench/startup.py``). The drain through the
+real dispatcher and the fake Bot API runs on the largest size, in a process of its own (it
+serves the fake Bot API too, which is no part of the bot); so do the PostgreSQL plans of the
+hot queries. Exits non-zero when a hot query scans a large table sequentially or when
 a figure misses its goal (the last column of the table). The columns "10k→1,000k" show how each
 timing grows from the smallest to the largest store (×1.0 is flat).
 
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.chart import chart_line  # noqa: E402
-from bench.startup import startup  # noqa: E402
+from bench.startup import runtime_python, startup  # noqa: E402
 from bench.store import POSTGRES_DEFAULT, ensure_postgres_url, sqlite_url  # noqa: E402
 
 ROWS = [
@@ -50,22 +52,33 @@ ROWS = [
     ("melden_s", "/melden with 3,800 linked groups", "ms", 1.0),
     ("melden_questions", "  membership questions per /melden", "n", None),
     ("startup_s", "start-up until the bot answers", "s", 1.0),
+    ("startup_cpu_s", "  the bot's CPU until it answered", "s", None),
     ("idle_rss_mib", "bot RSS idle, Telegram only", "MiB", 100),
     ("peak_rss_mib", "peak RSS of the measuring bot process", "MiB", 200),
+    ("drain_peak_rss_mib", "  peak RSS of the drain's process (bot and fake Bot API)", "MiB", None),
 ]
 
 
-def measure(backend: str, size: int, largest: bool, drain: bool) -> dict:
-    command = [sys.executable, str(ROOT / "bench" / "measure.py"), backend, str(size)]
+def measure(python: str, backend: str, size: int, largest: bool, drain: bool) -> dict:
+    """The figures of one store, each measuring process on the deployment's interpreter; the drain
+    in a process of its own (it serves the fake Bot API too)."""
+    command = [python, str(ROOT / "bench" / "measure.py"), backend, str(size)]
     if largest and backend == "postgresql":
         command.append("--explain")
-    if largest and drain:
-        command.append("--drain")
     print(f"… measuring {backend} with {size:,} reports", file=sys.stderr, flush=True)
+    figures = _run(command, f"measuring {backend} {size}")
+    if largest and drain:
+        print(f"… draining {backend} with {size:,} reports", file=sys.stderr, flush=True)
+        figures.update(_run([python, str(ROOT / "bench" / "measure.py"), backend, str(size), "--drain"],
+                            f"draining {backend} {size}"))
+    return figures
+
+
+def _run(command: list[str], what: str) -> dict:
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
     if result.returncode != 0:
         sys.stderr.write(result.stderr[-4000:])
-        raise SystemExit(f"measuring {backend} {size} failed")
+        raise SystemExit(f"{what} failed")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -131,6 +144,18 @@ def missed_budgets(results: dict[tuple[str, int], dict]) -> list[str]:
     return missed
 
 
+def phase_lines(results: dict[tuple[str, int], dict], backends: list[str], size: int) -> str:
+    """Where the peaks of the largest store come from: each phase's peak RSS (MiB)."""
+    lines = [f"Peak RSS per phase with {size:,} reports (MiB):"]
+    for backend in backends:
+        figures = results.get((backend, size), {})
+        for key in ("rss_phases_mib", "drain_rss_phases_mib"):
+            if figures.get(key):
+                phases = ", ".join(f"{name} {peak:.0f}" for name, peak in figures[key].items())
+                lines.append(f"  {backend}: {phases}")
+    return "\n".join(lines)
+
+
 def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -148,10 +173,11 @@ def main() -> int:
     sizes = [int(size) for size in args.sizes.split(",")]
     backends = args.backends.split(",")
     results: dict[tuple[str, int], dict] = {}
+    python, venv = runtime_python()
     load_at_start = os.getloadavg()
     for backend in backends:
         for size in sizes:
-            results[(backend, size)] = measure(backend, size, size == max(sizes), not args.no_drain)
+            results[(backend, size)] = measure(python, backend, size, size == max(sizes), not args.no_drain)
         largest = (backend, max(sizes))
         url = sqlite_url(max(sizes)) if backend == "sqlite" else ensure_postgres_url(POSTGRES_DEFAULT, max(sizes))
         print(f"… start-up of `weerbaar run` on {backend} with {max(sizes):,} reports", file=sys.stderr, flush=True)
@@ -160,6 +186,11 @@ def main() -> int:
     print(f"\nWeerbaar benchmark — {machine()}; load average at the start "
           f"{' '.join(f'{load:.1f}' for load in load_at_start)} (a shared machine: other jobs run beside it)\n")
     print(table(results, backends, sizes))
+    print(f"\nThe bot ran on the {venv} venv ({'the runtime dependencies only, as deployed' if venv == 'runtime' else 'with the test extras: not as deployed'}).")
+    starts = "; ".join(f"{backend} {', '.join(f'{seconds:.2f}' for seconds in results[(backend, max(sizes))]['startup_starts'])}"
+                       for backend in backends)
+    print(f"Start-up, the median of these starts (s): {starts}.")
+    print(phase_lines(results, backends, max(sizes)))
     print(chart_line())
     failures = []
     for (backend, size), figures in results.items():

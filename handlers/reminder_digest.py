@@ -103,7 +103,10 @@ class Digests:
         self.now = now
         self.held_until = now + DIGEST_HOLD
         self.by_person: dict[tuple[int, str], Digest] = {}
-        self._lines: dict[tuple, tuple[str, list | None]] = {}  # a report's line and buttons, once per reader kind
+        # A report's line and buttons, rendered once per reader kind within one ``write`` (the same
+        # report is in several officials' digests); emptied after it, so a sweep never holds the
+        # lines of every report it listed (measured: ~15 MiB at the end of a 100,000-report sweep).
+        self._lines: dict[tuple, tuple[str, list | None]] = {}
 
     def add(self, person: Addressee, kind: str, item: DigestItem) -> None:
         digest = self.by_person.get((person.id, kind))
@@ -134,6 +137,7 @@ class Digests:
                 text, choices = self.render(digest)
                 inserts.append((digest, text, choices))
             digest.changed = False
+        self._lines.clear()
         if rewrites:
             session.execute(update(OutboxMessage), rewrites)
         if releases:

@@ -14,10 +14,10 @@ from handlers.policy import next_reminder
 from handlers.reminder_digest import DigestItem, Digests
 from handlers.rendering import report_number
 from handlers.services import Services
-from storage.models import Category, OutboxMessage, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
+from storage.models import OutboxMessage, Person, Report, ReportDraft, ReportEvent, ReportRecipient
 from storage.reminder_queries import (
-    Addressee, DueReport, admins_by_park, categories_by_id, due_reports, parks_by_id, people_by_id, recipients_by_report,
-    stand_ins,
+    Addressee, CategoryName, DueReport, ParkPolicy, admins_by_park, categories_by_id, due_reports, parks_by_id,
+    people_by_id, recipients_by_report, stand_ins,
 )
 
 REMINDER_CHUNK = 1000  # due reports per transaction: bigger means fewer rewrites of the same digests
@@ -32,12 +32,12 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
     now = services.clock.now()
     digests = Digests(services.texts, now)
     known = _Known(now)
-    reminded, seen, finished = 0, set(), False
+    reminded, seen, finished = 0, _IdBits(), False
     while not finished:
         with services.db.transaction() as session, session.no_autoflush:
             due = due_reports(session, now, chunk_size)
             # Nothing more due (or, with a policy of zero length, only reports this sweep already did).
-            finished = not due or seen.issuperset(report.id for report in due)
+            finished = not due or all(report.id in seen for report in due)
             if not finished:
                 _remind_chunk(session, now, due, digests, known)
                 seen.update(report.id for report in due)
@@ -47,15 +47,35 @@ def send_due_reminders(services: Services, chunk_size: int = REMINDER_CHUNK) -> 
     return reminded
 
 
+class _IdBits:
+    """A set of report ids as one bit each: a sweep of 100,000 due reports notes them in ~125 KiB
+    of a 1,000,000-report store, where a ``set`` of ints took ~7 MiB (measured in ``make bench``)."""
+
+    def __init__(self):
+        self._bits = bytearray()
+
+    def update(self, ids) -> None:
+        for report_id in ids:
+            byte = report_id >> 3
+            if byte >= len(self._bits):
+                self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits))))
+            self._bits[byte] |= 1 << (report_id & 7)
+
+    def __contains__(self, report_id: int) -> bool:
+        byte = report_id >> 3
+        return byte < len(self._bits) and bool(self._bits[byte] & (1 << (report_id & 7)))
+
+
 class _Known:
-    """What a sweep learns once: parks and categories (a few thousand at most) and next moments."""
+    """What a sweep learns once: parks' policies and categories' names (a few thousand at most, as
+    light tuples, not ORM objects) and next moments."""
 
     def __init__(self, now: datetime):
-        self.parks: dict[int, Park] = {}
-        self.categories: dict[int, Category] = {}
+        self.parks: dict[int, ParkPolicy] = {}
+        self.categories: dict[int, CategoryName] = {}
         self.next_moment = _NextMoments(now)
 
-    def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, Park], dict[int, Category]]:
+    def load(self, session: Session, due: list[DueReport]) -> tuple[dict[int, ParkPolicy], dict[int, CategoryName]]:
         missing_parks = {report.park_id for report in due} - self.parks.keys()
         if missing_parks:
             self.parks.update(parks_by_id(session, missing_parks))
@@ -124,7 +144,7 @@ class _NextMoments:
         self.now = now
         self._known: dict[tuple, datetime] = {}
 
-    def __call__(self, park: Park, report: DueReport) -> datetime:
+    def __call__(self, park: ParkPolicy, report: DueReport) -> datetime:
         policy = (report.urgent, park.timezone, park.work_start, park.work_end, park.work_days, park.repeat_every_s,
                   park.urgent_repeat_every_s, park.urgent_in_working_time)
         if policy not in self._known:

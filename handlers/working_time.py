@@ -46,6 +46,12 @@ package version:
 Where practice differs, the error is towards working time: a reminder is sent on a
 day some officials are off, rather than a report waiting a day unnoticed.
 
+From 2014 (the first Koningsdag) the Dutch days are computed here from the list above,
+without the ``holidays`` package: building its Dutch calendar imports every country it
+knows (~390 modules, ~17 MiB of the bot's memory and ~0.3 s at the first sweep, measured in
+``make bench``). ``tests/test_working_time.py`` checks the two agree for 2014-2100.
+Earlier years ask the package.
+
 Other countries' codes use the package's ``PUBLIC`` holidays unchanged;
 ``country_holidays=None`` disables holidays. The calendar for a year is built on
 first use and kept in the instance.
@@ -104,8 +110,26 @@ def _easter_sunday(year: int) -> date:
     return date(year, month, day + 1)
 
 
+DUTCH_RULES_SINCE = 2014  # Koningsdag on 27 April (26 when the 27th is a Sunday) since 2014
+
+
+def _dutch_holidays(year: int) -> frozenset[date]:
+    """The Dutch non-working days of ``year`` (from 2014), as the module docstring lists them."""
+    easter = _easter_sunday(year)
+    kings_day = date(year, 4, 27)
+    if kings_day.isoweekday() == 7:
+        kings_day = date(year, 4, 26)
+    days = {date(year, 1, 1), easter, easter + _ONE_DAY, kings_day, easter + timedelta(days=39),
+            easter + timedelta(days=49), easter + timedelta(days=50), date(year, 12, 25), date(year, 12, 26)}
+    if year % 5 == 0:
+        days.add(date(year, 5, 5))  # Bevrijdingsdag, in lustrum years
+    return frozenset(days)
+
+
 def _public_holidays(country: str, year: int) -> frozenset[date]:
     """The non-working holidays of ``country`` in ``year`` (see the module docstring)."""
+    if country == "NL" and year >= DUTCH_RULES_SINCE:
+        return _dutch_holidays(year)
     import holidays as holidays_lib  # only when a calendar is needed: the library holds ~9 MiB
 
     calendar = holidays_lib.country_holidays(country, years=year, categories=holidays_lib.PUBLIC)
@@ -178,7 +202,7 @@ class WorkingTime:
             raise ValueError("days is empty: there must be at least one working day")
         object.__setattr__(self, "days", days)
 
-        if self.country_holidays is not None:
+        if self.country_holidays not in (None, "NL"):  # NL is known without the package (see above)
             import holidays as holidays_lib  # only when a calendar is named (see _public_holidays)
 
             try:

@@ -60,13 +60,45 @@ def due_reports(session: Session, now: datetime, limit: int) -> list[DueReport]:
     return [DueReport._make(row) for row in rows]
 
 
-def parks_by_id(session: Session, ids: Collection[int]) -> dict[int, Park]:
-    return {park.id: park for park in session.exec(select(Park).where(col(Park.id).in_(list(ids))))}
+class ParkPolicy(NamedTuple):
+    """What a sweep needs of a park: its report prefix and reminder policy, under ``Park``'s names
+    (so :func:`handlers.policy.next_reminder` takes it). A sweep keeps one per park it meets;
+    thousands of ``Park`` rows held as ORM objects cost tens of MiB (measured in ``make bench``)."""
+
+    id: int
+    prefix: str
+    timezone: str
+    first_reminder_after_s: int
+    repeat_every_s: int
+    escalate_after: int
+    urgent_first_reminder_after_s: int
+    urgent_repeat_every_s: int
+    urgent_in_working_time: bool
+    work_start: str
+    work_end: str
+    work_days: str
 
 
-def categories_by_id(session: Session, ids: Collection[int]) -> dict[int, Category]:
-    return {category.id: category for category in session.exec(
-        select(Category).where(col(Category.id).in_(list(ids))))}
+class CategoryName(NamedTuple):
+    """A category's names, what a reminder shows of it (not its signal cards)."""
+
+    id: int
+    name_nl: str
+    name_en: str
+
+
+PARK_POLICY = tuple(getattr(Park, name) for name in ParkPolicy._fields)
+CATEGORY_NAME = tuple(getattr(Category, name) for name in CategoryName._fields)
+
+
+def parks_by_id(session: Session, ids: Collection[int]) -> dict[int, ParkPolicy]:
+    return {row[0]: ParkPolicy._make(row) for row in session.exec(
+        select(*PARK_POLICY).where(col(Park.id).in_(list(ids))))}
+
+
+def categories_by_id(session: Session, ids: Collection[int]) -> dict[int, CategoryName]:
+    return {row[0]: CategoryName._make(row) for row in session.exec(
+        select(*CATEGORY_NAME).where(col(Category.id).in_(list(ids))))}
 
 
 def people_by_id(session: Session, ids: Collection[int]) -> dict[int, Addressee]:

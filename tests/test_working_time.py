@@ -7,13 +7,13 @@ is UTC+2.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
 
-from handlers.working_time import WorkingTime, add_wall_clock
+from handlers.working_time import DUTCH_RULES_SINCE, WorkingTime, _public_holidays, add_wall_clock
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 WEEKDAYS = frozenset({1, 2, 3, 4, 5})
@@ -116,6 +116,19 @@ def test_good_friday_works_and_easter_monday_is_off_every_year(year: int) -> Non
     working = office()
     assert working.is_working(datetime.combine(good_friday, noon))
     assert not working.is_working(datetime.combine(easter_monday, noon))
+
+
+def test_the_dutch_days_computed_here_are_the_packages_with_the_documented_adjustments() -> None:
+    # From 2014 the Dutch calendar is computed without the holidays package (it imports every
+    # country to build one); it must name the same days: the package's PUBLIC days without
+    # Goede Vrijdag, with Bevrijdingsdag only in lustrum years.
+    for year in range(DUTCH_RULES_SINCE, 2101):
+        calendar = holidays.country_holidays("NL", years=year, categories=holidays.PUBLIC, language="nl")
+        package = {day for day, names in calendar.items()
+                   if set(names.split("; ")) - {"Goede vrijdag"} - ({"Bevrijdingsdag"} if year % 5 else set())}
+        if year % 5 == 0:
+            package.add(date(year, 5, 5))
+        assert _public_holidays("NL", year) == package, year
 
 
 def test_holidays_can_be_disabled() -> None:
