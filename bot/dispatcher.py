@@ -213,7 +213,7 @@ class OutboxDispatcher:
             if not ids:
                 continue
             try:
-                await self.db.run(lambda: self._renew(ids))
+                await self.db.run(lambda: self._renew(ids), urgent=True)
             except Exception:  # noqa: BLE001 - the lease is longer than a renewal period
                 log_failure(log, "renewing outbox leases failed")
 
@@ -241,7 +241,7 @@ class OutboxDispatcher:
                 except Exception as error:  # noqa: BLE001 - the marks are written; forget them first
                     return bool(batch), [], error
 
-            marked_now, rows, error = await self.db.run(mark_and_claim)
+            marked_now, rows, error = await self.db.run(mark_and_claim, urgent=True)
             if marked_now:
                 self._forget_marked(batch)
             if error is not None:
@@ -407,8 +407,9 @@ class OutboxDispatcher:
                     if not await self._wait_for_turn(chat[1], row):
                         self._release(rows[index:])
                         break
+                    began = self._seconds()
                     result = await self._deliver(row)
-                    self._note_answered(row)
+                    self._note_answered(row, result, began)
                     self._results.append((row, result))
                     self._wake.set()  # mark it soon: a crash before the mark sends it again
                     if isinstance(result, RetryAfter) and row.platform in self.pacing:
@@ -420,10 +421,13 @@ class OutboxDispatcher:
             del self._active[chat]
             self._wake.set()
 
-    def _note_answered(self, row: OutboxMessage) -> None:
+    def _note_answered(self, row: OutboxMessage, result: DeliveryResult, began: float) -> None:
+        """The pacing counts the send from when the platform saw it; a platform's answer is a round trip."""
         chat_id = self._granted.pop(row.id, None)
         if chat_id is not None and row.platform in self.pacing:
-            self.pacing[row.platform].answered(chat_id, self._seconds())
+            now = self._seconds()
+            from_platform = isinstance(result, Sent | RetryAfter)  # others may have failed before leaving
+            self.pacing[row.platform].answered(chat_id, now, round_trip=now - began if from_platform else None)
 
     def _release(self, rows: list[OutboxMessage]) -> None:
         """Claimed rows that are not sent now: back to the outbox, and out of the pacing's count."""
@@ -451,7 +455,7 @@ class OutboxDispatcher:
             if not self._results:
                 return 0
             batch = list(self._results)
-            await self.db.run(lambda: self._mark(batch))
+            await self.db.run(lambda: self._mark(batch), urgent=True)
             return self._forget_marked(batch)
 
     def _forget_marked(self, batch) -> int:
