@@ -14,15 +14,17 @@ a 429 on a busy machine). ``margin`` widens every window a little.
 Counting from the answer alone costs a round trip per window: the answer of one send and
 the arrival of the next are together one way back and one way there, which both sends
 travel anyway. So an answered send counts from its answer time less ``ROUND_TRIP_CREDIT``
-of the smallest round trip among the last ``ROUND_TRIP_SAMPLES`` answers (only once
-``ROUND_TRIP_MIN_SAMPLES`` were seen): the server saw the send no later than its answer
-less the way back, and the next send reaches it no sooner than the way there after it
-leaves, and those two legs together are about the smallest round trip. The smallest of
-many is the network's floor; a busy machine only makes the legs longer (safe), and what
-is left of the smallest round trip (a fifth) plus ``margin`` absorbs the jitter of the legs.
-Only answers from the platform count as round trips (``answered(..., round_trip=...)``):
-a send that failed before it left would make the floor look too small, which is safe but
-wastes the credit.
+of the smallest round trip among the last ``ROUND_TRIP_SAMPLES`` answers: the server saw
+the send no later than its answer less the way back, and the next send reaches it no
+sooner than the way there after it leaves, and those two legs together are about the
+smallest round trip, the network's floor. A busy machine only makes legs longer (safe);
+what is left of the floor (a fifth) plus ``margin`` absorbs the legs' jitter. One hazard:
+a burst of work makes every round trip in it long, so a floor taken from a burst alone is
+too high and the first quiet legs after it would be counted too short; the credit therefore
+waits until the kept answers number ``ROUND_TRIP_MIN_SAMPLES`` and span ``ROUND_TRIP_SPAN``
+seconds. Only answers from the platform are round trips (``answered(..., round_trip=...)``):
+a send that failed before it left would make the floor look too small (safe, but it wastes
+the credit).
 
 Several instances (webhook mode) share the limits: the overall budget is divided by the
 number of running instances (``set_instances``, from their heartbeats), and a chat's window
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 RECENT_429_WINDOW, RECENT_429_CHATS = 1.0, 3
 FLYING_POLL = 0.02
 ROUND_TRIP_CREDIT = 0.8  # of the smallest recent round trip: an answered send counts from this long before its answer
-ROUND_TRIP_SAMPLES, ROUND_TRIP_MIN_SAMPLES = 1000, 16
+ROUND_TRIP_SAMPLES, ROUND_TRIP_MIN_SAMPLES, ROUND_TRIP_SPAN = 1000, 32, 10.0
 
 
 @dataclass
@@ -106,6 +108,7 @@ class Pacing:
         self.chats: dict[str, Window] = {}
         self._recent_429: deque[tuple[float, str]] = deque()
         self._round_trips: deque[float] = deque(maxlen=ROUND_TRIP_SAMPLES)
+        self._round_trip_times: deque[float] = deque(maxlen=ROUND_TRIP_SAMPLES)  # when each was answered
         self.instances = 1
 
     def set_instances(self, count: int) -> None:
@@ -154,14 +157,16 @@ class Pacing:
         """
         if round_trip is not None and round_trip >= 0:
             self._round_trips.append(round_trip)
-        seen = now - self.round_trip_credit()
+            self._round_trip_times.append(now)
+        seen = now - self.round_trip_credit(now)
         for window in (self.overall, self._chat(chat_id)):
             if window is not None:
                 window.answered(seen)
 
-    def round_trip_credit(self) -> float:
+    def round_trip_credit(self, now: float) -> float:
         """How long before its answer an answered send counts: part of the smallest recent round trip."""
-        if len(self._round_trips) < ROUND_TRIP_MIN_SAMPLES:
+        if (len(self._round_trips) < ROUND_TRIP_MIN_SAMPLES
+                or now - self._round_trip_times[0] < ROUND_TRIP_SPAN):
             return 0.0
         return ROUND_TRIP_CREDIT * min(self._round_trips)
 
