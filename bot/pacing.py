@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 RECENT_429_WINDOW, RECENT_429_CHATS = 1.0, 3
 FLYING_POLL = 0.02
 ROUND_TRIP_CREDIT = 0.8  # of the smallest recent round trip: an answered send counts from this long before its answer
-ROUND_TRIP_SAMPLES, ROUND_TRIP_MIN_SAMPLES, ROUND_TRIP_SPAN = 1000, 32, 10.0
+ROUND_TRIP_SAMPLES, ROUND_TRIP_MIN_SAMPLES, ROUND_TRIP_SPAN = 1000, 64, 3.0
 
 
 @dataclass
