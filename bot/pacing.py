@@ -22,7 +22,10 @@ what is left of the floor (a fifth) plus ``margin`` absorbs the legs' jitter. On
 a burst of work makes every round trip in it long, so a floor taken from a burst alone is
 too high and the first quiet legs after it would be counted too short; the credit therefore
 waits until the kept answers number ``ROUND_TRIP_MIN_SAMPLES`` and span ``ROUND_TRIP_SPAN``
-seconds. Only answers from the platform are round trips (``answered(..., round_trip=...)``):
+seconds. What it does not cover: a floor that was more than twice the new one for all the
+kept answers and then drops at once (a slow path for a thousand answers, then a fast one):
+one send may then arrive early and get a 429, which pauses its chat as any 429 does; then
+the floor is the new one. Only answers from the platform are round trips (``answered(..., round_trip=...)``):
 a send that failed before it left would make the floor look too small (safe, but it wastes
 the credit).
 
