@@ -8,8 +8,8 @@ from handlers.messages import Button
 from handlers.policy import next_reminder
 from handlers.rendering import report_details, report_number, role_label
 from handlers.report_flow import photo_captions
-from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent
-from storage.queries import ADMIN, add_recipient, next_report_number, people_with_roles, routed_officials
+from storage.models import Category, Park, Person, Report, ReportDraft, ReportEvent, ReportRecipient
+from storage.queries import ADMIN, next_report_number, people_with_roles, routed_officials
 
 
 def official_actions(ctx: Context, official: Person, report: Report) -> list[list[Button]]:
@@ -58,8 +58,8 @@ def submit(ctx: Context, draft: ReportDraft) -> Report:
     ctx.session.add(ReportEvent(report_id=report.id, person_id=ctx.person.id, kind="sent", created_at=ctx.now))
 
     officials = routed_officials(ctx.session, park.id, report.roles)
-    for official in officials:
-        add_recipient(ctx.session, report.id, official.id)
+    for official in officials:  # a new report has no recipients yet, and routed officials are distinct
+        ctx.session.add(ReportRecipient(report_id=report.id, person_id=official.id))
         deliver_to(ctx, official, park, report)
     number = report_number(park, report)
     covered = [role for role in report.roles if people_with_roles(ctx.session, park.id, [role])]
