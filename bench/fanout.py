@@ -11,7 +11,7 @@ is: the officials are verified through invites, and the reporters' drafts are st
 summary step; each reporter pokes the bot once so its summary (with the send button) is
 shown. One more reporter sends a report first and it reaches every official: the bot has
 handled a report before (the first after a start loads the holiday calendar, ~0.3 s once)
-and its pacing has seen answers come back (it needs 32 spanning a few seconds before it
+and its pacing has seen answers come back (it needs 64 spanning 3 seconds before it
 counts a send from less than its answer time, see ``bot.pacing``). Then the flood control
 goes on, a second passes (so no window holds a preparation message), and every reporter
 presses "Versturen" at once.
