@@ -25,15 +25,16 @@ waits until the kept answers number ``ROUND_TRIP_MIN_SAMPLES`` and span ``ROUND_
 seconds. What it does not cover: a floor that was more than twice the new one for all the
 kept answers and then drops at once (a slow path for a thousand answers, then a fast one):
 one send may then arrive early and get a 429, which pauses its chat as any 429 does; then
-the floor is the new one. Only answers from the platform are round trips (``answered(..., round_trip=...)``):
-a send that failed before it left would make the floor look too small (safe, but it wastes
-the credit).
+the floor is the new one. Only answers from the platform are round trips
+(``answered(..., round_trip=...)``): a send that failed before it left would make the floor
+look too small (safe, but it wastes the credit).
 
 Several instances (webhook mode) share the limits: the overall budget is divided by the
 number of running instances (``set_instances``, from their heartbeats), and a chat's window
 also counts what the database says was sent to that chat recently or is being sent now by
 any instance (``grant(..., elsewhere=...)``, read by the dispatcher), so two instances
-never send to one chat faster than Telegram allows.
+never send to one chat faster than Telegram allows. The database knows a send from when it
+was marked (after its answer), so the round-trip credit changes nothing across instances.
 """
 
 from bisect import insort
