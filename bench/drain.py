@@ -29,6 +29,10 @@ class RunningClock:
     def now(self) -> datetime:
         return self.start + timedelta(seconds=time.monotonic() - self.began)
 
+    async def sleep(self, seconds: float) -> None:
+        """Real time passes: the outbox claims a few rows ahead and waits for the pacing, as in production."""
+        await asyncio.sleep(seconds)
+
 
 def pending(db: Database) -> int:
     with Session(db.engine) as session:

@@ -6,10 +6,15 @@ overall, 1/s per private chat, 20/min per group) and a network round trip of ``l
 - one report with 3 photos delivered to 25 officials (each gets the report and 3 photos);
 - 100 reports sent at once (each delivered to the park's 25 officials).
 
-Preparation runs without limits: the officials are verified through invites, and the
-reporters' drafts are stored at the summary step; each reporter pokes the bot once so its
-summary (with the send button) is shown. Then the limits go on, a second passes (so no
-window holds a preparation message), and every reporter presses "Versturen" at once.
+Preparation runs with the fake's flood control off and the bot's own pacing on, as it always
+is: the officials are verified through invites, and the reporters' drafts are stored at the
+summary step; each reporter pokes the bot once so its summary (with the send button) is
+shown. One more reporter sends a report first and it reaches every official: the bot has
+handled a report before (the first after a start loads the holiday calendar, ~0.3 s once)
+and its pacing has seen answers come back (it needs 64 spanning 3 seconds before it
+counts a send from less than its answer time, see ``bot.pacing``). Then the flood control
+goes on, a second passes (so no window holds a preparation message), and every reporter
+presses "Versturen" at once.
 
 **The fastest time the limits allow** for what the bot then sends (``N`` messages, ``c``
 at most in one private chat): the last message cannot go before ``max((N - 1) // 30, c - 1)``
@@ -20,6 +25,7 @@ at least 1/1.1), and the fake answered no send with 429.
 """
 
 import asyncio
+import gc
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +34,6 @@ from sqlmodel import select
 
 from bench.pipeline import TOKEN, arrivals, database, start_server, wait_for_count
 from bot.bootstrap import build
-from bot.pacing import TELEGRAM_LIMITS, Pacing
 from bot.park_setup import apply_parks
 from handlers.clock import SystemClock
 from handlers.invites import create_invite
@@ -73,19 +78,21 @@ async def fan_out(backend: str, directory: Path, latency: float, reports: int, p
     admin = server.add_user("Anna")
     officials = [server.add_user(f"Official {n}") for n in range(OFFICIALS)]
     reporters = [server.add_user(f"Reporter {n}") for n in range(reports)]
-    group = server.add_group("Ondernemers", members=[admin, *reporters])
+    warm_up = server.add_user("Reporter before")
+    group = server.add_group("Ondernemers", members=[admin, warm_up, *reporters])
     try:
         with database(backend, directory) as db:
             config = bot_config(server, log_level="WARNING")
             with db.transaction() as session:
                 apply_parks(session, config)
-            app = build(config, clock=SystemClock(), db=db, pacing={})
+            server.rate_limits = False
+            app = build(config, clock=SystemClock(), db=db)
             await app.start(run_jobs=False)
             try:
                 await _verify_officials(server, db, config, admin, officials, group)
-                await _drafts_at_summary(server, db, reporters, photos)
-                return await _measure(app, server, latency, officials, reporters, photos, backend,
-                                      _label(reports, photos))
+                await _drafts_at_summary(server, db, [warm_up, *reporters], photos)
+                await _send_reports(server, officials, [warm_up], photos)
+                return await _measure(server, latency, officials, reporters, photos, backend, _label(reports, photos))
             finally:
                 await app.stop()
     finally:
@@ -136,17 +143,13 @@ async def _drafts_at_summary(server, db, reporters, photos: int) -> None:
         await wait_for_count(server, user.private.id, 2)
 
 
-async def _measure(app, server, latency: float, officials, reporters, photos: int, backend: str,
-                   label: str) -> FanOut:
-    app.dispatcher.pacing["telegram"] = Pacing(TELEGRAM_LIMITS)
-    server.rate_limits = True
-    await asyncio.sleep(1.1)  # no window of the limits holds a preparation message any more
+async def _send_reports(server, officials, reporters, photos: int) -> dict[int, int]:
+    """Every reporter presses "Versturen" under its summary, at once; returns when every official has
+    the reports with their photos and every reporter its confirmation: the messages per chat."""
     counts = arrivals(server)
     chats = [user.private.id for user in (*officials, *reporters)]
     before = {chat: len(counts.of(chat)) for chat in chats}
-    errors_before = len(server.errors)
     summaries = [counts.of(user.private.id)[-1] for user in reporters]
-    began = time.perf_counter()
     for user, summary in zip(reporters, summaries):
         data = next(button["callback_data"] for row in summary.buttons for button in row
                     if "versturen" in button["text"].lower())
@@ -155,8 +158,16 @@ async def _measure(app, server, latency: float, officials, reporters, photos: in
     await asyncio.gather(*(wait_for_count(server, official.private.id, before[official.private.id] + per_official)
                            for official in officials),
                          *(wait_for_count(server, user.private.id, before[user.private.id] + 1) for user in reporters))
+    return {chat: len(counts.of(chat)) - before[chat] for chat in chats}
+
+
+async def _measure(server, latency: float, officials, reporters, photos: int, backend: str, label: str) -> FanOut:
+    gc.collect()  # an earlier scenario's bot and fake are garbage: collect them now, not while timed
+    server.rate_limits = True
+    await asyncio.sleep(1.1)  # no window of the limits holds a preparation message any more
+    errors_before = len(server.errors)
+    began = time.perf_counter()
+    per_chat = await _send_reports(server, officials, reporters, photos)
     seconds = time.perf_counter() - began
-    per_chat = {chat: len(counts.of(chat)) - before[chat] for chat in chats}
     rate_limited = sum(1 for error in server.errors[errors_before:] if error.error_code == 429)
     return FanOut(label, backend, seconds, fastest_seconds(per_chat, latency), sum(per_chat.values()), rate_limited)
-

@@ -43,6 +43,7 @@ ROWS = [
     ("escalation_digests", "  escalation digests (one per admin)", "n", None),
     ("drain_s", "drain all digests via dispatcher + fake Bot API", "s", None),
     ("drain_ratio", "  drain ÷ limit-optimal (30 msg/s)", "x", 1.1),
+    ("rate_limited", "  429 answers from the fake Bot API during the drain", "n", 0),
     ("open_s", "/open, coordinator of 100 parks", "ms", 1.0),
     ("mine_s", "/mijnmeldingen", "ms", 1.0),
     ("stats_park_s", "/statistiek, largest park (30 days): the answer", "ms", 1.0),

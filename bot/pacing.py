@@ -6,16 +6,35 @@ what we keep: at most ``limit`` sends in any ``seconds``. The dispatcher asks ``
 before it claims rows, so rows it may not send yet stay in the outbox untouched. A 429
 pauses its scope for ``retry_after``; several 429s in different chats within a second
 pause everything (the overall limit was hit). A granted send counts while it is in flight
-and then from its answer time (``answered``): the server saw it somewhere in between, so no
-later send in its windows can arrive less than a window after it, however long either
-travelled (counting from the grant let a slow answer crowd the next sends into a 429 on a
-busy machine). ``margin`` widens every window a little.
+and then from when the server saw it (``answered``): somewhere between its grant and its
+answer, so no later send in its windows can arrive less than a window after it, however
+long either travelled (counting from the grant let a slow answer crowd the next sends into
+a 429 on a busy machine). ``margin`` widens every window a little.
+
+Counting from the answer alone costs a round trip per window: the answer of one send and
+the arrival of the next are together one way back and one way there, which both sends
+travel anyway. So an answered send counts from its answer time less ``ROUND_TRIP_CREDIT``
+of the smallest round trip among the last ``ROUND_TRIP_SAMPLES`` answers: the server saw
+the send no later than its answer less the way back, and the next send reaches it no
+sooner than the way there after it leaves, and those two legs together are about the
+smallest round trip, the network's floor. A busy machine only makes legs longer (safe);
+what is left of the floor (a fifth) plus ``margin`` absorbs the legs' jitter. One hazard:
+a burst of work makes every round trip in it long, so a floor taken from a burst alone is
+too high and the first quiet legs after it would be counted too short; the credit therefore
+waits until the kept answers number ``ROUND_TRIP_MIN_SAMPLES`` and span ``ROUND_TRIP_SPAN``
+seconds. What it does not cover: a floor that was more than twice the new one for all the
+kept answers and then drops at once (a slow path for a thousand answers, then a fast one):
+one send may then arrive early and get a 429, which pauses its chat as any 429 does; then
+the floor is the new one. Only answers from the platform are round trips
+(``answered(..., round_trip=...)``): a send that failed before it left would make the floor
+look too small (safe, but it wastes the credit).
 
 Several instances (webhook mode) share the limits: the overall budget is divided by the
 number of running instances (``set_instances``, from their heartbeats), and a chat's window
 also counts what the database says was sent to that chat recently or is being sent now by
 any instance (``grant(..., elsewhere=...)``, read by the dispatcher), so two instances
-never send to one chat faster than Telegram allows.
+never send to one chat faster than Telegram allows. The database knows a send from when it
+was marked (after its answer), so the round-trip credit changes nothing across instances.
 """
 
 from bisect import insort
@@ -24,15 +43,17 @@ from dataclasses import dataclass, field
 
 RECENT_429_WINDOW, RECENT_429_CHATS = 1.0, 3
 FLYING_POLL = 0.02
+ROUND_TRIP_CREDIT = 0.8  # of the smallest recent round trip: an answered send counts from this long before its answer
+ROUND_TRIP_SAMPLES, ROUND_TRIP_MIN_SAMPLES, ROUND_TRIP_SPAN = 1000, 64, 3.0
 
 
 @dataclass
 class Window:
-    """At most ``limit`` sends in any ``seconds``: answered sends by their answer time, plus those in flight."""
+    """At most ``limit`` sends in any ``seconds``: answered sends by when the server saw them, plus those in flight."""
 
     limit: int
     seconds: float
-    times: deque = field(default_factory=deque)  # answer times, sorted
+    times: deque = field(default_factory=deque)  # when the server saw the answered sends, sorted
     flying: int = 0  # granted and not answered yet: they count until their answer
     paused_until: float = 0.0
 
@@ -46,9 +67,9 @@ class Window:
     def record(self, now: float, count: int) -> None:
         self.flying += count
 
-    def answered(self, now: float) -> None:
+    def answered(self, seen: float) -> None:
         self.flying = max(self.flying - 1, 0)
-        insort(self.times, now)
+        insort(self.times, seen)
 
     def released(self) -> None:
         """A granted send that was not made after all."""
@@ -90,6 +111,8 @@ class Pacing:
         self.overall = self._window(limits.overall)
         self.chats: dict[str, Window] = {}
         self._recent_429: deque[tuple[float, str]] = deque()
+        self._round_trips: deque[float] = deque(maxlen=ROUND_TRIP_SAMPLES)
+        self._round_trip_times: deque[float] = deque(maxlen=ROUND_TRIP_SAMPLES)  # when each was answered
         self.instances = 1
 
     def set_instances(self, count: int) -> None:
@@ -131,11 +154,25 @@ class Pacing:
             window.record(now, granted)
         return granted
 
-    def answered(self, chat_id: str, now: float) -> None:
-        """The platform answered a granted send: from now on it counts from its answer time."""
+    def answered(self, chat_id: str, now: float, round_trip: float | None = None) -> None:
+        """A granted send came back at ``now``: from now on it counts from when the server saw it.
+
+        ``round_trip``: how long the platform took to answer it, when it did answer (see the module doc).
+        """
+        if round_trip is not None and round_trip >= 0:
+            self._round_trips.append(round_trip)
+            self._round_trip_times.append(now)
+        seen = now - self.round_trip_credit(now)
         for window in (self.overall, self._chat(chat_id)):
             if window is not None:
-                window.answered(now)
+                window.answered(seen)
+
+    def round_trip_credit(self, now: float) -> float:
+        """How long before its answer an answered send counts: part of the smallest recent round trip."""
+        if (len(self._round_trips) < ROUND_TRIP_MIN_SAMPLES
+                or now - self._round_trip_times[0] < ROUND_TRIP_SPAN):
+            return 0.0
+        return ROUND_TRIP_CREDIT * min(self._round_trips)
 
     def released(self, chat_id: str) -> None:
         """A granted send was not made (an earlier row of its chat failed, or it waited too long)."""

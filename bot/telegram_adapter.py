@@ -41,6 +41,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.backoff import Backoff
 from bot.config import TelegramConfig
 from bot.dispatcher import DeliveryResult, Permanent, Redirect, Sent, Transient
 from bot.dispatcher import RetryAfter as Retry
@@ -215,7 +216,7 @@ class TelegramAdapter:
     # ---- incoming: poll, store, acknowledge, handle -------------------------------------------------
 
     async def _poll_forever(self) -> None:
-        delay = RETRY_START
+        backoff = Backoff(RETRY_START, RETRY_MAX)
         while self._running:
             try:
                 updates = await self.application.bot.get_updates(
@@ -228,19 +229,17 @@ class TelegramAdapter:
                 self._fatal("Telegram refused the bot token (401); check telegram.token_env")
                 return
             except (NetworkError, TelegramError) as error:
-                log.warning("getUpdates failed (%s); retrying in %.1f s", type(error).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
+                log.warning("getUpdates failed (%s); retrying in %.1f s", type(error).__name__, backoff.delay)
+                await backoff.wait()
                 continue
             if updates:
                 try:
                     await self._take(updates)
                 except Exception:  # noqa: BLE001 - not acknowledged: the same batch comes again
                     log_failure(log, "taking a batch of Telegram updates failed")
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, RETRY_MAX)
+                    await backoff.wait()
                     continue
-            delay = RETRY_START
+            backoff.reset()
 
     async def _take(self, updates: list[Update], store_once: bool = False) -> None:
         """Store the batch, then acknowledge it (the next offset), then hand it to the lanes.
@@ -266,7 +265,7 @@ class TelegramAdapter:
 
     async def _store(self, batch: list[Received]) -> list[Received]:
         """Store in the inbox; while the database is unreachable, take no more updates and retry."""
-        delay = RETRY_START
+        backoff = Backoff(RETRY_START, RETRY_MAX)
         while True:
             try:
                 return await self.pipeline.store(batch)
@@ -274,9 +273,8 @@ class TelegramAdapter:
                 if not is_unavailable(error):
                     raise
                 log.warning("database unavailable (%s): not taking Telegram updates; retrying in %.1f s",
-                            type(error).__name__, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, RETRY_MAX)
+                            type(error).__name__, backoff.delay)
+                await backoff.wait()
 
     async def _acknowledge(self) -> None:
         """Confirm the stored updates to Telegram before stopping, so they are not sent again."""

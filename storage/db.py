@@ -29,7 +29,6 @@ instances starting together never crash: the second waits and finds the schema c
 import ast
 import asyncio
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -37,6 +36,8 @@ from typing import TYPE_CHECKING, TypeVar
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
+
+from storage.work_pool import WorkPool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -187,7 +188,7 @@ class Database:
     def __init__(self, engine: Engine, workers: int | None = None):
         self.engine = engine
         self.workers = (POSTGRES_WORKERS if self.is_postgresql else 1) if workers is None else workers
-        self._executor: ThreadPoolExecutor | None = None
+        self._executor: WorkPool | None = None
 
     @contextmanager
     def transaction(self, durable: bool = False) -> Iterator[Session]:
@@ -207,17 +208,21 @@ class Database:
                 session.rollback()
                 raise
 
-    async def run(self, work: Callable[[], T]) -> T:
-        """Run synchronous database work in the bounded pool, without blocking the event loop."""
+    async def run(self, work: Callable[[], T], urgent: bool = False) -> T:
+        """Run synchronous database work in the bounded pool, without blocking the event loop.
+
+        ``urgent``: short work that others wait for (the outbox's rounds) goes ahead of the
+        work queued before it (``storage.work_pool``).
+        """
         if self.workers == 0:
             return work()  # inline, on the loop (measured against the pool in make bench)
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="db")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+            self._executor = WorkPool(self.workers, name="db")
+        return await asyncio.wrap_future(self._executor.submit(work, urgent))
 
     def close(self) -> None:
         if self._executor is not None:
-            self._executor.shutdown(wait=True)
+            self._executor.shutdown()
             self._executor = None
 
     @property

@@ -135,10 +135,18 @@ def stand_in(session: Session, person: Person, park_id: int) -> Person:
 
 
 def routed_officials(session: Session, park_id: int, roles: Iterable[str]) -> list[Person]:
-    """The officials a report for ``roles`` goes to, with backups standing in for the away."""
+    """The officials a report for ``roles`` goes to, with backups standing in for the away.
+
+    Who is away is asked once for them all (a report reaches every official in one transaction
+    that the first send waits for); only the away ones are then looked at one by one."""
+    people = people_with_roles(session, park_id, roles)
+    away = set(session.exec(select(Role.person_id).where(
+        col(Role.person_id).in_([person.id for person in people]), Role.park_id == park_id,
+        col(Role.revoked_at).is_(None), col(Role.away_since).is_not(None),
+        col(Role.backup_person_id).is_not(None)))) if people else set()
     chosen: dict[int, Person] = {}
-    for person in people_with_roles(session, park_id, roles):
-        acting = stand_in(session, person, park_id)
+    for person in people:
+        acting = stand_in(session, person, park_id) if person.id in away else person
         chosen.setdefault(acting.id, acting)
     return list(chosen.values())
 
