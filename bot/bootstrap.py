@@ -155,7 +155,7 @@ class Weerbaar:
 
 def prepare_database(config: Config) -> Database:
     """Create the engine, migrate the schema and apply the configured parks (under the schema lock)."""
-    db = Database(make_engine(config.database_url))
+    db = Database(make_engine(config.database_url), workers=config.database_threads)
     upgrade(db.engine)
     with schema_lock(db.engine):
         with db.transaction() as session:

@@ -141,6 +141,8 @@ class Config:
     flood_per_minute: int = 30  # messages per person per minute handled; more are dropped (0: no limit)
     log_format: str = "text"
     monitoring: MonitoringConfig | None = None
+    #: Threads for database work; None: the store's default (``storage.db.Database``).
+    database_threads: int | None = None
 
 
 def load_config(path: Path | str, environ: dict[str, str] | None = None, require_login: bool = True) -> Config:
@@ -188,7 +190,20 @@ def parse_config(raw: dict, environ, base_dir: Path = Path("."), require_login: 
         log_format=_choice(bot, "bot.log_format", ("text", "json"), "text"),
         flood_per_minute=_flood_per_minute(bot),
         monitoring=_monitoring(raw.get("monitoring")),
+        database_threads=_database_threads(database, url),
     )
+
+
+def _database_threads(database: dict, url: str) -> int | None:
+    """PostgreSQL's threads for database work (at most 8: the engine's pool holds 14 connections)."""
+    value = database.get("threads")
+    if value is None:
+        return None
+    if url.startswith("sqlite"):
+        raise ConfigError("database.threads", "only for PostgreSQL; SQLite works with one thread (one writer)")
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 8:
+        raise ConfigError("database.threads", "a whole number of threads from 1 to 8")
+    return value
 
 
 def _monitoring(raw) -> MonitoringConfig | None:

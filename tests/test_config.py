@@ -80,3 +80,18 @@ def test_sends_keep_to_telegrams_limits_unless_the_file_turns_pacing_off():
     assert parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": GOOD_TOKEN}).telegram.pacing == "telegram"
     raw["telegram"]["pacing"] = "off"  # only for a Bot API without flood control (the benchmark's fake)
     assert parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": GOOD_TOKEN}).telegram.pacing == "off"
+
+
+def test_postgresql_database_threads_are_a_setting_and_sqlite_keeps_its_one():
+    raw = example()
+    postgres = {"WEERBAAR_TELEGRAM_TOKEN": GOOD_TOKEN, "WEERBAAR_DATABASE_URL": "postgresql+psycopg://bot@db/weerbaar"}
+    assert parse_config(raw, environ=postgres).database_threads is None  # the store's default
+    raw["database"]["threads"] = 6
+    assert parse_config(raw, environ=postgres).database_threads == 6
+    for wrong in (0, 9, "4", True):
+        raw["database"]["threads"] = wrong
+        with pytest.raises(ConfigError, match="'database.threads'"):
+            parse_config(raw, environ=postgres)
+    raw["database"]["threads"] = 2
+    with pytest.raises(ConfigError, match="only for PostgreSQL"):
+        parse_config(raw, environ={"WEERBAAR_TELEGRAM_TOKEN": GOOD_TOKEN})
