@@ -6,8 +6,10 @@ overall, 1/s per private chat, 20/min per group) and a network round trip of ``l
 - one report with 3 photos delivered to 25 officials (each gets the report and 3 photos);
 - 100 reports sent at once (each delivered to the park's 25 officials).
 
-Preparation runs with the fake's flood control off and the bot's own pacing on, as it always
-is: the officials are verified through invites, and the reporters' drafts are stored at the
+The bot runs in a process of its own, as an operator runs it (``weerbaar run`` with a config
+pointing at the fake, like the throughput rows of ``bench/pipeline.py``), so the fake's and the
+simulated people's CPU is not charged to it. Preparation runs with the fake's flood control
+off and the bot's own pacing on, as it always is: the officials are verified through invites, and the reporters' drafts are stored at the
 summary step; each reporter pokes the bot once so its summary (with the send button) is
 shown. One more reporter sends a report first and it reaches every official: the bot has
 handled a report before (the first after a start loads the holiday calendar, ~0.3 s once)
@@ -32,14 +34,15 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bench.pipeline import TOKEN, arrivals, database, start_server, wait_for_count
-from bot.bootstrap import build
+from bench.pipeline import TOKEN, arrivals, bot_process, database_url, start_server, wait_for_count, weerbaar_config
+from bot.config import load_config
 from bot.park_setup import apply_parks
 from handlers.clock import SystemClock
 from handlers.invites import create_invite
 from handlers.report_flow import SUMMARY
+from storage.db import Database, make_engine, upgrade
 from storage.models import Category, Park, Person, ReportDraft
-from tests.harness import PARK, bot_config
+from tests.harness import PARK
 
 OFFICIALS = 25
 PHOTOS = 3
@@ -81,20 +84,26 @@ async def fan_out(backend: str, directory: Path, latency: float, reports: int, p
     warm_up = server.add_user("Reporter before")
     group = server.add_group("Ondernemers", members=[admin, warm_up, *reporters])
     try:
-        with database(backend, directory) as db:
-            config = bot_config(server, log_level="WARNING")
-            with db.transaction() as session:
-                apply_parks(session, config)
-            server.rate_limits = False
-            app = build(config, clock=SystemClock(), db=db)
-            await app.start(run_jobs=False)
+        with database_url(backend, directory) as url:
+            config_path = weerbaar_config(server, url, directory / f"fanout-{reports}-{photos}.toml", pacing="telegram")
+            environ = {"WEERBAAR_TELEGRAM_TOKEN": TOKEN}
+            config = load_config(config_path, environ=environ)
+            engine = make_engine(url)
             try:
-                await _verify_officials(server, db, config, admin, officials, group)
-                await _drafts_at_summary(server, db, [warm_up, *reporters], photos)
-                await _send_reports(server, officials, [warm_up], photos)
-                return await _measure(server, latency, officials, reporters, photos, backend, _label(reports, photos))
+                upgrade(engine)
+                db = Database(engine)
+                with db.transaction() as session:
+                    apply_parks(session, config)
+                server.rate_limits = False
+                async with bot_process(server, ["-m", "bot", "run", "--config", str(config_path)],
+                                       directory / "fanout.log", environ):
+                    await _verify_officials(server, db, config, admin, officials, group)
+                    await _drafts_at_summary(server, db, [warm_up, *reporters], photos)
+                    await _send_reports(server, officials, [warm_up], photos)
+                    return await _measure(server, latency, officials, reporters, photos, backend,
+                                          _label(reports, photos))
             finally:
-                await app.stop()
+                engine.dispose()
     finally:
         await server.stop()
 
@@ -162,7 +171,7 @@ async def _send_reports(server, officials, reporters, photos: int) -> dict[int, 
 
 
 async def _measure(server, latency: float, officials, reporters, photos: int, backend: str, label: str) -> FanOut:
-    gc.collect()  # an earlier scenario's bot and fake are garbage: collect them now, not while timed
+    gc.collect()  # an earlier scenario's fake is garbage: collect it now, not while timed
     server.rate_limits = True
     await asyncio.sleep(1.1)  # no window of the limits holds a preparation message any more
     errors_before = len(server.errors)
