@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event, text  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
 
+from bench.process_stats import status_kib  # noqa: E402
 from bench.store import (  # noqa: E402
     NOW, POSTGRES_DEFAULT, TELEGRAM_BASE_ID, Shape, ensure_postgres, ensure_sqlite, vacuum_postgres,
 )
@@ -56,13 +57,6 @@ class MemoryPhases:
     def __init__(self):
         self.peaks: dict[str, float] = {}
 
-    @staticmethod
-    def _status(field: str) -> float:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
     @contextmanager
     def phase(self, name: str) -> Iterator[None]:
         try:
@@ -72,7 +66,7 @@ class MemoryPhases:
         try:
             yield
         finally:
-            self.peaks[name] = self._status("VmHWM")
+            self.peaks[name] = status_kib(os.getpid(), "VmHWM") / 1024
 
 
 class RecordingPort:

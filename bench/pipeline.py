@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.process_stats import cpu_seconds
 from bot.config import load_config
 from bot.park_setup import apply_parks
 from handlers.clock import SystemClock
@@ -270,12 +271,6 @@ async def scenario_on_bare(directory: Path, latency: float, people: int, scenari
         await server.stop()
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (its threads included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _warm_up(server: FakeTelegram, world: World) -> None:
     """Before the clock, the same for both bots: one person files a whole report and asks for their
     reports, so what is done once per process (lazy imports such as the holiday calendar's on the
@@ -288,7 +283,7 @@ async def _warm_up(server: FakeTelegram, world: World) -> None:
 
 async def _measure(server: FakeTelegram, world: World, scenario: str, pid: int) -> Measured:
     """Per second: updates answered (``my_reports``) or whole reports filed and delivered (``reports``)."""
-    bot_before, bench_before = _cpu_seconds(pid), time.process_time()
+    bot_before, bench_before = cpu_seconds(pid), time.process_time()
     began = time.perf_counter()
     if scenario == "my_reports":
         for user in world.people:
@@ -301,7 +296,7 @@ async def _measure(server: FakeTelegram, world: World, scenario: str, pid: int) 
         for official in world.officials:
             await wait_for_count(server, official.id, before[official.id] + len(world.people))
     seconds = time.perf_counter() - began
-    return Measured(len(world.people) / seconds, seconds, _cpu_seconds(pid) - bot_before,
+    return Measured(len(world.people) / seconds, seconds, cpu_seconds(pid) - bot_before,
                     time.process_time() - bench_before)
 
 

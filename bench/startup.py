@@ -30,6 +30,7 @@ import time
 import tomllib
 from pathlib import Path
 
+from bench.process_stats import cpu_seconds, status_kib
 from tests.fake_telegram import FakeTelegram
 
 TOKEN = "1000:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
@@ -37,19 +38,6 @@ IDLE_SETTLE_SECONDS = 3.0
 STARTS = 3  # the wall clock of one start on shared cores is noisy: the median of three
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "handlers", "storage")
-
-
-def _status_kib(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    return 0
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User plus system CPU time the process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def runtime_python() -> tuple[str, str]:
@@ -122,10 +110,10 @@ async def _start_once(python: str, config: Path, environ: dict, server: FakeTele
         user.send(user.private, "/start")
         await server.next_message(user.private, timeout=120)
         answered = time.perf_counter() - began
-        answered_cpu = _cpu_seconds(process.pid)
+        answered_cpu = cpu_seconds(process.pid)
         await asyncio.sleep(IDLE_SETTLE_SECONDS)
-        return (answered, answered_cpu, _status_kib(process.pid, "VmRSS") / 1024,
-                _status_kib(process.pid, "VmHWM") / 1024)
+        return (answered, answered_cpu, status_kib(process.pid, "VmRSS") / 1024,
+                status_kib(process.pid, "VmHWM") / 1024)
     finally:
         process.terminate()
         await process.wait()
