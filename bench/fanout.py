@@ -34,13 +34,9 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from bench.pipeline import TOKEN, arrivals, bot_process, database_url, start_server, wait_for_count, weerbaar_config
-from bot.config import load_config
-from bot.park_setup import apply_parks
+from bench.pipeline import arrivals, invite_code, start_server, wait_for_count, weerbaar_running
 from handlers.clock import SystemClock
-from handlers.invites import create_invite
 from handlers.report_flow import SUMMARY
-from storage.db import Database, make_engine, upgrade
 from storage.models import Category, Park, Person, ReportDraft
 from tests.harness import PARK
 
@@ -84,26 +80,11 @@ async def fan_out(backend: str, directory: Path, latency: float, reports: int, p
     warm_up = server.add_user("Reporter before")
     group = server.add_group("Ondernemers", members=[admin, warm_up, *reporters])
     try:
-        with database_url(backend, directory) as url:
-            config_path = weerbaar_config(server, url, directory / f"fanout-{reports}-{photos}.toml", pacing="telegram")
-            environ = {"WEERBAAR_TELEGRAM_TOKEN": TOKEN}
-            config = load_config(config_path, environ=environ)
-            engine = make_engine(url)
-            try:
-                upgrade(engine)
-                db = Database(engine)
-                with db.transaction() as session:
-                    apply_parks(session, config)
-                server.rate_limits = False
-                async with bot_process(server, ["-m", "bot", "run", "--config", str(config_path)],
-                                       directory / "fanout.log", environ):
-                    await _verify_officials(server, db, config, admin, officials, group)
-                    await _drafts_at_summary(server, db, [warm_up, *reporters], photos)
-                    await _send_reports(server, officials, [warm_up], photos)
-                    return await _measure(server, latency, officials, reporters, photos, backend,
-                                          _label(reports, photos))
-            finally:
-                engine.dispose()
+        async with weerbaar_running(server, backend, directory, pacing="telegram") as (db, config, _):
+            await _verify_officials(server, db, config, admin, officials, group)
+            await _drafts_at_summary(server, db, [warm_up, *reporters], photos)
+            await _send_reports(server, officials, [warm_up], photos)
+            return await _measure(server, latency, officials, reporters, photos, backend, _label(reports, photos))
     finally:
         await server.stop()
 
@@ -115,14 +96,10 @@ def _label(reports: int, photos: int) -> str:
 
 
 async def _verify_officials(server, db, config, admin, officials, group) -> None:
-    def code(role: str) -> str:
-        with db.transaction() as session:
-            return create_invite(session, park_slug=PARK, role=role, allowed_roles=config.official_roles,
-                                 now=SystemClock().now(), valid_for=config.invite_valid_for).code
-    admin.start(code("admin"))
+    admin.start(invite_code(db, config, "admin"))
     await wait_for_count(server, admin.private.id, 1)
     for n, official in enumerate(officials):  # the category routes to police and the municipality
-        official.start(code("police" if n % 2 == 0 else "municipality"))
+        official.start(invite_code(db, config, "police" if n % 2 == 0 else "municipality"))
     for official in officials:
         await wait_for_count(server, official.private.id, 1)
     admin.send(group, "/koppel")

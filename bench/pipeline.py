@@ -218,38 +218,49 @@ def _polls(server: FakeTelegram) -> int:
     return sum(1 for request in server.requests if request.method == "getUpdates")
 
 
+@asynccontextmanager
+async def weerbaar_running(server: FakeTelegram, backend: str, directory: Path, pacing: str = "off"):
+    """``weerbaar run`` in a process of its own on a new database with the parks applied, talking
+    to ``server``; yields the bench's handle on that database, the config and the process."""
+    with database_url(backend, directory) as url:
+        config_path = weerbaar_config(server, url, directory / f"weerbaar-{uuid.uuid4().hex[:6]}.toml", pacing)
+        environ = {"WEERBAAR_TELEGRAM_TOKEN": TOKEN}
+        config = load_config(config_path, environ=environ)
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            db = Database(engine)
+            with db.transaction() as session:
+                apply_parks(session, config)
+            async with bot_process(server, ["-m", "bot", "run", "--config", str(config_path)],
+                                   directory / "weerbaar.log", environ) as process:
+                yield db, config, process
+        finally:
+            engine.dispose()
+
+
+def invite_code(db: Database, config, role: str) -> str:
+    """A fresh invite for ``role`` in the bench's park, as an admin would hand it out."""
+    with db.transaction() as session:
+        return create_invite(session, park_slug=PARK, role=role, allowed_roles=config.official_roles,
+                             now=SystemClock().now(), valid_for=config.invite_valid_for).code
+
+
 async def scenario_on_weerbaar(backend: str, directory: Path, latency: float, people: int, scenario: str) -> Measured:
     server = await start_server(latency)
     world = World(server, people)
     try:
-        with database_url(backend, directory) as url:
-            config_path = weerbaar_config(server, url, directory / f"weerbaar-{uuid.uuid4().hex[:6]}.toml")
-            environ = {"WEERBAAR_TELEGRAM_TOKEN": TOKEN}
-            config = load_config(config_path, environ=environ)
-            engine = make_engine(url)
-            try:
-                upgrade(engine)
-                db = Database(engine)
-                with db.transaction() as session:
-                    apply_parks(session, config)
-                async with bot_process(server, ["-m", "bot", "run", "--config", str(config_path)],
-                                       directory / "weerbaar.log", environ) as process:
-                    await _set_up_park(server, world, db, config)
-                    await _warm_up(server, world)
-                    return await _measure(server, world, scenario, process.pid)
-            finally:
-                engine.dispose()
+        async with weerbaar_running(server, backend, directory) as (db, config, process):
+            await _set_up_park(server, world, db, config)
+            await _warm_up(server, world)
+            return await _measure(server, world, scenario, process.pid)
     finally:
         await server.stop()
 
 
 async def _set_up_park(server: FakeTelegram, world: World, db: Database, config) -> None:
-    def code(role: str) -> str:
-        with db.transaction() as session:
-            return create_invite(session, park_slug=PARK, role=role, allowed_roles=config.official_roles,
-                                 now=SystemClock().now(), valid_for=config.invite_valid_for).code
     for user, role in ((world.admin, "admin"), (world.officials[0], "police"), (world.officials[1], "municipality")):
-        user.start(code(role))
+        user.start(invite_code(db, config, role))
         await wait_for_count(server, user.private.id, 1)
     world.admin.send(world.group, "/koppel")
     await wait_for_count(server, world.group.id, 1)
