@@ -28,6 +28,7 @@ instances starting together never crash: the second waits and finds the schema c
 
 import ast
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session, create_engine
 
 from storage.work_pool import WorkPool
@@ -51,6 +53,13 @@ POSTGRES_WORKERS = 2
 IMMEDIATE = "weerbaar_immediate"
 DURABLE = "weerbaar_durable"
 SYNCHRONOUS_COMMIT = "weerbaar_synchronous_commit"
+#: A pooled PostgreSQL connection idle this long is tested before use (see ``ping_when_idle``).
+IDLE_PING_AFTER = 1.0
+#: Prepared statements SQLite keeps per connection (the driver's default is 128). The cache is keyed
+#: by SQL text, and an ``IN`` list renders one text per length: the dispatcher's lists of hundreds of
+#: ids filled 128 slots at ~0.3 MB each, 70 MiB of the national drain's peak (bench/national.py:
+#: 220 MiB with 128, 158 with 32, 148 with 8). 32 still hold every statement of a guided report.
+SQLITE_CACHED_STATEMENTS = 32
 
 T = TypeVar("T")
 
@@ -59,10 +68,46 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys, WAL, a busy timeout and IMMEDIATE transactions."""
     if url.startswith("sqlite"):
         _ensure_sqlite_directory(url)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30,
+                                                   "cached_statements": SQLITE_CACHED_STATEMENTS})
         configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=POSTGRES_WORKERS + 2, max_overflow=10)
+    engine = create_engine(url, pool_size=POSTGRES_WORKERS + 2, max_overflow=10)
+    ping_when_idle(engine)
+    return engine
+
+
+def ping_when_idle(engine: Engine, after: float | None = None) -> None:
+    """Test a pooled connection before use only when it lay idle for ``after`` seconds or more.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip and ~9% of the
+    database threads' CPU under load (py-spy on bench/pipeline.py's guided reports). A connection
+    handed back moments ago is as good as the last transaction found it; one that lay idle may
+    have been closed by a server restart or an idle timeout, and is replaced before it fails. A
+    server gone within the last second still fails that one transaction, which every caller
+    retries (``is_unavailable``), and SQLAlchemy then replaces the pool's connections.
+    """
+    idle_limit = IDLE_PING_AFTER if after is None else after
+
+    def checked_in(_dbapi_connection, record) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checked_out(dbapi_connection, record, _proxy) -> None:
+        idle_since = record.info.get("idle_since")  # none: connected just now
+        if idle_since is None or time.monotonic() - idle_since < idle_limit:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.rollback()  # the ping's own transaction, so the pool hands it out clean
+        except Exception as error:  # noqa: BLE001 - any failure: this connection is not usable
+            raise DisconnectionError("idle connection no longer answers") from error
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def configure_sqlite(engine: Engine) -> None:
