@@ -34,7 +34,7 @@ from bot.pacing import Pacing
 from bot.single_instance import holder_is_gone, instance_name
 from bot.safe_logging import log_failure
 from handlers.clock import Clock
-from storage.db import Database
+from storage.db import Database, padded
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class OutboxDispatcher:
 
     def _renew(self, ids: list[int]) -> None:
         with self.db.transaction() as session:
-            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(ids),
+            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(padded(ids)),
                                                      OutboxMessage.status == "pending")
                          .values(next_attempt_at=self.clock.now() + LEASE))
 
@@ -296,7 +296,7 @@ class OutboxDispatcher:
                             col(OutboxMessage.platform).in_(self._sending_platforms())))
             for platform, chat_ids in _chat_ids_by_platform(busy_chats).items():
                 query = query.where((OutboxMessage.platform != platform) | col(OutboxMessage.chat_id).is_(None)
-                                    | col(OutboxMessage.chat_id).not_in(chat_ids))
+                                    | col(OutboxMessage.chat_id).not_in(padded(chat_ids)))
             due = [Due(*found) for found in session.exec(
                 query.order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)).all()]
             due = [row for row in due if row.id not in held and chat_of(row) not in busy_chats]
@@ -314,10 +314,10 @@ class OutboxDispatcher:
             if not claimed_ids:
                 return []
             lease_until = now + LEASE
-            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(claimed_ids))
+            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(padded(claimed_ids)))
                          .values(next_attempt_at=lease_until, claimed_by=self.holder)
                          .execution_options(synchronize_session=False))  # one statement, not one per row
-            claimed = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(claimed_ids))
+            claimed = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(padded(claimed_ids)))
                                         .order_by(col(OutboxMessage.id))))
             session.expunge_all()
             return claimed
@@ -344,7 +344,7 @@ class OutboxDispatcher:
         blocked = session.exec(
             select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id,
                    func.min(OutboxMessage.id))
-            .where(OutboxMessage.status == "pending", col(OutboxMessage.chat_id).in_(chat_ids),
+            .where(OutboxMessage.status == "pending", col(OutboxMessage.chat_id).in_(padded(chat_ids)),
                    col(OutboxMessage.next_attempt_at) > now)
             .group_by(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id)).all()
         first: dict[tuple[str, str], int] = {}
@@ -372,7 +372,7 @@ class OutboxDispatcher:
         counts: dict[tuple[str, str], int] = {chat: 0 for chat in windows}
         for platform, chat_id, sent_at, status in session.exec(
                 select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.sent_at, OutboxMessage.status)
-                .where(col(OutboxMessage.chat_id).in_(sorted({chat_id for _, chat_id in windows})),
+                .where(col(OutboxMessage.chat_id).in_(padded(sorted({chat_id for _, chat_id in windows}))),
                        ((OutboxMessage.status == "sent") & (col(OutboxMessage.sent_at) > now - timedelta(seconds=longest)))
                        | ((OutboxMessage.status == "pending") & col(OutboxMessage.claimed_by).is_not(None)
                           & (col(OutboxMessage.next_attempt_at) > now)))):
@@ -511,7 +511,7 @@ class OutboxDispatcher:
         with self.db.transaction() as session:
             now = self.clock.now()
             current = {fresh.id: fresh for fresh in session.exec(select(OutboxMessage).where(
-                col(OutboxMessage.id).in_([row.id for row, _ in batch])))}  # one query for the batch
+                col(OutboxMessage.id).in_(padded([row.id for row, _ in batch]))))}  # one query for the batch
             for row, result in batch:
                 fresh = current.get(row.id)
                 if fresh is None or fresh.status != "pending":

@@ -29,7 +29,7 @@ instances starting together never crash: the second waits and finds the schema c
 import ast
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -58,10 +58,22 @@ IDLE_PING_AFTER = 1.0
 #: Prepared statements SQLite keeps per connection (the driver's default is 128). The cache is keyed
 #: by SQL text, and an ``IN`` list renders one text per length: the dispatcher's lists of hundreds of
 #: ids filled 128 slots at ~0.3 MB each, 70 MiB of the national drain's peak (bench/national.py:
-#: 220 MiB with 128, 158 with 32, 148 with 8). 32 still hold every statement of a guided report.
-SQLITE_CACHED_STATEMENTS = 32
+#: 220 MiB with 128 and unpadded lists, 179 with 64, 158 with 32). A guided report's handlers alone
+#: run 32 distinct statements, the inbox and the dispatcher a dozen more: 64 hold them all, and the
+#: dispatcher pads its lists (``padded``) so they take a few slots, not one per length.
+SQLITE_CACHED_STATEMENTS = 64
 
 T = TypeVar("T")
+
+
+def padded(values: Sequence[T]) -> list[T]:
+    """``values`` with the last one repeated up to a power of two in count, for an ``IN`` list that
+    runs often with lists of many lengths: it then renders one of a few SQL texts (a prepared
+    statement each, see ``SQLITE_CACHED_STATEMENTS``), and a repeated value changes no match."""
+    values = list(values)
+    if len(values) < 2:
+        return values
+    return values + values[-1:] * ((1 << (len(values) - 1).bit_length()) - len(values))
 
 
 def make_engine(url: str) -> Engine:

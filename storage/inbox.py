@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from storage.db import padded
 from storage.models import InboxUpdate
 
 
@@ -26,7 +27,7 @@ def receive_with_ids(session: Session, items: list[tuple[str, dict]], now: datet
                      lanes: dict[str, tuple[str, str]] | None = None) -> dict[str, int]:
     """Like ``receive``, with each new key's row id (the order received); ``holder`` and ``lanes`` for webhook mode."""
     keys = [key for key, _ in items]
-    known = set(session.exec(select(InboxUpdate.key).where(col(InboxUpdate.key).in_(keys)))) if keys else set()
+    known = set(session.exec(select(InboxUpdate.key).where(col(InboxUpdate.key).in_(padded(keys))))) if keys else set()
     fresh: dict[str, InboxUpdate] = {}
     for key, payload in items:
         if key in known or key in fresh:

@@ -115,3 +115,33 @@ def test_only_durable_transactions_wait_for_the_disk_on_postgresql(database):
     except RuntimeError:
         pass
     assert [setting() for _ in range(3)] == ["off"] * 3
+
+
+def test_padded_in_lists_match_the_same_rows_with_a_few_sql_texts(database):
+    """The dispatcher's IN lists come in every length; padded, they render a handful of SQL texts
+    (a prepared statement each in SQLite's per-connection cache) and still match exactly."""
+    from sqlalchemy import event
+    from sqlmodel import col
+
+    from storage.db import padded
+
+    configure(database)
+    with database.transaction() as session:
+        for n in range(1, 41):
+            session.add(Person(platform="telegram", external_id=str(n), created_at=NOW))
+    texts: set[str] = set()
+
+    def seen(_conn, _cursor, statement, _parameters, _context, _executemany) -> None:
+        texts.add(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        for length in range(1, 41):
+            wanted = [str(n) for n in range(1, length + 1)]
+            with database.transaction() as session:
+                found = session.exec(select(Person.external_id).where(col(Person.external_id).in_(padded(wanted)))).all()
+            assert sorted(found, key=int) == wanted
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)
+    in_texts = {text for text in texts if " IN " in text.upper()}
+    assert len(in_texts) <= 7  # lengths 1, 2, 4, 8, 16, 32, 64 (PostgreSQL renders its own way)
