@@ -40,6 +40,7 @@ from telegram.error import (
     BadRequest, ChatMigrated, Conflict, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError,
 )
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 from bot.backoff import Backoff
 from bot.config import TelegramConfig
@@ -48,6 +49,7 @@ from bot.dispatcher import RetryAfter as Retry
 from bot.pipeline import Pipeline, Received, SharedInbox
 from bot.safe_logging import log_failure
 from bot.single_instance import InstanceLease
+from bot.telegram_requests import CappedHTTPXRequest
 from handlers.clock import Clock
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender, SharedFile
 from storage.db import Database, is_unavailable
@@ -82,11 +84,11 @@ class TelegramAdapter:
     def __init__(self, config: TelegramConfig, db: Database, clock: Clock, handle: Handle,
                  after_update: Callable[[], None], on_fatal: Callable[[str], None] | None = None,
                  shared: SharedInbox | None = None):
+        timeouts = {"connect_timeout": CONNECT_TIMEOUT, "write_timeout": WRITE_TIMEOUT, "pool_timeout": POOL_TIMEOUT}
+        polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT, **timeouts)
         builder: ApplicationBuilder = (
-            ApplicationBuilder().token(config.token).updater(None)
-            .connect_timeout(CONNECT_TIMEOUT).read_timeout(READ_TIMEOUT).write_timeout(WRITE_TIMEOUT)
-            .pool_timeout(POOL_TIMEOUT).connection_pool_size(CONNECTIONS)
-            .get_updates_read_timeout(POLL_TIMEOUT + READ_TIMEOUT))
+            ApplicationBuilder().token(config.token).updater(None).get_updates_request(polling)
+            .request(CappedHTTPXRequest(connection_pool_size=CONNECTIONS, read_timeout=READ_TIMEOUT, **timeouts)))
         if config.base_url:
             builder = builder.base_url(config.base_url)
         if config.base_file_url:
