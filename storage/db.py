@@ -24,6 +24,11 @@ the others under 0.1 ms.
 
 Migrations take a lock (PostgreSQL advisory lock per schema; SQLite's write lock), so
 instances starting together never crash: the second waits and finds the schema current.
+
+Connections: a pooled PostgreSQL connection is tested before use only after lying idle
+(``ping_when_idle``), not at every checkout; SQLite keeps a bounded number of prepared
+statements per connection (``SQLITE_CACHED_STATEMENTS``), and ``padded`` keeps the IN lists
+that run often to a few SQL texts.
 """
 
 import ast

@@ -145,3 +145,35 @@ def test_padded_in_lists_match_the_same_rows_with_a_few_sql_texts(database):
         event.remove(database.engine, "before_cursor_execute", seen)
     in_texts = {text for text in texts if " IN " in text.upper()}
     assert len(in_texts) <= 7  # lengths 1, 2, 4, 8, 16, 32, 64 (PostgreSQL renders its own way)
+
+
+def test_queued_messages_are_written_in_order_seen_by_their_unit_of_work_and_dropped_with_its_rollback(database):
+    """Outbox rows are inserted together (``storage.outbox_rows``), yet behave as if added one by one."""
+    import pytest
+    from sqlmodel import col
+
+    from handlers.outbox import enqueue
+    from storage.models import OutboxMessage
+
+    def queue(session, text: str) -> None:
+        enqueue(session, now=NOW, platform="telegram", chat_id="42", text=text)
+
+    def texts(session) -> list[str]:
+        return list(session.exec(select(OutboxMessage.text).order_by(col(OutboxMessage.id))))
+
+    with database.transaction() as session:
+        queue(session, "eerste")
+        queue(session, "tweede")
+        seen_meanwhile = texts(session)  # the unit of work reads its own messages
+        queue(session, "derde")
+    with pytest.raises(RuntimeError), database.transaction() as session:
+        queue(session, "nooit")
+        raise RuntimeError("the unit of work fails: its messages go with it")
+    with database.transaction() as session:
+        queue(session, "vierde")
+        session.begin_nested().rollback()  # a savepoint undone (a membership noted twice at once)
+        queue(session, "vijfde")
+    with Session(database.engine) as session:
+        stored = texts(session)
+    assert seen_meanwhile == ["eerste", "tweede"]
+    assert stored == ["eerste", "tweede", "derde", "vierde", "vijfde"]
