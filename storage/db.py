@@ -63,7 +63,7 @@ IDLE_PING_AFTER = 1.0
 #: Prepared statements SQLite keeps per connection (the driver's default is 128). The cache is keyed
 #: by SQL text, and an ``IN`` list renders one text per length: the dispatcher's lists of hundreds of
 #: ids filled 128 slots at ~0.3 MB each, 70 MiB of the national drain's peak (bench/national.py:
-#: 220 MiB with 128 and unpadded lists, 179 with 64, 158 with 32). A guided report's handlers alone
+#: 220 MiB with 128, 179 with 64, 158 with 32; 151 with 64 once the lists were padded). A guided report's handlers alone
 #: run 32 distinct statements, the inbox and the dispatcher a dozen more: 64 hold them all, and the
 #: dispatcher pads its lists (``padded``) so they take a few slots, not one per length.
 SQLITE_CACHED_STATEMENTS = 64

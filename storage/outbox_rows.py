@@ -8,7 +8,7 @@ which psycopg parses afresh each time (too many for its cache): sending one repo
 photos to 25 officials (101 rows) spent about half its transaction there (cProfile,
 ``bench/fanout.py``'s press of "Versturen").
 
-Rows queued by a unit of work that rolls back are dropped with it.
+Rows queued by a unit of work that rolls back (or is closed uncommitted) are dropped with it.
 """
 
 from sqlalchemy import event, insert
@@ -23,6 +23,8 @@ def add(session: Session, values: dict) -> None:
     """Queue one row's values (every call with the same keys) to be inserted with the others."""
     if not event.contains(Session, "do_orm_execute", _before_statement):
         _listen()
+    if not session.in_transaction():
+        session.begin()  # the rows belong to this unit of work: its end without a commit drops them
     session.info.setdefault(PENDING, []).append(values)
 
 
@@ -36,7 +38,7 @@ def write(session: Session) -> None:
 def _listen() -> None:
     event.listen(Session, "do_orm_execute", _before_statement)
     event.listen(Session, "before_commit", write)
-    event.listen(Session, "after_soft_rollback", _forget)
+    event.listen(Session, "after_transaction_end", _forget)
 
 
 def _before_statement(state) -> None:
@@ -44,7 +46,8 @@ def _before_statement(state) -> None:
 
 
 def _forget(session: Session, ended) -> None:
-    """The unit of work rolled back: its rows go with it. A savepoint's rollback (``begin_nested``)
-    leaves them: they were queued before it (nothing queues messages inside one)."""
-    if not ended.nested:
+    """The unit of work ended without committing them (a rollback, a session closed): its rows go
+    with it. A savepoint's end (``begin_nested``) leaves them: they were queued before it (nothing
+    queues messages inside one), and a commit has written them already."""
+    if ended.parent is None:
         session.info.pop(PENDING, None)

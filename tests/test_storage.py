@@ -177,3 +177,18 @@ def test_queued_messages_are_written_in_order_seen_by_their_unit_of_work_and_dro
         stored = texts(session)
     assert seen_meanwhile == ["eerste", "tweede"]
     assert stored == ["eerste", "tweede", "derde", "vierde", "vijfde"]
+
+
+def test_messages_queued_in_a_session_closed_without_commit_are_not_written_later(database):
+    from sqlmodel import col
+
+    from handlers.outbox import enqueue
+    from storage.models import OutboxMessage
+
+    with Session(database.engine) as session:
+        enqueue(session, now=NOW, platform="telegram", chat_id="42", text="nooit verstuurd")
+        session.close()  # abandoned: like an ORM object, the message goes with it
+        enqueue(session, now=NOW, platform="telegram", chat_id="42", text="wel")
+        session.commit()
+    with Session(database.engine) as session:
+        assert list(session.exec(select(OutboxMessage.text).order_by(col(OutboxMessage.id)))) == ["wel"]
