@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from storage.db import make_engine, schema_is_current, upgrade
+from storage.db import configure_postgres, make_engine, schema_is_current, upgrade
 
 BUILD_VERSION = "v5"
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -109,9 +109,12 @@ def ensure_postgres_url(base: str, reports: int) -> str:
 
 
 def postgres_engine(base: str, schema: str) -> Engine:
+    """An engine on ``schema``, configured as ``make_engine`` configures the bot's."""
     from sqlalchemy import create_engine
 
-    return create_engine(base, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True)
+    engine = create_engine(base, connect_args={"options": f"-csearch_path={schema}"})
+    configure_postgres(engine)
+    return engine
 
 
 def ensure_sqlite(reports: int, say=print) -> str:

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import create_engine, text
 
-from storage.db import Database, make_engine, upgrade
+from storage.db import Database, configure_postgres, make_engine, upgrade
 
 POSTGRES_URL = os.environ.get("WEERBAAR_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ("sqlite", "postgresql")
@@ -43,7 +43,8 @@ def fresh_database(backend: str, tmp_path) -> Iterator[Database]:
     admin = make_engine(POSTGRES_URL)
     with admin.begin() as connection:
         connection.execute(text(f'create schema "{schema}"'))
-    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True)
+    engine = create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    configure_postgres(engine)  # as make_engine does: commits that do not wait for the disk, idle pings
     try:
         upgrade(engine)
         yield Database(engine)
