@@ -71,10 +71,9 @@ CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, POOL_TIMEOUT = 5.0, 30.0, 30.0, 10
 #: their turn in a semaphore, not in httpcore's pool). Few on purpose: httpcore's pool looks at
 #: every open connection (a system call each, and a quadratic count of idle ones) on every
 #: request, so 64 cost ~40% of the bot's CPU under load (bench/pipeline.py: 24 ms per update of a
-#: guided report, 10.6 with 16; 24 cost the event loop 50-90% more CPU than 16, and with 8 the sends
-#: waited for connections: 25% slower);
-#: 16 carry ~300 calls/s at a 50 ms round trip, ten times Telegram's 30 messages/s. The long
-#: poll has a connection of its own.
+#: guided report, 10.6 with 16); 24 cost the event loop 50-90% more CPU than 16, and with 8 the
+#: sends waited for connections (25% slower). 16 carry ~300 calls/s at a 50 ms round trip, ten
+#: times Telegram's 30 messages/s. The long poll has a connection of its own.
 CONNECTIONS = 16
 RETRY_START, RETRY_MAX = 0.5, 30.0
 STOP_GRACE = 10.0
