@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select, update
 
 from bot.backoff import Backoff
@@ -60,6 +60,7 @@ MARK_WITHIN = 0.03
 #: without the gap, 5.8-6.0 s with it, the bot's CPU 5.7 s down to 3.9 s; PostgreSQL about even.
 ROUND_GAP = 0.02
 EPOCH = datetime(2000, 1, 1)
+
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,16 @@ class Due(NamedTuple):
     platform: str
     chat_id: str | None
     recipient_person_id: int | None
+
+
+def _mark_sent(now: datetime):
+    """A send's mark, for many rows in one ``executemany``. A row no longer pending (sent meanwhile,
+    or deleted with its chat) is left as it is. A file (chart, CSV, a person's own data) is not kept
+    once delivered, nor the reference to a person's file or video."""
+    outbox = OutboxMessage.__table__
+    return (update(outbox).where(outbox.c.id == bindparam("row_id"), outbox.c.status == "pending")
+            .values(status="sent", attempts=outbox.c.attempts + 1, sent_at=now, chat_id=bindparam("row_chat"),
+                    platform_message_id=bindparam("message_id"), error=None, attachment=None, file=None))
 
 
 def chat_of(row: OutboxMessage | Due) -> tuple[str, str]:
@@ -266,19 +277,15 @@ class OutboxDispatcher:
             busy_chats = frozenset(self._active)
             held = frozenset(row_id for row_id in self._held if row_id not in marked)
 
-            def mark_and_claim() -> tuple[bool, list[OutboxMessage], Exception | None]:
-                if batch:
-                    self._mark(batch)  # its own transaction: if it fails, the results stay for the next try
-                try:
-                    return bool(batch), self._claim(busy_chats, held), None
-                except Exception as error:  # noqa: BLE001 - the marks are written; forget them first
-                    return bool(batch), [], error
+            def mark_and_claim() -> list[OutboxMessage]:
+                with self.db.transaction() as session:  # if any of it fails, the results wait for the next round
+                    if batch:
+                        self._mark_in(session, batch)
+                    return self._claim_in(session, busy_chats, held)
 
-            marked_now, rows, error = await self.db.run(mark_and_claim, urgent=True)
-            if marked_now:
+            rows = await self.db.run(mark_and_claim, urgent=True)
+            if batch:
                 self._forget_marked(batch)
-            if error is not None:
-                raise error
             by_chat: dict[tuple[str, str], list[OutboxMessage]] = {}
             for row in rows:
                 self._held[row.id] = row
@@ -293,45 +300,49 @@ class OutboxDispatcher:
                 OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= self.clock.now())).all())
 
     def _claim(self, busy_chats: frozenset = frozenset(), held: frozenset = frozenset()) -> list[OutboxMessage]:
+        """Lease the rows that may be sent now (a transaction of its own)."""
+        with self.db.transaction() as session:
+            return self._claim_in(session, busy_chats, held)
+
+    def _claim_in(self, session: Session, busy_chats: frozenset, held: frozenset) -> list[OutboxMessage]:
         """Lease the rows that may be sent now, in order per chat and within the pacing.
 
         The due rows are read as ids and chats first, leaving out the chats being sent to now
         (their rows wait for their sender): with thousands of rows due and every chat busy, reading
-        them whole each round cost more than the sends. Only the claimed rows are then read whole.
+        them whole each round cost more than the sends. Only the claimed rows are read whole, as the
+        lease's ``UPDATE`` returns them.
         """
-        with self.db.transaction() as session:
-            now = self.clock.now()
-            query = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id,
-                            OutboxMessage.recipient_person_id)
-                     .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now,
-                            col(OutboxMessage.platform).in_(self._sending_platforms())))
-            for platform, chat_ids in _chat_ids_by_platform(busy_chats).items():
-                query = query.where((OutboxMessage.platform != platform) | col(OutboxMessage.chat_id).is_(None)
-                                    | col(OutboxMessage.chat_id).not_in(padded(chat_ids)))
-            due = [Due(*found) for found in session.exec(
-                query.order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)).all()]
-            due = [row for row in due if row.id not in held and chat_of(row) not in busy_chats]
-            if not due:
-                self._next_ready = None
-                return []
-            first_blocked = self._first_not_due(session, due, now)
-            by_chat: dict[tuple[str, str], list[Due]] = {}
-            for row in due:
-                chat = chat_of(row)
-                if row.id < first_blocked.get(chat, row.id + 1):
-                    by_chat.setdefault(chat, []).append(row)
-            elsewhere = self._recent_sends(session, by_chat, now) if self.shared_pacing else {}
-            claimed_ids = [row.id for row in self._within_pacing(by_chat, elsewhere)]
-            if not claimed_ids:
-                return []
-            lease_until = now + LEASE
-            session.exec(update(OutboxMessage).where(col(OutboxMessage.id).in_(padded(claimed_ids)))
-                         .values(next_attempt_at=lease_until, claimed_by=self.holder)
-                         .execution_options(synchronize_session=False))  # one statement, not one per row
-            claimed = list(session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(padded(claimed_ids)))
-                                        .order_by(col(OutboxMessage.id))))
-            session.expunge_all()
-            return claimed
+        now = self.clock.now()
+        query = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id,
+                        OutboxMessage.recipient_person_id)
+                 .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now,
+                        col(OutboxMessage.platform).in_(self._sending_platforms())))
+        for platform, chat_ids in _chat_ids_by_platform(busy_chats).items():
+            query = query.where((OutboxMessage.platform != platform) | col(OutboxMessage.chat_id).is_(None)
+                                | col(OutboxMessage.chat_id).not_in(padded(chat_ids)))
+        due = [Due(*found) for found in session.exec(
+            query.order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)).all()]
+        due = [row for row in due if row.id not in held and chat_of(row) not in busy_chats]
+        if not due:
+            self._next_ready = None
+            return []
+        first_blocked = self._first_not_due(session, due, now)
+        by_chat: dict[tuple[str, str], list[Due]] = {}
+        for row in due:
+            chat = chat_of(row)
+            if row.id < first_blocked.get(chat, row.id + 1):
+                by_chat.setdefault(chat, []).append(row)
+        elsewhere = self._recent_sends(session, by_chat, now) if self.shared_pacing else {}
+        claimed_ids = [row.id for row in self._within_pacing(by_chat, elsewhere)]
+        if not claimed_ids:
+            return []
+        claimed = list(session.scalars(
+            update(OutboxMessage).where(col(OutboxMessage.id).in_(padded(claimed_ids)))
+            .values(next_attempt_at=now + LEASE, claimed_by=self.holder).returning(OutboxMessage),
+            execution_options={"synchronize_session": False}))  # one statement, not one per row
+        for row in claimed:
+            session.expunge(row)  # the senders hold them after the commit
+        return sorted(claimed, key=lambda row: row.id)  # RETURNING promises no order
 
     def release_orphans(self) -> int:
         """Rows leased by a sender on this machine that no longer runs (a crash) are due again at once."""
@@ -520,30 +531,37 @@ class OutboxDispatcher:
 
     def _mark(self, batch: list[tuple[OutboxMessage, DeliveryResult | NotTried]]) -> None:
         with self.db.transaction() as session:
-            now = self.clock.now()
-            current = {fresh.id: fresh for fresh in session.exec(select(OutboxMessage).where(
-                col(OutboxMessage.id).in_(padded([row.id for row, _ in batch]))))}  # one query for the batch
-            for row, result in batch:
-                fresh = current.get(row.id)
-                if fresh is None or fresh.status != "pending":
-                    continue
-                if isinstance(result, NotTried):
-                    fresh.next_attempt_at = now
-                    session.add(fresh)
-                    continue
-                if row.chat_id != fresh.chat_id:  # the adapter opened a private chat for this row
-                    fresh.chat_id = row.chat_id
-                self._apply(session, fresh, result, now)
+            self._mark_in(session, batch)
+
+    def _mark_in(self, session: Session, batch: list[tuple[OutboxMessage, DeliveryResult | NotTried]]) -> None:
+        """Write the results. Sends (nearly all of them) are one ``UPDATE`` for the batch that loads
+        nothing; the other results are read and applied row by row."""
+        now = self.clock.now()
+        sent = [{"row_id": row.id, "row_chat": row.chat_id, "message_id": result.message_id}
+                for row, result in batch if isinstance(result, Sent)]
+        if sent:  # the chat as sent to: the adapter may have opened a private chat for this row
+            session.connection().execute(_mark_sent(now), sent)
+        others = [(row, result) for row, result in batch if not isinstance(result, Sent)]
+        if not others:
+            return
+        current = {fresh.id: fresh for fresh in session.exec(select(OutboxMessage).where(
+            col(OutboxMessage.id).in_(padded([row.id for row, _ in others]))))}  # one query for the batch
+        for row, result in others:
+            fresh = current.get(row.id)
+            if fresh is None or fresh.status != "pending":
+                continue
+            if isinstance(result, NotTried):
+                fresh.next_attempt_at = now
                 session.add(fresh)
+                continue
+            if row.chat_id != fresh.chat_id:
+                fresh.chat_id = row.chat_id
+            self._apply(session, fresh, result, now)
+            session.add(fresh)
 
     def _apply(self, session: Session, fresh: OutboxMessage, result: DeliveryResult, now: datetime) -> None:
         fresh.attempts += 1
-        if isinstance(result, Sent):
-            fresh.status, fresh.sent_at, fresh.platform_message_id = "sent", now, result.message_id
-            fresh.error = None
-            fresh.attachment = None  # a file (chart, CSV, a person's own data) is not kept once delivered
-            fresh.file = None  # nor the reference to a person's file or video
-        elif isinstance(result, Redirect):
+        if isinstance(result, Redirect):
             self._redirect(session, fresh, result.chat_id, now)
         elif isinstance(result, RetryAfter):
             fresh.next_attempt_at = now + timedelta(seconds=max(result.seconds, 0.0))

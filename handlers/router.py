@@ -2,6 +2,7 @@
 
 import asyncio
 import re
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -23,7 +24,7 @@ from handlers.outbox import enqueue_to
 from handlers.park_language import adopt_park_language
 from handlers.services import Services
 from storage.inbox import mark_applied
-from storage.models import Park, Person, Report
+from storage.models import ParkLevelDraft, Park, PendingInput, Person, Report, ReportDraft
 from storage.queries import active_roles, group_by_chat, park_by_slug
 
 NUMBER_PATTERN = re.compile(r"^\s*([A-Za-z]{1,8})-?([0-9]+)\b\s*(.*)$", re.S)
@@ -47,13 +48,13 @@ def _apply(services: Services, incoming: Incoming, member_of: set[int]) -> tuple
         now = services.clock.now()
         if incoming.update_key and not mark_applied(session, incoming.update_key, now):
             return Outcome(already_applied=True), []
-        person = _upsert_person(session, incoming, now)
+        person, under_way = _upsert_person(session, incoming, now)
         adopt_park_language(session, person, member_of)
         ctx = Context(session=session, services=services, person=person, chat=incoming.chat,
                       incoming=incoming, now=now, member_of_parks=member_of)
         membership.remember_confirmed(ctx)
         if incoming.chat.is_private:
-            _private(ctx)
+            _private(ctx, under_way)
         else:
             _group(ctx)
     return Outcome(toast=ctx.toast), ctx.later_files
@@ -76,10 +77,28 @@ async def _send_later_files(services: Services, later: list[LaterFile]) -> None:
 
 # ---- who is writing ------------------------------------------------------------------------------
 
-def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
+@dataclass(frozen=True)
+class UnderWay:
+    """What the person was in the middle of when the update came, read together with the person."""
+
+    report_draft: ReportDraft | None = None
+    park_draft: bool = False  # a park-level conversation (handlers.park_conversations)
+    waiting_for_text: bool = False  # a question or feedback the bot asked them to type (PendingInput)
+
+
+def _upsert_person(session: Session, incoming: Incoming, now) -> tuple[Person, UnderWay]:
+    """The sender's row (written only when something changed) and their conversations under way:
+    one statement for what used to be four lookups on every private message."""
     sender = incoming.sender
-    person = session.exec(select(Person).where(
-        Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    found = session.exec(
+        select(Person, ReportDraft,
+               select(ParkLevelDraft.id).where(ParkLevelDraft.person_id == Person.id).exists(),
+               select(PendingInput.id).where(PendingInput.person_id == Person.id).exists())
+        .outerjoin(ReportDraft, col(ReportDraft.person_id) == col(Person.id))
+        .where(Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    person, under_way = None, UnderWay()
+    if found is not None:
+        person, under_way = found[0], UnderWay(found[1], bool(found[2]), bool(found[3]))
     changes = {"display_name": sender.display_name[:255], "username": sender.username}
     if person is None:
         person = Person(platform=sender.platform, external_id=sender.external_id, created_at=now)
@@ -89,12 +108,12 @@ def _upsert_person(session: Session, incoming: Incoming, now) -> Person:
         changes["private_chat_id"] = incoming.chat.chat_id
     changed = {name: value for name, value in changes.items() if getattr(person, name) != value}
     if person.id is not None and not changed:
-        return person  # the usual case: nothing to write
+        return person, under_way  # the usual case: nothing to write
     for name, value in changed.items():
         setattr(person, name, value)
     session.add(person)
     session.flush()
-    return person
+    return person, under_way
 
 
 async def _membership_needed(services: Services, incoming: Incoming) -> set[int]:
@@ -136,20 +155,21 @@ def group_help(ctx: Context, _args: str) -> None:
 
 # ---- private chat --------------------------------------------------------------------------------
 
-def _private(ctx: Context) -> None:
+def _private(ctx: Context, under_way: UnderWay) -> None:
     incoming = ctx.incoming
     if incoming.edited:  # what was sent was handled; an edit changes nothing, so say how to correct it
         return ctx.reply(ctx.t("input.edit_ignored"))
     if incoming.press:
-        return _press(ctx, incoming.press.data)
+        return _press(ctx, incoming.press.data, under_way)
     if incoming.command:
         return _command(ctx, incoming.command, incoming.args)
-    if park_conversations.on_private_message(ctx):  # an update, a request, a reply to one (park level)
+    # an update, a request, a reply to one (park level)
+    if under_way.park_draft and park_conversations.on_private_message(ctx):
         return None
-    pending = report_actions.pending_of(ctx)
+    pending = report_actions.pending_of(ctx) if under_way.waiting_for_text else None
     if pending is not None:
         return report_actions.on_pending_text(ctx, pending)
-    draft = report_flow.draft_of(ctx.session, ctx.person.id)
+    draft = under_way.report_draft
     if draft is not None:
         return report_flow.on_message(ctx, draft)
     if incoming.text and invites.looks_like_code(incoming.text):
@@ -157,12 +177,12 @@ def _private(ctx: Context) -> None:
     return help_texts.not_understood(ctx)
 
 
-def _press(ctx: Context, data: str) -> None:
+def _press(ctx: Context, data: str, under_way: UnderWay) -> None:
     if my_data.is_forget_button(data):  # /vergeet's confirmation (its own small format, see handlers.my_data)
         return my_data.on_press(ctx, data)
     match unpack(data):
         case DraftStep(draft_id, step, value):
-            draft = report_flow.draft_of(ctx.session, ctx.person.id)
+            draft = under_way.report_draft
             if draft is None or draft.id != draft_id or draft.step != step:
                 ctx.toast = ctx.t("input.stale_button")
                 return None
