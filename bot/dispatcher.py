@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import bindparam, func
@@ -48,6 +49,9 @@ MAX_TRANSIENT_ATTEMPTS = 60
 BATCH = 500
 SENDERS = 64
 ORPHAN_CHECK_EVERY = 5.0
+#: A crashed sender's rows wait this long before they go again: longer than Telegram's window of
+#: one message per second in a private chat, so a resend of what it sent just before dying is paced.
+ORPHAN_PAUSE = timedelta(seconds=1.5)
 AHEAD_PER_CHAT, AHEAD_TOTAL = 5, 150  # rows claimed before the pacing allows them (real time only)
 AHEAD_WAIT_MAX = 8.0  # a claimed row waits at most this long for its turn; else it is released
 #: Results are marked within this long of the first one waiting, together: 25 answers within a tenth of a
@@ -112,14 +116,50 @@ class Due(NamedTuple):
     recipient_person_id: int | None
 
 
-def _mark_sent(now: datetime):
+# The statements of every round, built once: building them cost more than running them (py-spy).
+
+@cache
+def _mark_sent():
     """A send's mark, for many rows in one ``executemany``. A row no longer pending (sent meanwhile,
     or deleted with its chat) is left as it is. A file (chart, CSV, a person's own data) is not kept
     once delivered, nor the reference to a person's file or video."""
     outbox = OutboxMessage.__table__
     return (update(outbox).where(outbox.c.id == bindparam("row_id"), outbox.c.status == "pending")
-            .values(status="sent", attempts=outbox.c.attempts + 1, sent_at=now, chat_id=bindparam("row_chat"),
-                    platform_message_id=bindparam("message_id"), error=None, attachment=None, file=None))
+            .values(status="sent", attempts=outbox.c.attempts + 1, sent_at=bindparam("now"),
+                    chat_id=bindparam("row_chat"), platform_message_id=bindparam("message_id"),
+                    error=None, attachment=None, file=None))
+
+
+@cache
+def _lease():
+    """Lease the claimed rows (``ids``), returning them whole."""
+    return (update(OutboxMessage).where(col(OutboxMessage.id).in_(bindparam("ids", expanding=True)))
+            .values(next_attempt_at=bindparam("lease_until"), claimed_by=bindparam("holder"))
+            .returning(OutboxMessage))
+
+
+@cache
+def _first_blocked():
+    """Per lane of the chats ``chat_ids``: its first pending row that is not due at ``now``."""
+    return (select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id,
+                   func.min(OutboxMessage.id))
+            .where(OutboxMessage.status == "pending", col(OutboxMessage.chat_id).in_(bindparam("chat_ids", expanding=True)),
+                   col(OutboxMessage.next_attempt_at) > bindparam("now"))
+            .group_by(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id))
+
+
+@cache
+def _due(platforms: tuple[str, ...], busy_platforms: tuple[str, ...]):
+    """Due rows of the sending ``platforms`` (``now``), oldest first, without the chats being sent to
+    (``busy_<platform>``: their ids), locked for this claim."""
+    query = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id,
+                    OutboxMessage.recipient_person_id)
+             .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= bindparam("now"),
+                    col(OutboxMessage.platform).in_(platforms)))
+    for platform in busy_platforms:
+        query = query.where((OutboxMessage.platform != platform) | col(OutboxMessage.chat_id).is_(None)
+                            | col(OutboxMessage.chat_id).not_in(bindparam(f"busy_{platform}", expanding=True)))
+    return query.order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)
 
 
 def chat_of(row: OutboxMessage | Due) -> tuple[str, str]:
@@ -313,15 +353,10 @@ class OutboxDispatcher:
         lease's ``UPDATE`` returns them.
         """
         now = self.clock.now()
-        query = (select(OutboxMessage.id, OutboxMessage.platform, OutboxMessage.chat_id,
-                        OutboxMessage.recipient_person_id)
-                 .where(OutboxMessage.status == "pending", col(OutboxMessage.next_attempt_at) <= now,
-                        col(OutboxMessage.platform).in_(self._sending_platforms())))
-        for platform, chat_ids in _chat_ids_by_platform(busy_chats).items():
-            query = query.where((OutboxMessage.platform != platform) | col(OutboxMessage.chat_id).is_(None)
-                                | col(OutboxMessage.chat_id).not_in(padded(chat_ids)))
+        busy = _chat_ids_by_platform(busy_chats)
+        params = {f"busy_{platform}": padded(chat_ids) for platform, chat_ids in busy.items()}
         due = [Due(*found) for found in session.exec(
-            query.order_by(col(OutboxMessage.id)).limit(BATCH).with_for_update(skip_locked=True)).all()]
+            _due(tuple(self._sending_platforms()), tuple(sorted(busy))), params=dict(params, now=now)).all()]
         due = [row for row in due if row.id not in held and chat_of(row) not in busy_chats]
         if not due:
             self._next_ready = None
@@ -336,16 +371,18 @@ class OutboxDispatcher:
         claimed_ids = [row.id for row in self._within_pacing(by_chat, elsewhere)]
         if not claimed_ids:
             return []
-        claimed = list(session.scalars(
-            update(OutboxMessage).where(col(OutboxMessage.id).in_(padded(claimed_ids)))
-            .values(next_attempt_at=now + LEASE, claimed_by=self.holder).returning(OutboxMessage),
-            execution_options={"synchronize_session": False}))  # one statement, not one per row
+        claimed = list(session.scalars(  # one statement, not one per row
+            _lease(), {"ids": padded(claimed_ids), "lease_until": now + LEASE, "holder": self.holder},
+            execution_options={"synchronize_session": False}))
         for row in claimed:
             session.expunge(row)  # the senders hold them after the commit
         return sorted(claimed, key=lambda row: row.id)  # RETURNING promises no order
 
     def release_orphans(self) -> int:
-        """Rows leased by a sender on this machine that no longer runs (a crash) are due again at once."""
+        """Rows leased by a sender on this machine that no longer runs (a crash) are due again after
+        ``ORPHAN_PAUSE``: one of them may have reached the platform just before the crash, and its
+        resend must not land in the same pacing window of its chat (a 429 in the two-instance
+        SIGKILL test)."""
         with self.db.transaction() as session:
             now = self.clock.now()
             holders = set(session.exec(select(OutboxMessage.claimed_by).where(
@@ -356,19 +393,14 @@ class OutboxDispatcher:
                 return 0
             result = session.exec(update(OutboxMessage).where(
                 OutboxMessage.status == "pending", col(OutboxMessage.claimed_by).in_(gone))
-                .values(next_attempt_at=now, claimed_by=None))
+                .values(next_attempt_at=now + ORPHAN_PAUSE, claimed_by=None))
             return result.rowcount or 0
 
     @staticmethod
     def _first_not_due(session: Session, due: list[Due], now: datetime) -> dict[tuple[str, str], int]:
         """Per chat, the first pending row that is not due (backoff or leased): later rows wait for it."""
         chat_ids = sorted({row.chat_id for row in due})
-        blocked = session.exec(
-            select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id,
-                   func.min(OutboxMessage.id))
-            .where(OutboxMessage.status == "pending", col(OutboxMessage.chat_id).in_(padded(chat_ids)),
-                   col(OutboxMessage.next_attempt_at) > now)
-            .group_by(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id)).all()
+        blocked = session.exec(_first_blocked(), params={"chat_ids": padded(chat_ids), "now": now}).all()
         first: dict[tuple[str, str], int] = {}
         for platform, chat_id, person_id, row_id in blocked:
             chat = (platform, chat_id or f"person:{person_id}")
@@ -540,7 +572,7 @@ class OutboxDispatcher:
         sent = [{"row_id": row.id, "row_chat": row.chat_id, "message_id": result.message_id}
                 for row, result in batch if isinstance(result, Sent)]
         if sent:  # the chat as sent to: the adapter may have opened a private chat for this row
-            session.connection().execute(_mark_sent(now), sent)
+            session.connection().execute(_mark_sent(), [dict(values, now=now) for values in sent])
         others = [(row, result) for row, result in batch if not isinstance(result, Sent)]
         if not others:
             return

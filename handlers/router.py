@@ -3,7 +3,9 @@
 import asyncio
 import re
 from dataclasses import dataclass
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from handlers import (
@@ -86,16 +88,22 @@ class UnderWay:
     waiting_for_text: bool = False  # a question or feedback the bot asked them to type (PendingInput)
 
 
+@cache
+def _person_and_conversations():
+    """The statement, built once (it runs for every update; building it cost more than running it)."""
+    return (select(Person, ReportDraft,
+                   select(ParkLevelDraft.id).where(ParkLevelDraft.person_id == Person.id).exists(),
+                   select(PendingInput.id).where(PendingInput.person_id == Person.id).exists())
+            .outerjoin(ReportDraft, col(ReportDraft.person_id) == col(Person.id))
+            .where(Person.platform == bindparam("platform"), Person.external_id == bindparam("external_id")))
+
+
 def _upsert_person(session: Session, incoming: Incoming, now) -> tuple[Person, UnderWay]:
     """The sender's row (written only when something changed) and their conversations under way:
     one statement for what used to be four lookups on every private message."""
     sender = incoming.sender
-    found = session.exec(
-        select(Person, ReportDraft,
-               select(ParkLevelDraft.id).where(ParkLevelDraft.person_id == Person.id).exists(),
-               select(PendingInput.id).where(PendingInput.person_id == Person.id).exists())
-        .outerjoin(ReportDraft, col(ReportDraft.person_id) == col(Person.id))
-        .where(Person.platform == sender.platform, Person.external_id == sender.external_id)).first()
+    found = session.exec(_person_and_conversations(),
+                         params={"platform": sender.platform, "external_id": sender.external_id}).first()
     person, under_way = None, UnderWay()
     if found is not None:
         person, under_way = found[0], UnderWay(found[1], bool(found[2]), bool(found[3]))

@@ -9,8 +9,9 @@ database was away), oldest first.
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from storage.db import padded
@@ -41,6 +42,15 @@ def receive_with_ids(session: Session, items: list[tuple[str, dict]], now: datet
     return {key: row.id for key, row in fresh.items()}
 
 
+@cache
+def _apply_stored():
+    """Mark a stored update (``update_key``) applied at ``now``; built once, it runs for every update.
+    The payload may carry report text: it is not kept."""
+    table = InboxUpdate.__table__
+    return (update(table).where(table.c.key == bindparam("update_key"), table.c.applied_at.is_(None))
+            .values(applied_at=bindparam("now"), payload=None))
+
+
 def mark_applied(session: Session, key: str, now: datetime) -> bool:
     """Record the update as applied, in the caller's transaction; False if it was applied before.
 
@@ -48,10 +58,7 @@ def mark_applied(session: Session, key: str, now: datetime) -> bool:
     concurrent applier of the same key waits and then finds it applied. A Core statement on the
     session's connection: the ORM's bulk-update path cost twice the CPU for nothing it needs here.
     """
-    table = InboxUpdate.__table__
-    claimed = session.connection().execute(
-        update(table).where(table.c.key == key, table.c.applied_at.is_(None))
-        .values(applied_at=now, payload=None))  # the payload may carry report text: not kept
+    claimed = session.connection().execute(_apply_stored(), {"update_key": key, "now": now})
     if claimed.rowcount:
         return True
     if session.exec(select(InboxUpdate.id).where(InboxUpdate.key == key)).first() is not None:
