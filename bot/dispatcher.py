@@ -143,7 +143,8 @@ def _first_blocked():
     """Per lane of the chats ``chat_ids``: its first pending row that is not due at ``now``."""
     return (select(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id,
                    func.min(OutboxMessage.id))
-            .where(OutboxMessage.status == "pending", col(OutboxMessage.chat_id).in_(bindparam("chat_ids", expanding=True)),
+            .where(OutboxMessage.status == "pending",
+                   col(OutboxMessage.chat_id).in_(bindparam("chat_ids", expanding=True)),
                    col(OutboxMessage.next_attempt_at) > bindparam("now"))
             .group_by(OutboxMessage.platform, OutboxMessage.chat_id, OutboxMessage.recipient_person_id))
 
