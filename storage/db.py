@@ -100,12 +100,17 @@ def configure_postgres(engine: Engine) -> None:
     ping_when_idle(engine)
 
 
-def _commit_without_waiting(dbapi_connection, _record) -> None:
+def _execute_raw(dbapi_connection, sql: str) -> None:
+    """One statement on a driver connection (pool events get those, not SQLAlchemy's)."""
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("SET synchronous_commit TO OFF")
+        cursor.execute(sql)
     finally:
         cursor.close()
+
+
+def _commit_without_waiting(dbapi_connection, _record) -> None:
+    _execute_raw(dbapi_connection, "SET synchronous_commit TO OFF")
     dbapi_connection.commit()  # a SET in a transaction lasts only if that transaction commits
 
 
@@ -129,11 +134,7 @@ def ping_when_idle(engine: Engine, after: float | None = None) -> None:
         if idle_since is None or time.monotonic() - idle_since < idle_limit:
             return
         try:
-            cursor = dbapi_connection.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            _execute_raw(dbapi_connection, "SELECT 1")
             dbapi_connection.rollback()  # the ping's own transaction, so the pool hands it out clean
         except Exception as error:  # noqa: BLE001 - any failure: this connection is not usable
             raise DisconnectionError("idle connection no longer answers") from error
