@@ -50,6 +50,7 @@ ROWS = [
     ("stats_park_files_s", "  with the chart drawn and the CSV made after it", "ms", None),
     ("stats_all_s", "/statistiek alles, largest park: the answer", "ms", 1.0),
     ("stats_all_files_s", "  with the chart drawn and the CSV made after it", "ms", None),
+    ("stats_all_first_s", "  the first one, every month's summary counted afresh", "ms", 1.0),
     ("melden_s", "/melden with 3,800 linked groups", "ms", 1.0),
     ("melden_questions", "  membership questions per /melden", "n", None),
     ("startup_s", "start-up until the bot answers", "s", 1.0),

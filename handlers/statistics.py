@@ -46,6 +46,7 @@ from handlers.i18n import Markup, Translator
 from handlers.rendering import role_label
 from storage.models import Category
 from storage.queries import ADMIN, role_names
+from storage.figures_months import WaitGroup, histogram_percentile, long_period_groups
 from storage.statistics_queries import GroupCounts, feedback_wait_percentiles, group_counts
 
 __all__ = [
@@ -59,6 +60,10 @@ MESSAGE_LIMIT = 4096
 DEFAULT_PERIOD_DAYS = 30
 ALL_TIME_START = datetime(1970, 1, 1)
 PERCENTS = (50, 90)
+# Periods longer than this (``alles``, ``400d``) read their whole months from the monthly summaries
+# (storage/figures_months.py), so they cost the same however long the park's history: their
+# percentiles of the time to first feedback are then the nearest-rank ones within 0.25%.
+SUMMARIZED_AFTER = timedelta(days=366)
 
 
 # ---- figures --------------------------------------------------------------------------------------
@@ -136,6 +141,15 @@ def _figures(groups: Iterable[GroupCounts], waits: dict[int, timedelta]) -> dict
     return dict(totals, median_to_feedback=waits.get(50), p90_to_feedback=waits.get(90))
 
 
+def _histogram_percentiles(groups: Iterable[WaitGroup]) -> dict[int, timedelta]:
+    """The percentiles of the waits of some groups of a long period (approximate: see SUMMARIZED_AFTER)."""
+    waits: dict[int, int] = {}
+    for group in groups:
+        for bucket, count in group.waits.items():
+            waits[bucket] = waits.get(bucket, 0) + count
+    return {percent: histogram_percentile(waits, percent) for percent in PERCENTS} if waits else {}
+
+
 def role_filter(role: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if role is None:
         return None
@@ -150,7 +164,10 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
     routed to that role (or to any of several roles). Aggregated by the database: a few statements
     whatever the number of reports."""
     roles_filter = role_filter(role)
-    groups = group_counts(session, park_id, since, until, now, roles_filter)
+    summarized = until - since > SUMMARIZED_AFTER
+    groups: Sequence[GroupCounts | WaitGroup] = (
+        long_period_groups(session, park_id, since, until, now, roles_filter) if summarized
+        else group_counts(session, park_id, since, until, now, roles_filter))
 
     categories = {category.id: category for category in session.exec(
         select(Category).where(Category.park_id == park_id))}
@@ -162,12 +179,14 @@ def park_figures(session: Session, park_id: int, since: datetime, until: datetim
             if roles_filter is None or routed in roles_filter:
                 per_role.setdefault(routed, []).append(group)
 
-    answered = {("all", None): sum(group.with_feedback for group in groups)}
-    answered.update({("category", category_id): sum(group.with_feedback for group in category_groups)
-                     for category_id, category_groups in per_category.items()})
-    answered.update({("role", routed): sum(group.with_feedback for group in role_groups)
-                     for routed, role_groups in per_role.items()})
-    waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, answered)
+    breakdowns = {("all", None): groups, **{("category", category_id): category_groups
+                                             for category_id, category_groups in per_category.items()},
+                  **{("role", routed): role_groups for routed, role_groups in per_role.items()}}
+    if summarized:
+        waits = {key: _histogram_percentiles(key_groups) for key, key_groups in breakdowns.items()}
+    else:
+        answered = {key: sum(group.with_feedback for group in key_groups) for key, key_groups in breakdowns.items()}
+        waits = feedback_wait_percentiles(session, park_id, since, until, roles_filter, PERCENTS, answered)
 
     def reports(item) -> int:
         return sum(group.reports for group in item[1])

@@ -184,6 +184,21 @@ class Report(SQLModel, table=True):
     purged_at: Optional[NaiveDatetime] = None  # content deleted after the park's retention
 
 
+class FiguresMonth(SQLModel, table=True):
+    """A park's reports of one month (UTC, by ``created_at``), summarized for the figures of long periods.
+
+    ``version`` is raised by database triggers (migration ``0012_i10``) whenever a report of that
+    park and month is added or changes in a column the figures read, whatever wrote it;
+    ``summary`` (JSON, see ``storage/figures_months.py``) holds when ``summary_version`` equals it.
+    """
+
+    park_id: int = Field(foreign_key="park.id", primary_key=True)
+    month: str = Field(max_length=7, primary_key=True)  # "YYYY-MM"
+    version: int = 1
+    summary_version: Optional[int] = None
+    summary: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
 class ReportRecipient(SQLModel, table=True):
     """An official a report was delivered to."""
 

@@ -39,8 +39,16 @@ def _period(park_id: int, since: datetime, until: datetime, roles: Sequence[str]
     return conditions
 
 
-def _count(condition) -> object:
+def count_where(condition) -> object:
+    """How many rows of the group meet ``condition`` (0 for none)."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def overdue_at(now: datetime):
+    """The report is overdue at ``now``: open, no feedback, and reminded or due for its first reminder."""
+    return and_(Report.status == "open", col(Report.first_feedback_at).is_(None), or_(
+        col(Report.reminder_count) >= 1,
+        and_(col(Report.next_reminder_at).is_not(None), col(Report.next_reminder_at) <= now)))
 
 
 def group_counts(session: Session, park_id: int, since: datetime, until: datetime, now: datetime,
@@ -49,14 +57,12 @@ def group_counts(session: Session, park_id: int, since: datetime, until: datetim
     considered = Report.status != "withdrawn"
     feedback = col(Report.first_feedback_at).is_not(None)
     roles_text = cast(Report.roles, String)
-    overdue = and_(Report.status == "open", col(Report.first_feedback_at).is_(None), or_(
-        col(Report.reminder_count) >= 1,
-        and_(col(Report.next_reminder_at).is_not(None), col(Report.next_reminder_at) <= now)))
+    overdue = overdue_at(now)
     rows = session.exec(
         select(Report.category_id, roles_text, func.count(),
-               _count(Report.status == "withdrawn"), _count(and_(considered, feedback)),
-               _count(and_(considered, col(Report.rating).is_not(None))),
-               _count(and_(considered, Report.rating == "answered")), _count(overdue))
+               count_where(Report.status == "withdrawn"), count_where(and_(considered, feedback)),
+               count_where(and_(considered, col(Report.rating).is_not(None))),
+               count_where(and_(considered, Report.rating == "answered")), count_where(overdue))
         .where(*_period(park_id, since, until, roles)).group_by(Report.category_id, roles_text)
     ).all()
     return [GroupCounts(category_id, tuple(json.loads(text) or ()), *(int(value) for value in values))
@@ -143,7 +149,7 @@ def feedback_by_period(session: Session, park_id: int, boundaries: Sequence[date
     span = _period(park_id, boundaries[0], boundaries[-1], roles)
     feedback = col(Report.first_feedback_at).is_not(None)
     counts = {index: (int(considered), int(answered)) for index, considered, answered in session.exec(
-        select(bucket.label("bucket"), func.count(), _count(feedback))
+        select(bucket.label("bucket"), func.count(), count_where(feedback))
         .where(*span, Report.status != "withdrawn").group_by(text("bucket")))}
 
     waited = col(Report.first_feedback_at) - col(Report.created_at)
