@@ -16,7 +16,7 @@ from handlers.i18n import Translator
 from handlers.outbox import Attachment
 from handlers.rendering import role_label
 from handlers.statistics import ParkFigures, local_date, local_midnight_utc, park_figures, role_filter
-from storage.statistics_queries import feedback_by_period
+from storage.figures_months import feedback_by_period
 
 MIN_MONTHS, MAX_MONTHS = 6, 12
 SIZE_INCHES, DPI = (8.0, 9.0), 100  # 800 × 900 pixels: well inside Telegram's photo limits

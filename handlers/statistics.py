@@ -46,7 +46,7 @@ from handlers.i18n import Markup, Translator
 from handlers.rendering import role_label
 from storage.models import Category
 from storage.queries import ADMIN, role_names
-from storage.figures_months import WaitGroup, histogram_percentile, long_period_groups
+from storage.figures_months import WaitGroup, histogram_percentile, long_period_groups, waits_of
 from storage.statistics_queries import GroupCounts, feedback_wait_percentiles, group_counts
 
 __all__ = [
@@ -143,10 +143,7 @@ def _figures(groups: Iterable[GroupCounts], waits: dict[int, timedelta]) -> dict
 
 def _histogram_percentiles(groups: Iterable[WaitGroup]) -> dict[int, timedelta]:
     """The percentiles of the waits of some groups of a long period (approximate: see SUMMARIZED_AFTER)."""
-    waits: dict[int, int] = {}
-    for group in groups:
-        for bucket, count in group.waits.items():
-            waits[bucket] = waits.get(bucket, 0) + count
+    waits = waits_of(groups)
     return {percent: histogram_percentile(waits, percent) for percent in PERCENTS} if waits else {}
 
 

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, and_, bindparam, cast, func, or_, update
+from sqlalchemy import String, and_, bindparam, case, cast, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.models import FiguresMonth, Report
@@ -56,6 +56,15 @@ def bucket_wait(bucket: int) -> timedelta:
         return timedelta(seconds=bucket)
     low = EXACT_SECONDS * BUCKET_RATIO ** (bucket - EXACT_SECONDS)
     return timedelta(seconds=round(low * math.sqrt(BUCKET_RATIO)))
+
+
+def waits_of(groups: Iterable[WaitGroup]) -> dict[int, int]:
+    """The histogram of the waits of some groups together."""
+    waits: dict[int, int] = {}
+    for group in groups:
+        for bucket, count in group.waits.items():
+            waits[bucket] = waits.get(bucket, 0) + count
+    return waits
 
 
 def histogram_percentile(histogram: dict[int, int], percent: int) -> timedelta | None:
@@ -87,11 +96,16 @@ class WaitGroup:
 
     COUNTS = ("reports", "withdrawn", "with_feedback", "rated", "rated_answered", "overdue")
 
-    def add(self, other: WaitGroup) -> None:
+    def add(self, other: WaitGroup, sign: int = 1) -> None:
+        """Add (``sign`` -1: take away) another group's counts and waits."""
         for name in self.COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
         for bucket, count in other.waits.items():
-            self.waits[bucket] = self.waits.get(bucket, 0) + count
+            left = self.waits.get(bucket, 0) + sign * count
+            if left:
+                self.waits[bucket] = left
+            else:
+                self.waits.pop(bucket, None)
 
     def encoded(self) -> list:
         return [self.category_id, list(self.roles), self.reports, self.withdrawn, self.with_feedback, self.rated,
@@ -104,15 +118,21 @@ class WaitGroup:
                    waits={bucket: count for bucket, count in waits})
 
 
-def merged(groups: Iterable[WaitGroup]) -> list[WaitGroup]:
-    """One group per category and routed roles, in the order first met."""
+def merged(groups: Iterable[WaitGroup], taken_away: Iterable[WaitGroup] = ()) -> list[WaitGroup]:
+    """One group per category and routed roles (in the order first met): ``groups`` less ``taken_away``."""
     by_key: dict[tuple[int, tuple[str, ...]], WaitGroup] = {}
-    for group in groups:
-        key = (group.category_id, group.roles)
-        if key not in by_key:
-            by_key[key] = WaitGroup(*key)
-        by_key[key].add(group)
-    return list(by_key.values())
+    for sign, some in ((1, groups), (-1, taken_away)):
+        for group in some:
+            key = (group.category_id, group.roles)
+            if key not in by_key:
+                by_key[key] = WaitGroup(*key)
+            by_key[key].add(group, sign)
+    return [group for group in by_key.values() if group.reports or group.overdue]
+
+
+def routed_to_any(groups: Iterable[WaitGroup], roles: Sequence[str] | None) -> list[WaitGroup]:
+    """The groups routed to any of ``roles`` (all of them for None), as ``routed_to`` selects reports."""
+    return list(groups) if roles is None else [group for group in groups if any(role in group.roles for role in roles)]
 
 
 # ---- months --------------------------------------------------------------------------------------
@@ -145,10 +165,15 @@ def _month_of_created(session: Session):
     return func.substr(Report.created_at, 1, 7, type_=String)
 
 
-def _counted(session: Session, park_id: int, spans: Sequence[tuple[datetime, datetime]]) -> dict[str, list[WaitGroup]]:
-    """Each month's groups of the park's reports delivered within ``spans``, counted from the reports
-    (``ix_report_park_figures``, which carries the columns read): two statements."""
-    month = _month_of_created(session)
+def _counted(session: Session, park_id: int, spans: Sequence[tuple[datetime, datetime]],
+             by_span: bool = False) -> dict:
+    """The groups of the park's reports delivered within ``spans`` (sorted, apart), counted from the
+    reports (``ix_report_park_figures``, which carries the columns read), per month (``"YYYY-MM"``)
+    or, ``by_span``, per span (its index): two statements."""
+    if not spans:
+        return {}
+    month = case(*((col(Report.created_at) < until, index) for index, (_, until) in enumerate(spans))) \
+        if by_span else _month_of_created(session)
     roles_text = cast(Report.roles, String)
     within = [Report.park_id == park_id, or_(*(and_(col(Report.created_at) >= since, col(Report.created_at) < until)
                                               for since, until in spans))]
@@ -168,10 +193,10 @@ def _counted(session: Session, park_id: int, spans: Sequence[tuple[datetime, dat
         waits = groups[key, category_id, roles].waits
         bucket = wait_bucket((feedback_at - created_at).total_seconds())
         waits[bucket] = waits.get(bucket, 0) + 1
-    by_month: dict[str, list[WaitGroup]] = {}
+    by_key: dict = {}
     for (key, _, _), group in groups.items():
-        by_month.setdefault(key, []).append(group)
-    return by_month
+        by_key.setdefault(key, []).append(group)
+    return by_key
 
 
 def _spans(months: Sequence[str]) -> list[tuple[datetime, datetime]]:
@@ -194,25 +219,26 @@ def _store_summary():
             .values(summary=bindparam("p_summary"), summary_version=bindparam("p_version")))
 
 
-def month_groups(session: Session, park_id: int, first: datetime, end: datetime) -> list[WaitGroup]:
-    """The park's groups over the whole months ``[first, end)``: from the valid summaries, and the
-    other months counted from the reports and their summaries stored (see the module docstring)."""
+def month_groups(session: Session, park_id: int, first: datetime, end: datetime) -> dict[str, list[WaitGroup]]:
+    """The park's groups of each whole month in ``[first, end)`` that has reports: from the valid
+    summaries, the other months counted from the reports and their summaries stored (see the
+    module docstring)."""
     months = session.execute(
         select(FiguresMonth.month, FiguresMonth.version, FiguresMonth.summary_version, FiguresMonth.summary)
         .where(FiguresMonth.park_id == park_id, col(FiguresMonth.month) >= month_key(first),
                col(FiguresMonth.month) < month_key(end))).all()
-    groups: list[WaitGroup] = []
+    groups: dict[str, list[WaitGroup]] = {}
     stale: dict[str, int] = {}
     for month, version, summary_version, summary in months:
         if summary is not None and summary_version == version:
-            groups.extend(WaitGroup.decoded(item) for item in json.loads(summary))
+            groups[month] = [WaitGroup.decoded(item) for item in json.loads(summary)]
         else:
             stale[month] = version
     if not stale:
         return groups
     counted = _counted(session, park_id, _spans(sorted(stale)))
     for month in stale:
-        groups.extend(counted.get(month, ()))
+        groups[month] = counted.get(month, [])
     writable = sorted(stale)
     if session.get_bind().dialect.name == "postgresql":
         writable = session.execute(
@@ -240,14 +266,72 @@ def _overdue(session: Session, park_id: int, since: datetime, until: datetime, n
 def long_period_groups(session: Session, park_id: int, since: datetime, until: datetime, now: datetime,
                        roles: Sequence[str] | None) -> list[WaitGroup]:
     """The park's groups over ``[since, until)``: the whole months from their summaries, the partial
-    months at the ends and "overdue" from the reports; ``roles`` keeps the groups routed to any of them."""
-    middle = whole_months(since, until)
-    spans = [(since, until)] if middle is None else [(since, middle[0]), (middle[1], until)]
-    spans = [(start, end) for start, end in spans if start < end]
-    groups = [group for month in _counted(session, park_id, spans).values() for group in month] if spans else []
-    if middle is not None:
-        groups += month_groups(session, park_id, *middle)
+    months at the ends and "overdue" from the reports; ``roles`` keeps the groups routed to any of them.
+
+    A period that ends in the future (``alles`` ends tonight) takes its last month whole, less what
+    lies after ``until``: nothing, as a rule, found through the index at no cost; the month it is
+    in now is then counted once per change, not at every request."""
+    first = month_start(month_key(since))
+    if first < since:
+        first = next_month(first)
+    end = month_start(month_key(until))
+    after: list[tuple[datetime, datetime]] = []
+    if until > now and end < until:
+        end, after = next_month(end), [(until, next_month(end))]
+    if end <= first:  # no whole month: all of it from the reports
+        first, before, after = None, [(since, until)], []
+    else:
+        before = ([(since, first)] if since < first else []) + ([(end, until)] if end < until else [])
+    edges = _counted(session, park_id, before + after, by_span=True)
+    groups = [group for index in range(len(before)) for group in edges.get(index, ())]
+    later = [group for index in range(len(before), len(before) + len(after)) for group in edges.get(index, ())]
+    if first is not None:
+        groups += [group for month in month_groups(session, park_id, first, end).values() for group in month]
     groups += _overdue(session, park_id, since, until, now)
-    if roles is not None:
-        groups = [group for group in groups if any(role in group.roles for role in roles)]
-    return merged(groups)
+    return merged(routed_to_any(groups, roles), routed_to_any(later, roles))
+
+
+def local_months(session: Session, park_id: int, boundaries: Sequence[datetime],
+                 roles: Sequence[str] | None) -> list[list[WaitGroup]]:
+    """The park's groups of each period ``[boundaries[i], boundaries[i+1])``, each a month of the
+    park's own timezone (naive UTC, hours away from the UTC months): the UTC month that holds most
+    of it from its summary, plus the hours of the period before that month, less those after it
+    (one statement for all those hours)."""
+    periods = list(zip(boundaries, boundaries[1:]))
+    utc = [month_start(month_key(start + (end - start) / 2)) for start, end in periods]
+    changes: list[list[tuple[tuple[datetime, datetime], int]]] = [[] for _ in periods]  # (hours, sign)
+    for index, (start, end) in enumerate(periods):
+        for edge, month, sign in ((start, utc[index], 1), (end, next_month(utc[index]), -1)):
+            if edge != month:  # the hours between the period's edge and the UTC month's
+                changes[index].append(((min(edge, month), max(edge, month)), sign if edge < month else -sign))
+    slices = sorted({hours for change in changes for hours, _ in change})  # a month's end is the next's start
+    counted = _counted(session, park_id, slices, by_span=True)
+    by_slice = {hours: counted.get(position, []) for position, hours in enumerate(slices)}
+    summaries = month_groups(session, park_id, utc[0], next_month(utc[-1])) if periods else {}
+    result = []
+    for index in range(len(periods)):
+        plus = list(summaries.get(month_key(utc[index]), ()))
+        minus: list[WaitGroup] = []
+        for hours, sign in changes[index]:
+            (plus if sign > 0 else minus).extend(by_slice[hours])
+        result.append(merged(routed_to_any(plus, roles), routed_to_any(minus, roles)))
+    return result
+
+
+@dataclass(frozen=True)
+class MonthFeedback:
+    """The chart's figures of one period (a month): considered reports, those with feedback, the median wait."""
+
+    considered: int
+    with_feedback: int
+    median_to_feedback: timedelta | None
+
+
+def feedback_by_period(session: Session, park_id: int, boundaries: Sequence[datetime],
+                       roles: Sequence[str] | None) -> list[MonthFeedback]:
+    """For the consecutive months ``[boundaries[i], boundaries[i+1])`` of the park's timezone: the
+    considered reports, those with feedback (as :func:`storage.statistics_queries.group_counts`
+    counts them) and the median time to first feedback (from the histogram: within 0.25%)."""
+    return [MonthFeedback(sum(group.reports - group.withdrawn for group in groups),
+                          sum(group.with_feedback for group in groups), histogram_percentile(waits_of(groups), 50))
+            for groups in local_months(session, park_id, boundaries, roles)]

@@ -169,7 +169,9 @@ def test_a_change_while_counting_leaves_the_month_to_be_counted_again(database, 
     park_id = seed_history(database, reports=60)
     counted = figures_months._counted
 
-    def counted_while_someone_writes(session, park_id, spans):
+    def counted_while_someone_writes(session, park_id, spans, by_span=False):
+        if by_span:  # the partial months at the ends
+            return counted(session, park_id, spans, by_span)
         session.execute(text("update report set rating = 'not_enough' where park_id = :park and created_at >= :since "
                              "and created_at < :until and status <> 'withdrawn'"),
                         {"park": park_id, "since": datetime(2025, 5, 1), "until": datetime(2025, 6, 1)})
