@@ -150,15 +150,6 @@ def next_month(moment: datetime) -> datetime:
     return datetime(moment.year + moment.month // 12, moment.month % 12 + 1, 1)
 
 
-def whole_months(since: datetime, until: datetime) -> tuple[datetime, datetime] | None:
-    """The whole UTC months inside ``[since, until)`` as ``(first month's start, end)``, if any."""
-    first = month_start(month_key(since))
-    if first < since:
-        first = next_month(first)
-    end = month_start(month_key(until))
-    return (first, end) if first < end else None
-
-
 def _month_of_created(session: Session):
     if session.get_bind().dialect.name == "postgresql":
         return func.to_char(Report.created_at, "YYYY-MM", type_=String)

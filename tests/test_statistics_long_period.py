@@ -11,7 +11,7 @@ from sqlmodel import select
 
 import storage.figures_months as figures_months
 from handlers.statistics import ALL_TIME_START, SUMMARIZED_AFTER, nearest_rank, park_figures
-from storage.figures_months import bucket_wait, histogram_percentile, wait_bucket, whole_months
+from storage.figures_months import bucket_wait, histogram_percentile, wait_bucket
 from storage.models import Category, FiguresMonth, Report
 from tests.test_statistics import PARK, Reports, configure
 
@@ -100,14 +100,6 @@ def test_the_histogram_keeps_a_wait_within_a_quarter_percent():
     assert histogram_percentile({}, 50) is None
     assert histogram_percentile({wait_bucket(10): 1, wait_bucket(20): 1}, 50) == timedelta(seconds=10)
     assert histogram_percentile({wait_bucket(10): 1, wait_bucket(20): 1}, 90) == timedelta(seconds=20)
-
-
-def test_whole_months_of_a_period():
-    assert whole_months(datetime(1970, 1, 1), UNTIL) == (datetime(1970, 1, 1), datetime(2026, 12, 1))
-    assert whole_months(datetime(2025, 3, 4), datetime(2026, 11, 30, 23)) == (datetime(2025, 4, 1),
-                                                                               datetime(2026, 11, 1))
-    assert whole_months(datetime(2026, 11, 2), datetime(2026, 11, 30)) is None
-    assert whole_months(datetime(2025, 12, 31), datetime(2026, 2, 1)) == (datetime(2026, 1, 1), datetime(2026, 2, 1))
 
 
 def test_a_long_period_gives_the_reports_own_figures(database):
