@@ -33,6 +33,7 @@ import re
 import warnings
 from collections.abc import Awaitable, Callable
 
+import httpx
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.warnings import PTBDeprecationWarning
@@ -49,7 +50,7 @@ from bot.dispatcher import RetryAfter as Retry
 from bot.pipeline import Pipeline, Received, SharedInbox
 from bot.safe_logging import log_failure
 from bot.single_instance import InstanceLease
-from bot.telegram_requests import CappedHTTPXRequest
+from bot.telegram_requests import SpreadHTTPXRequest
 from handlers.clock import Clock
 from handlers.messages import ButtonPress, Chat, Incoming, Outcome, Sender, SharedFile
 from storage.db import Database, is_unavailable
@@ -67,14 +68,17 @@ MEMBER_STATUSES = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR, Chat
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 POLL_TIMEOUT = 10  # seconds a getUpdates long poll waits for news
 CONNECT_TIMEOUT, READ_TIMEOUT, WRITE_TIMEOUT, POOL_TIMEOUT = 5.0, 30.0, 30.0, 10.0
-#: Bot API connections kept open, and calls in flight (``bot.telegram_requests``: the rest wait
-#: their turn in a semaphore, not in httpcore's pool). Few on purpose: httpcore's pool looks at
-#: every open connection (a system call each, and a quadratic count of idle ones) on every
-#: request, so 64 cost ~40% of the bot's CPU under load (bench/pipeline.py: 24 ms per update of a
-#: guided report, 10.6 with 16); 24 cost the event loop 50-90% more CPU than 16, and with 8 the
-#: sends waited for connections (25% slower). 16 carry ~300 calls/s at a 50 ms round trip, ten
-#: times Telegram's 30 messages/s. The long poll has a connection of its own.
-CONNECTIONS = 16
+#: Bot API calls in flight: POOLS connection pools of CONNECTIONS each (``bot.telegram_requests``;
+#: more calls wait their turn in a semaphore, not in httpcore's pool). httpcore's pool looks at
+#: every open connection (a system call each) whenever a call starts or ends, so one pool's cost
+#: per call grows with its size: one pool of 64 cost ~40% of the bot's CPU under load, one of 48
+#: three times the CPU of one of 16. Small pools side by side carry as many calls for less:
+#: with 50 people filing reports at once over a 50 ms round trip, one pool of 16 kept their
+#: replies waiting for connections (bench/pipeline.py: 5.6 s, 2.5 s of CPU); 8 pools of 8 took
+#: 4.5 s for 2.2 s of CPU, 3 of 16 4.8-5.0 s, 16 of 8 4.3-4.9 s. The long poll has a connection
+#: of its own.
+CONNECTIONS = 8
+POOLS = 8
 RETRY_START, RETRY_MAX = 0.5, 30.0
 STOP_GRACE = 10.0
 
@@ -87,11 +91,14 @@ class TelegramAdapter:
     def __init__(self, config: TelegramConfig, db: Database, clock: Clock, handle: Handle,
                  after_update: Callable[[], None], on_fatal: Callable[[str], None] | None = None,
                  shared: SharedInbox | None = None):
-        timeouts = {"connect_timeout": CONNECT_TIMEOUT, "write_timeout": WRITE_TIMEOUT, "pool_timeout": POOL_TIMEOUT}
+        timeouts = {"connect_timeout": CONNECT_TIMEOUT, "write_timeout": WRITE_TIMEOUT, "pool_timeout": POOL_TIMEOUT,
+                    # one TLS context for every client: each would load the CA store again (~20 ms, 1 MiB)
+                    "httpx_kwargs": {"verify": httpx.create_ssl_context()}}
         polling = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + READ_TIMEOUT, **timeouts)
         builder: ApplicationBuilder = (
             ApplicationBuilder().token(config.token).updater(None).get_updates_request(polling)
-            .request(CappedHTTPXRequest(connection_pool_size=CONNECTIONS, read_timeout=READ_TIMEOUT, **timeouts)))
+            .request(SpreadHTTPXRequest(pools=POOLS, connections_per_pool=CONNECTIONS, read_timeout=READ_TIMEOUT,
+                                        **timeouts)))
         if config.base_url:
             builder = builder.base_url(config.base_url)
         if config.base_file_url:

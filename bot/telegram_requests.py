@@ -8,13 +8,16 @@ connection), and under load the bot keeps more calls going than it has connectio
 reports at once spent about 38% of the event loop's CPU there (py-spy, bench/pipeline.py). With
 the cap the order in which calls go out is the same (first come, first served), only cheaper.
 
+That look at every connection stays, once per call start and end: one pool's cost per call grows
+with its size. So the bot keeps several small pools side by side (:class:`SpreadHTTPXRequest`).
+
 This is python-telegram-bot's documented way to change how requests are made: a subclass of
-its request class, handed to ``ApplicationBuilder.request``.
+its request classes, handed to ``ApplicationBuilder.request``.
 """
 
 import asyncio
 
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 
 class CappedHTTPXRequest(HTTPXRequest):
@@ -27,3 +30,40 @@ class CappedHTTPXRequest(HTTPXRequest):
     async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
         async with self._in_flight:
             return await super().do_request(*args, **kwargs)
+
+
+class SpreadHTTPXRequest(BaseRequest):
+    """Bot API calls spread over several small connection pools, each a :class:`CappedHTTPXRequest`.
+
+    One pool's cost per call grows with its connections (see the module docstring), so more
+    calls at once come from more pools, not a larger one. A call goes to the pool with the
+    fewest calls in flight (the first one while the bot is quiet, so its connections stay warm);
+    beyond every pool's share, calls wait their turn here, first come first served.
+    """
+
+    def __init__(self, *, pools: int, connections_per_pool: int, **settings):
+        self._pools = [CappedHTTPXRequest(connection_pool_size=connections_per_pool, **settings)
+                       for _ in range(pools)]
+        self._in_flight = [0] * pools
+        self._slots = asyncio.Semaphore(pools * connections_per_pool)
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._pools[0].read_timeout
+
+    async def initialize(self) -> None:
+        for pool in self._pools:
+            await pool.initialize()
+
+    async def shutdown(self) -> None:
+        for pool in self._pools:
+            await pool.shutdown()
+
+    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
+        async with self._slots:
+            index = min(range(len(self._pools)), key=self._in_flight.__getitem__)
+            self._in_flight[index] += 1
+            try:
+                return await self._pools[index].do_request(*args, **kwargs)
+            finally:
+                self._in_flight[index] -= 1
