@@ -33,9 +33,9 @@ class ChartData:
 def chart_data(session: Session, texts: Translator, language: str, *, park_id: int, park_name: str, timezone: str,
                since: datetime, until: datetime, now: datetime, roles: tuple[str, ...] | None,
                period: ParkFigures | None = None) -> ChartData:
-    """The figures the chart shows: the months the period touches (at least 6, at most 12), read in
-    two statements for all months together; ``period`` (the period's figures, when the caller
-    has them already) saves computing those again."""
+    """The figures the chart shows: the months the period touches (at least 6, at most 12), read
+    from the monthly summaries (``storage.figures_months.feedback_by_period``); ``period`` (the
+    period's figures, when the caller has them already) saves computing those again."""
     last = local_date(until - timedelta(microseconds=1), timezone).replace(day=1)
     first = local_date(max(since, datetime(2000, 1, 1)), timezone).replace(day=1)
     months = [last]

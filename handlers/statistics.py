@@ -44,9 +44,9 @@ from sqlmodel import Session, select
 
 from handlers.i18n import Markup, Translator
 from handlers.rendering import role_label
+from storage.figures_months import WaitGroup, histogram_percentile, long_period_groups, waits_of
 from storage.models import Category
 from storage.queries import ADMIN, role_names
-from storage.figures_months import WaitGroup, histogram_percentile, long_period_groups, waits_of
 from storage.statistics_queries import GroupCounts, feedback_wait_percentiles, group_counts
 
 __all__ = [
