@@ -1,5 +1,5 @@
-"""python-telegram-bot's HTTP requests (``HTTPXRequest``) with the calls in flight capped at the
-connection pool's size.
+"""python-telegram-bot's HTTP requests over several small connection pools, with the calls in
+flight capped at what the pools hold.
 
 The rest wait here, in an ``asyncio.Semaphore``, instead of in httpcore's pool. httpcore looks
 again at every waiting request against every connection each time a request starts or ends
@@ -9,10 +9,10 @@ reports at once spent about 38% of the event loop's CPU there (py-spy, bench/pip
 the cap the order in which calls go out is the same (first come, first served), only cheaper.
 
 That look at every connection stays, once per call start and end: one pool's cost per call grows
-with its size. So the bot keeps several small pools side by side (:class:`SpreadHTTPXRequest`).
+with its size. So the bot keeps several small pools side by side.
 
 This is python-telegram-bot's documented way to change how requests are made: a subclass of
-its request classes, handed to ``ApplicationBuilder.request``.
+its request class, handed to ``ApplicationBuilder.request``.
 """
 
 import asyncio
@@ -20,30 +20,16 @@ import asyncio
 from telegram.request import BaseRequest, HTTPXRequest
 
 
-class CappedHTTPXRequest(HTTPXRequest):
-    """``HTTPXRequest`` with at most ``connection_pool_size`` calls handed to httpx at once."""
-
-    def __init__(self, *, connection_pool_size: int, **settings):
-        super().__init__(connection_pool_size=connection_pool_size, **settings)
-        self._in_flight = asyncio.Semaphore(connection_pool_size)
-
-    async def do_request(self, *args, **kwargs) -> tuple[int, bytes]:
-        async with self._in_flight:
-            return await super().do_request(*args, **kwargs)
-
-
 class SpreadHTTPXRequest(BaseRequest):
-    """Bot API calls spread over several small connection pools, each a :class:`CappedHTTPXRequest`.
+    """Bot API calls spread over several ``HTTPXRequest`` pools of ``connections_per_pool`` each.
 
-    One pool's cost per call grows with its connections (see the module docstring), so more
-    calls at once come from more pools, not a larger one. A call goes to the pool with the
-    fewest calls in flight (the first one while the bot is quiet, so its connections stay warm);
-    beyond every pool's share, calls wait their turn here, first come first served.
+    A call goes to the pool with the fewest calls in flight (the first one while the bot is quiet,
+    so its connections stay warm). At most ``pools × connections_per_pool`` calls are in flight, so
+    the least busy pool always has a connection free: no call ever waits in httpcore's pool.
     """
 
     def __init__(self, *, pools: int, connections_per_pool: int, **settings):
-        self._pools = [CappedHTTPXRequest(connection_pool_size=connections_per_pool, **settings)
-                       for _ in range(pools)]
+        self._pools = [HTTPXRequest(connection_pool_size=connections_per_pool, **settings) for _ in range(pools)]
         self._in_flight = [0] * pools
         self._slots = asyncio.Semaphore(pools * connections_per_pool)
 
