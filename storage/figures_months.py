@@ -163,7 +163,7 @@ def _counted(session: Session, park_id: int, spans: Sequence[tuple[datetime, dat
     or, ``by_span``, per span (its index): two statements."""
     if not spans:
         return {}
-    month = case(*((col(Report.created_at) < until, index) for index, (_, until) in enumerate(spans))) \
+    key = case(*((col(Report.created_at) < until, index) for index, (_, until) in enumerate(spans))) \
         if by_span else _month_of_created(session)
     roles_text = cast(Report.roles, String)
     within = [Report.park_id == park_id, or_(*(and_(col(Report.created_at) >= since, col(Report.created_at) < until)
@@ -171,22 +171,22 @@ def _counted(session: Session, park_id: int, spans: Sequence[tuple[datetime, dat
     considered = Report.status != "withdrawn"
     feedback = col(Report.first_feedback_at).is_not(None)
     groups: dict[tuple[str, int, str], WaitGroup] = {}
-    for key, category_id, roles, *counts in session.execute(
-            select(month, Report.category_id, roles_text, func.count(), count_where(Report.status == "withdrawn"),
+    for found, category_id, roles, *counts in session.execute(
+            select(key, Report.category_id, roles_text, func.count(), count_where(Report.status == "withdrawn"),
                    count_where(and_(considered, feedback)), count_where(and_(considered, col(Report.rating).is_not(None))),
                    count_where(and_(considered, Report.rating == "answered")))
-            .where(*within).group_by(month, Report.category_id, roles_text)):
-        groups[key, category_id, roles] = WaitGroup(category_id, tuple(json.loads(roles) or ()),
+            .where(*within).group_by(key, Report.category_id, roles_text)):
+        groups[found, category_id, roles] = WaitGroup(category_id, tuple(json.loads(roles) or ()),
                                                     *(int(count) for count in counts))
-    for key, category_id, roles, created_at, feedback_at in session.execute(
-            select(month, Report.category_id, roles_text, Report.created_at, Report.first_feedback_at)
+    for found, category_id, roles, created_at, feedback_at in session.execute(
+            select(key, Report.category_id, roles_text, Report.created_at, Report.first_feedback_at)
             .where(*within, considered, feedback)):
-        waits = groups[key, category_id, roles].waits
+        waits = groups[found, category_id, roles].waits
         bucket = wait_bucket((feedback_at - created_at).total_seconds())
         waits[bucket] = waits.get(bucket, 0) + 1
     by_key: dict = {}
-    for (key, _, _), group in groups.items():
-        by_key.setdefault(key, []).append(group)
+    for (found, _, _), group in groups.items():
+        by_key.setdefault(found, []).append(group)
     return by_key
 
 
